@@ -82,7 +82,7 @@ def summarise(log) -> dict:
     values = sample_values(log)
     samples = log.samples or []
     failed = sum(1 for s in samples if _failed(s))
-    truncated = sum(1 for s in samples if s.output and s.output.stop_reason == "max_tokens")
+    truncated = sum(1 for s in samples if s.output and s.output.choices and s.output.stop_reason == "max_tokens")
     mean = statistics.fmean(values) if values else None
     stderr = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
     ci = bootstrap_ci(values)
@@ -121,13 +121,28 @@ def evaluate(
             max_connections=evaluation.get("max_connections", 8), display="none",
             log_format="eval", fail_on_error=False, score_display=False,
         )
+        if log.status != "success":
+            reason = log.error.message if log.error else log.status
+            return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
+        metrics = summarise(log)
     except Exception as error:  # a broken model must not take other cells down
         return {"outcome": "eval_error", "reason": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exc()}
-    if log.status != "success":
-        reason = log.error.message if log.error else log.status
-        return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
-    return {"outcome": "ok", **summarise(log)}
+    if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
+        return {"outcome": "eval_error", "reason": f"all {metrics['samples_failed']} samples failed; first: "
+                f"{first_failure(log)}", **metrics}
+    return {"outcome": "ok", **metrics}
+
+
+def first_failure(log) -> str:
+    """Why the first failed sample failed: its error, or the grader's explanation."""
+    for sample in log.samples or []:
+        if sample.error:
+            return sample.error.message.strip().splitlines()[-1][:500]
+        if _failed(sample):
+            score = _main_score(sample) if sample.scores else None
+            return (score.explanation if score else "no score")[:500]
+    return "unknown"
 
 
 def rescore(log_file: str, scorer, out_file: str | None = None) -> dict:

@@ -66,6 +66,25 @@ def test_rescoring_a_log_gives_the_new_score_without_generating(gsm8k_log, monke
     assert metrics["log_file"].endswith(".rescored.eval")
 
 
+def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatch):
+    """The server rejected every request (as vLLM does for max_tokens > max_model_len): no score of 0."""
+    def rejecting():
+        raise RuntimeError("Error code: 400 - max_tokens=4096 cannot be greater than max_model_len=2048")
+        yield  # a generator: the error comes at generation time
+
+    monkeypatch.setattr(evaluation, "model_for",
+                        lambda *args, **kwargs: get_model("mockllm/model", custom_outputs=rejecting()))
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    metrics = evaluation.evaluate(model_path=str(tmp_path), family="qwen3", benchmark="gsm8k",
+                                  data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
+                                  evaluation={"provider": "hf"}, limit=2, task_args={"fewshot": 0})
+    assert metrics["outcome"] == "eval_error"
+    assert metrics["samples_failed"] == 2 and metrics["samples_scored"] == 0 and metrics["score"] is None
+    assert "all 2 samples failed" in metrics["reason"]
+    assert metrics["log_file"].endswith(".eval")
+
+
 def test_broken_model_is_an_eval_error_and_other_cells_finish(tmp_path):
     """One cell's final_model has no weights: its eval is `eval_error` with a log; the other cell is scored."""
     extra = tmp_path / "broken.yaml"
