@@ -33,6 +33,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key {key!r} is not allowed{hint}"
     if error.validator == "required":
         return f"config section {where!r}: {error.message}"
+    if error.validator == "propertyNames" or error.validator == "not":  # a key the workflow reserves
+        return f"config key {where!r}: {error.instance!r} is set by the workflow and cannot be configured"
     if error.validator == "enum":
         return f"config key {where!r} = {error.instance!r}; allowed: {', '.join(map(repr, error.validator_value))}"
     return f"config key {where!r}: {error.message}"

@@ -24,6 +24,7 @@ def model_for(provider: str, model_path: str, family: str, benchmark: str, evalu
     template = chat_template(family, tools=bool(tasks.spec(benchmark).get("tool_calling")))
     if provider == "vllm":
         args = {
+            **(evaluation.get("server_args") or {}),  # further `vllm serve` flags from config
             "host": "127.0.0.1",  # never expose the server beyond the node
             "chat_template": str(template),
             "gpu_memory_utilization": evaluation.get("gpu_memory_utilization"),
@@ -37,6 +38,19 @@ def model_for(provider: str, model_path: str, family: str, benchmark: str, evalu
         "hf/local", model_path=model_path, chat_template=template, device="cpu", do_sample=not greedy,
         batch_size=evaluation.get("max_connections", 8),
     )
+
+
+def grader_role(benchmark: str, evaluation: dict, name: str | None = None) -> dict | None:
+    """LLM-graded tasks: the grader (task_args, else config, else the task's pinned one) as a
+    Model whose own connection limit lets the scorer's calls run concurrently."""
+    from inspect_ai.model import GenerateConfig, get_model
+
+    pinned = tasks.spec(benchmark).get("grader")
+    if not pinned:
+        return None
+    name = name or evaluation.get("grader") or pinned["model"]
+    config = GenerateConfig(max_connections=evaluation.get("grader_max_connections", 32))
+    return {"grader": get_model(name, config=config)}
 
 
 def sample_values(log) -> list[float]:
@@ -96,6 +110,7 @@ def summarise(log) -> dict:
         "epochs": log.eval.config.epochs,
         "task_version": log.eval.task_version,
         "generation": log.plan.config.model_dump(exclude_none=True) if log.plan else {},
+        "grader": grader.model if (grader := (log.eval.model_roles or {}).get("grader")) else None,
         "log_file": log.location,
     }
 
@@ -111,13 +126,11 @@ def evaluate(
         if not (Path(model_path) / "config.json").exists():
             raise FileNotFoundError(f"no config.json in {model_path}")
         task_args = dict(task_args or {})
-        grader = tasks.spec(benchmark).get("grader")
-        if grader:  # LLM-graded tasks: the grader from config, else the task's pinned one
-            task_args.setdefault("grader", evaluation.get("grader") or grader["model"])
+        roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
         task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
         model = model_for(evaluation["provider"], model_path, family, benchmark, evaluation)
         [log] = inspect_eval(
-            task, model=model, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
+            task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
             max_connections=evaluation.get("max_connections", 8), display="none",
             log_format="eval", fail_on_error=False, score_display=False,
         )

@@ -132,14 +132,12 @@ def run_model(
         if not (Path(model_path) / "config.json").exists():
             raise FileNotFoundError(f"no config.json in {model_path}")
         args = dict(task_args or {})
-        grader = tasks.spec(benchmark).get("grader")
-        if grader and "grader" not in args:
-            args["grader"] = grader["model"]  # as the agent-facing evaluate.py binds it
+        roles = evaluation.grader_role(benchmark, evaluation_settings, args.pop("grader", None))
         task = tasks.load_task(benchmark, data_dir, limit=limit, **args)
         task.config = sampling_config(task.config, section)
         model = sampling_model(evaluation_settings, model_path, family, benchmark, section)
         [log] = inspect_eval(
-            task, model=model, log_dir=log_dir, epochs=repeats,
+            task, model=model, model_roles=roles, log_dir=log_dir, epochs=repeats,
             max_connections=evaluation_settings.get("max_connections", 8), display="none",
             log_format="eval", fail_on_error=False, score_display=False,
         )

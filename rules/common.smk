@@ -44,10 +44,16 @@ def baseline_files(template):
     ]
 
 
+# Evaluation settings that change speed, not scores: changing them re-runs no evaluation.
+THROUGHPUT_KEYS = ("max_connections", "grader_max_connections", "gpu_memory_utilization")
+
+
 def eval_params(w):
     """Everything that changes a score: eval settings, the task's files, the evaluation code."""
     return {
-        "evaluation": config["evaluation"],
+        "evaluation": {
+            k: v for k, v in config["evaluation"].items() if k not in THROUGHPUT_KEYS
+        },
         "limit": config["benchmarks"][w.benchmark].get("limit"),
         "task_args": config["benchmarks"][w.benchmark].get("task_args", {}),
         "task": source_hash(f"tasks/{w.benchmark}"),

@@ -17,7 +17,7 @@ with logged(snakemake) as log:
     else:
         run = io.read_json(snakemake.input.agent)
         model_path = run.get("final_model")
-    if settings["evaluation"]["provider"] == "hf":
+    if snakemake.config["evaluation"]["provider"] == "hf":
         os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
     if model_path is None:
         metrics = {"outcome": "no_model", "reason": f"agent outcome {run['outcome']}: nothing to evaluate"}
@@ -25,7 +25,7 @@ with logged(snakemake) as log:
         metrics = evaluation.evaluate(
             model_path=model_path, family=snakemake.params.family, benchmark=snakemake.wildcards.benchmark,
             data_dir=str(Path(snakemake.input.dataset).parent), log_dir=snakemake.params.log_dir,
-            evaluation=settings["evaluation"], limit=settings["limit"], task_args=settings["task_args"],
+            evaluation=snakemake.config["evaluation"], limit=settings["limit"], task_args=settings["task_args"],
         )
     metrics.update(model_path=model_path, settings=settings)
     log.info("metrics: %s", {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason")})

@@ -79,3 +79,9 @@ def test_models_not_pinned_to_a_commit_are_named(production):
     production["models"]["qwen3-4b"]["base"]["revision"] = "0" * 40
     unpinned = ptb_config.unpinned_models(production)
     assert len(unpinned) == 7 and not any(u.startswith("models.qwen3-4b.base") for u in unpinned)
+
+
+def test_vllm_server_flags_cannot_move_the_server_off_localhost(production):
+    production["evaluation"]["server_args"] = {"host": "0.0.0.0"}
+    message = error_for(production)
+    assert "evaluation.server_args" in message and "'host' is set by the workflow" in message

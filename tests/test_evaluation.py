@@ -66,6 +66,28 @@ def test_rescoring_a_log_gives_the_new_score_without_generating(gsm8k_log, monke
     assert metrics["log_file"].endswith(".rescored.eval")
 
 
+def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
+    seen = {}
+    monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.update(name=name, **args))
+    settings = {"provider": "vllm", "max_model_len": 4096,
+                "server_args": {"tensor_parallel_size": 2, "host": "0.0.0.0"}}  # schema refuses host; code too
+    evaluation.model_for("vllm", "/models/m", "qwen3", "gsm8k", settings)
+    assert seen["name"] == "vllm//models/m" and seen["host"] == "127.0.0.1"
+    assert seen["tensor_parallel_size"] == 2 and seen["max_model_len"] == 4096
+    assert "tool_call_parser" not in seen and "gpu_memory_utilization" not in seen
+    evaluation.model_for("vllm", "/models/m", "qwen3", "bfcl", settings)
+    assert seen["tool_call_parser"] == "hermes" and seen["enable_auto_tool_choice"] is True
+
+
+def test_the_grader_is_bound_with_its_own_connection_limit():
+    assert evaluation.grader_role("gsm8k", {}) is None
+    role = evaluation.grader_role("healthbench", {"grader": "mockllm/model", "grader_max_connections": 48})
+    assert role["grader"].name == "model" and role["grader"].config.max_connections == 48
+    pinned = tasks.spec("arenahardwriting")["grader"]["model"]
+    assert evaluation.grader_role("arenahardwriting", {}, "mockllm/model")["grader"].name == "model"
+    assert pinned  # without a name in task_args or config, the task's pinned grader is used
+
+
 def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatch):
     """The server rejected every request (as vLLM does for max_tokens > max_model_len): no score of 0."""
     def rejecting():

@@ -124,6 +124,13 @@ def test_an_eval_change_reruns_evals_baselines_and_the_leaderboard(work, tmp_pat
         assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == EVAL
 
 
+def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
+    """More concurrency or GPU memory changes speed, not scores: nothing re-runs."""
+    extra = tmp_path / "fast.yaml"
+    extra.write_text("evaluation: {max_connections: 128, grader_max_connections: 64, gpu_memory_utilization: 0.9}\n")
+    assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
+
+
 @pytest.mark.parametrize("rel", ["ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"])
 def test_leaderboard_code_reruns_the_leaderboard_only(work, rel):
     edit(work, rel)
