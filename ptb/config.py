@@ -139,11 +139,28 @@ def _check_references(config: dict) -> None:
     for bench in chosen["benchmarks"]:
         if not (REPO_ROOT / "tasks" / bench / "task.yaml").exists():
             raise ConfigError(f"config key 'benchmarks.{bench}': no task folder tasks/{bench}/task.yaml")
+    _check_context_length(config, chosen["benchmarks"])
     for name in chosen["agents"] + list((calibration or {}).get("expected", {})):
         agent = config["agents"][name]
         if not (REPO_ROOT / "agents" / agent["scaffold"] / "solve.sh").exists():
             raise ConfigError(
                 f"config key 'agents.{name}.scaffold' = {agent['scaffold']!r}: no agents/{agent['scaffold']}/solve.sh"
+            )
+
+
+def _check_context_length(config: dict, benchmarks: list[str]) -> None:
+    """vLLM rejects every request whose max_tokens leaves no room in max_model_len: catch it at load."""
+    max_len = config["evaluation"].get("max_model_len")
+    if not max_len:
+        return
+    from ptb import tasks
+
+    for bench in benchmarks:
+        wanted = tasks.spec(bench)["generation"].get("max_tokens") or 0
+        if wanted >= max_len:
+            raise ConfigError(
+                f"config key 'evaluation.max_model_len' = {max_len} leaves no room for the prompt: {bench} "
+                f"generates up to {wanted} tokens (tasks/{bench}/task.yaml generation.max_tokens)"
             )
 
 

@@ -85,3 +85,11 @@ def test_vllm_server_flags_cannot_move_the_server_off_localhost(production):
     production["evaluation"]["server_args"] = {"host": "0.0.0.0"}
     message = error_for(production)
     assert "evaluation.server_args" in message and "'host' is set by the workflow" in message
+
+
+def test_a_context_shorter_than_a_tasks_generation_is_refused_at_load(production):
+    production["evaluation"]["max_model_len"] = 8192  # aime2025 and gpqamain generate up to 14,336 tokens
+    message = error_for(production)
+    assert "evaluation.max_model_len" in message and "aime2025" in message
+    production["grid"]["benchmarks"] = ["gsm8k", "humaneval"]  # only what runs is checked
+    ptb_config.validate(production)
