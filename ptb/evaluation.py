@@ -53,6 +53,31 @@ def grader_role(benchmark: str, evaluation: dict, name: str | None = None) -> di
     return {"grader": get_model(name, config=config)}
 
 
+def seed_epochs(task) -> None:
+    """Epoch k of a sample generates with the task's seed + k - 1 (eval seeds, as PostTrainBench
+    v1.2 averages 5): inspect hands every epoch the same GenerateConfig, and vLLM honours a
+    per-request seed, so sampled epochs would otherwise be copies of one draw. (With the tasks'
+    greedy decoding, epochs differ only by the server's numerical nondeterminism.)"""
+    from inspect_ai.solver import solver
+
+    base_seed, steps = task.config.seed, task.solver
+    if base_seed is None:  # unseeded requests already differ
+        return
+
+    @solver(name="seeded_epochs")
+    def seeded_epochs():
+        async def solve(state, generate):
+            async def generate_seeded(state, *args, **kwargs):
+                kwargs.setdefault("seed", base_seed + state.epoch - 1)
+                return await generate(state, *args, **kwargs)
+
+            return await steps(state, generate_seeded)
+
+        return solve
+
+    task.solver = seeded_epochs()
+
+
 def sample_values(log) -> list[float]:
     """One value per sample (mean over epochs) from the task's main score.
 
@@ -128,6 +153,8 @@ def evaluate(
         task_args = dict(task_args or {})
         roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
         task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
+        if evaluation.get("epochs", 1) > 1:
+            seed_epochs(task)
         model = model_for(evaluation["provider"], model_path, family, benchmark, evaluation)
         [log] = inspect_eval(
             task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),

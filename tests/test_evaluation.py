@@ -4,6 +4,7 @@ import json
 
 import pytest
 from inspect_ai import eval as inspect_eval
+from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, accuracy, scorer
 
@@ -86,6 +87,22 @@ def test_the_grader_is_bound_with_its_own_connection_limit():
     pinned = tasks.spec("arenahardwriting")["grader"]["model"]
     assert evaluation.grader_role("arenahardwriting", {}, "mockllm/model")["grader"].name == "model"
     assert pinned  # without a name in task_args or config, the task's pinned grader is used
+
+
+def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
+    monkeypatch.setattr(evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)]))
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    metrics = evaluation.evaluate(model_path=str(tmp_path), family="qwen3", benchmark="gsm8k",
+                                  data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
+                                  evaluation={"provider": "hf", "epochs": 3}, limit=2, task_args={"fewshot": 0})
+    assert metrics["outcome"] == "ok" and metrics["epochs"] == 3 and metrics["samples_scored"] == 2
+    log = read_eval_log(metrics["log_file"])
+    task_seed = tasks.spec("gsm8k")["generation"]["seed"]
+    seeds = {(s.id, s.epoch): [e.config.seed for e in s.events if e.event == "model"] for s in log.samples}
+    assert len(seeds) == 6
+    for (_, epoch), used in seeds.items():
+        assert used == [task_seed + epoch - 1]
 
 
 def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatch):
