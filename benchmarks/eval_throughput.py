@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--server-arg", action="append", default=[], metavar="KEY=VALUE",
                         help="a further `vllm serve` flag (evaluation.server_args), e.g. tensor_parallel_size=2")
     parser.add_argument("--out", default="eval_throughput.json")
+    parser.add_argument("--log-dir", default=None, help="keep the inspect logs here (default: a temporary dir)")
     args = parser.parse_args()
 
     settings = {"provider": "vllm", "max_connections": args.max_connections,
@@ -66,12 +67,14 @@ def main() -> None:
             prepare_dataset(name, args.data, data)
             start = time.perf_counter()
             metrics = evaluation.evaluate(model_path=args.model_path, family=args.family, benchmark=name,
-                                          data_dir=str(data), log_dir=str(Path(tmp) / "logs"), evaluation=settings,
+                                          data_dir=str(data), log_dir=args.log_dir or str(Path(tmp) / "logs"),
+                                          evaluation=settings,
                                           limit=args.limit)
             wall = time.perf_counter() - start
             items = metrics.get("samples_scored", 0) + metrics.get("samples_failed", 0)
             rows.append({"task": name, "outcome": metrics["outcome"], "items": items, "wall_s": round(wall, 1),
-                         "items_per_s": round(items / wall, 2) if wall else None, "score": metrics.get("score")})
+                         "items_per_s": round(items / wall, 2) if wall else None, "score": metrics.get("score"),
+                         "reason": metrics.get("reason"), "log_file": metrics.get("log_file")})
             print(f"{name:18s} {metrics['outcome']:10s} {items:5d} items  {wall:7.1f} s  "
                   f"{items / wall:6.2f} items/s  score {metrics.get('score')}  {metrics.get('reason') or ''}")
     total = time.perf_counter() - suite_start

@@ -155,12 +155,14 @@ def evaluate(
         task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
         if evaluation.get("epochs", 1) > 1:
             seed_epochs(task)
-        model = model_for(evaluation["provider"], model_path, family, benchmark, evaluation)
-        [log] = inspect_eval(
-            task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
-            max_connections=evaluation.get("max_connections", 8), display="none",
-            log_format="eval", fail_on_error=False, score_display=False,
-        )
+        # `with`: the vLLM server stops with the eval; inspect would otherwise keep it for the
+        # process's next eval of the same model path, with this task's flags (tool parser or not)
+        with model_for(evaluation["provider"], model_path, family, benchmark, evaluation) as model:
+            [log] = inspect_eval(
+                task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
+                max_connections=evaluation.get("max_connections", 8), display="none",
+                log_format="eval", fail_on_error=False, score_display=False,
+            )
         if log.status != "success":
             reason = log.error.message if log.error else log.status
             return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
@@ -177,8 +179,8 @@ def evaluate(
 def first_failure(log) -> str:
     """Why the first failed sample failed: its error, or the grader's explanation."""
     for sample in log.samples or []:
-        if sample.error:
-            return sample.error.message.strip().splitlines()[-1][:500]
+        if sample.error:  # the cause comes last (a provider error repeats the whole request first)
+            return sample.error.message.strip()[-500:]
         if _failed(sample):
             score = _main_score(sample) if sample.scores else None
             return (score.explanation if score else "no score")[:500]

@@ -135,12 +135,12 @@ def run_model(
         roles = evaluation.grader_role(benchmark, evaluation_settings, args.pop("grader", None))
         task = tasks.load_task(benchmark, data_dir, limit=limit, **args)
         task.config = sampling_config(task.config, section)
-        model = sampling_model(evaluation_settings, model_path, family, benchmark, section)
-        [log] = inspect_eval(
-            task, model=model, model_roles=roles, log_dir=log_dir, epochs=repeats,
-            max_connections=evaluation_settings.get("max_connections", 8), display="none",
-            log_format="eval", fail_on_error=False, score_display=False,
-        )
+        with sampling_model(evaluation_settings, model_path, family, benchmark, section) as model:
+            [log] = inspect_eval(  # `with`: the vLLM server stops with the eval (ptb.evaluation)
+                task, model=model, model_roles=roles, log_dir=log_dir, epochs=repeats,
+                max_connections=evaluation_settings.get("max_connections", 8), display="none",
+                log_format="eval", fail_on_error=False, score_display=False,
+            )
     except Exception as error:
         return {"outcome": "eval_error", "reason": f"{type(error).__name__}: {error}",
                 "traceback": traceback.format_exc()}

@@ -10,12 +10,12 @@ params = snakemake.params
 with logged(snakemake) as log:
     if snakemake.rule == "profile_model":
         settings = params.settings
-        if settings["evaluation"]["provider"] == "hf":
+        if snakemake.config["evaluation"]["provider"] == "hf":
             os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
         result = profiling.run_model(
             model_path=io.read_json(snakemake.input.model)["path"], family=params.family,
             benchmark=snakemake.wildcards.benchmark, data_dir=str(Path(snakemake.input.dataset).parent),
-            log_dir=params.log_dir, evaluation_settings=settings["evaluation"], section=settings["profiling"],
+            log_dir=params.log_dir, evaluation_settings=snakemake.config["evaluation"], section=settings["profiling"],
             limit=settings["limit"], task_args=settings["task_args"],
         )
         result["settings"] = settings
