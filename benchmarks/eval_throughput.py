@@ -74,8 +74,10 @@ def main() -> None:
             items = metrics.get("samples_scored", 0) + metrics.get("samples_failed", 0)
             rows.append({"task": name, "outcome": metrics["outcome"], "items": items, "wall_s": round(wall, 1),
                          "items_per_s": round(items / wall, 2) if wall else None, "score": metrics.get("score"),
-                         "reason": metrics.get("reason"), "log_file": metrics.get("log_file")})
-            print(f"{name:18s} {metrics['outcome']:10s} {items:5d} items  {wall:7.1f} s  "
+                         "reason": metrics.get("reason"), "log_file": metrics.get("log_file"),
+                         **(metrics.get("timing") or {})})
+            load = (metrics.get("timing") or {}).get("model_load_s")
+            print(f"{name:18s} {metrics['outcome']:10s} {items:5d} items  {wall:7.1f} s (server start {load} s)  "
                   f"{items / wall:6.2f} items/s  score {metrics.get('score')}  {metrics.get('reason') or ''}")
     total = time.perf_counter() - suite_start
     print(f"suite: {sum(r['items'] for r in rows)} items in {total:.1f} s ({total / 60:.1f} min)")

@@ -20,6 +20,9 @@ MODEL_MANIFEST = MODEL_CACHE + ".json"
 DATASET_DIR = "{results}/cache/datasets/{benchmark}"
 DATASET_MANIFEST = DATASET_DIR + "/dataset.json"
 AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
+# vLLM's torch.compile cache, shared by every evaluation: a fine-tuned model has its base's
+# architecture, so after the first evaluation of a base model the others start faster
+VLLM_CACHE = "{results}/cache/vllm"
 LEADERBOARD_DIR = "{results}/leaderboard"
 LOGS = "{results}/logs"
 

@@ -19,6 +19,7 @@ with logged(snakemake) as log:
         model_path = run.get("final_model")
     if snakemake.config["evaluation"]["provider"] == "hf":
         os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
+    evaluation.share_compile_cache(snakemake.config["results_dir"])
     if model_path is None:
         metrics = {"outcome": "no_model", "reason": f"agent outcome {run['outcome']}: nothing to evaluate"}
     else:

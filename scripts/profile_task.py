@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from ptb import io, profiling
+from ptb import evaluation, io, profiling
 from ptb.smk import logged
 
 params = snakemake.params
@@ -12,6 +12,7 @@ with logged(snakemake) as log:
         settings = params.settings
         if snakemake.config["evaluation"]["provider"] == "hf":
             os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
+        evaluation.share_compile_cache(snakemake.config["results_dir"])
         result = profiling.run_model(
             model_path=io.read_json(snakemake.input.model)["path"], family=params.family,
             benchmark=snakemake.wildcards.benchmark, data_dir=str(Path(snakemake.input.dataset).parent),

@@ -97,6 +97,7 @@ def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
                                   data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
                                   evaluation={"provider": "hf", "epochs": 3}, limit=2, task_args={"fewshot": 0})
     assert metrics["outcome"] == "ok" and metrics["epochs"] == 3 and metrics["samples_scored"] == 2
+    assert metrics["timing"]["model_load_s"] >= 0 and metrics["timing"]["eval_s"] > 0
     log = read_eval_log(metrics["log_file"])
     task_seed = tasks.spec("gsm8k")["generation"]["seed"]
     seeds = {(s.id, s.epoch): [e.config.seed for e in s.events if e.event == "model"] for s in log.samples}
