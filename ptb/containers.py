@@ -9,6 +9,7 @@ none` (the demo) the agent runs on the host in its job dir.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -33,6 +34,7 @@ def enabled(config: dict) -> bool:
     return config.get("container") == "apptainer"
 
 
+@functools.lru_cache(maxsize=None)  # asked once per planned job
 def runtime_available() -> bool:
     """Whether snakemake can find a container runtime (it looks for apptainer, then singularity)."""
     return bool(shutil.which("apptainer") or shutil.which("singularity"))

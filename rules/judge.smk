@@ -34,7 +34,7 @@ rule judge_calibration:
         ],
     output:
         csv=report(
-            f"{RESULTS}/judge/calibration.csv",
+            paths.fill(paths.CALIBRATION_CSV, RESULTS),
             caption="../report/calibration.rst",
             category="Judge",
         ),

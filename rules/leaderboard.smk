@@ -12,7 +12,11 @@ rule leaderboard:
         metrics=cell_files(paths.METRICS),
         baselines=baseline_files(paths.BASELINE_METRICS),
         calibration=(
-            rules.judge_calibration.output.csv if config.get("calibration") else []
+            # a path, not rules.judge_calibration.output: a rule reference makes snakemake
+            # hash this rule's whole input list once per input file (quadratic planning)
+            paths.fill(paths.CALIBRATION_CSV, RESULTS)
+            if config.get("calibration")
+            else []
         ),
     output:
         html=report(
