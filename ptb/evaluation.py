@@ -6,6 +6,8 @@ workflow's own task folder: nothing in the agent's job dir changes how it is sco
 
 from __future__ import annotations
 
+import collections
+import logging
 import os
 import random
 import statistics
@@ -35,6 +37,9 @@ def model_for(provider: str, model_path: str, family: str, benchmark: str, evalu
     if provider == "vllm":
         args = {
             **(evaluation.get("server_args") or {}),  # further `vllm serve` flags from config
+            # start the server now: a server that cannot start is one eval_error, not a
+            # start attempt per sample (inspect's lazy default retries it for every item)
+            "lazy_init": False,
             "host": "127.0.0.1",  # never expose the server beyond the node
             "chat_template": str(template),
             "gpu_memory_utilization": evaluation.get("gpu_memory_utilization"),
@@ -157,6 +162,9 @@ def evaluate(
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises)."""
     from inspect_ai import eval as inspect_eval
 
+    server_output, level = LastLines(), SERVER_LOGGER.level
+    SERVER_LOGGER.addHandler(server_output)
+    SERVER_LOGGER.setLevel(logging.INFO)  # the server's lines are INFO records
     try:
         if not (Path(model_path) / "config.json").exists():
             raise FileNotFoundError(f"no config.json in {model_path}")
@@ -181,12 +189,37 @@ def evaluate(
         metrics = {**summarise(log), "timing": {"model_load_s": round(loaded - started, 1),
                                                 "eval_s": round(time.perf_counter() - loaded, 1)}}
     except Exception as error:  # a broken model must not take other cells down
-        return {"outcome": "eval_error", "reason": f"{type(error).__name__}: {error}",
+        return {"outcome": "eval_error", "reason": failure_reason(error, server_output.lines),
                 "traceback": traceback.format_exc()}
+    finally:
+        SERVER_LOGGER.removeHandler(server_output)
+        SERVER_LOGGER.setLevel(level)
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
         return {"outcome": "eval_error", "reason": f"all {metrics['samples_failed']} samples failed; first: "
                 f"{first_failure(log)}", **metrics}
     return {"outcome": "ok", **metrics}
+
+
+# inspect logs the output of the `vllm serve` it starts here, a line per record
+SERVER_LOGGER = logging.getLogger("inspect_ai._util.local_server")
+
+
+class LastLines(logging.Handler):
+    def __init__(self, keep: int = 50):
+        super().__init__()
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def failure_reason(error: Exception, server_lines) -> str:
+    """One readable line: the error without inspect's advice (which repeats the whole command
+    line, chat template included), and the server's own error lines if it failed to start."""
+    text = str(error).split(" Try rerunning with")[0].strip()
+    reason = f"{type(error).__name__}: {text[:500]}"
+    errors = [line for line in server_lines if "Error" in line or "error" in line]
+    return reason + (f" | server: {' | '.join(errors[-3:])[:1000]}" if errors else "")
 
 
 def first_failure(log) -> str:

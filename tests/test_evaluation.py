@@ -106,6 +106,24 @@ def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
         assert used == [task_seed + epoch - 1]
 
 
+def test_a_server_that_cannot_start_is_one_eval_error_naming_the_servers_error(tmp_path, monkeypatch):
+    def failing_server(*args, **kwargs):
+        evaluation.SERVER_LOGGER.info("ValueError: max_model_len (16384) is greater than the derived max_model_len")
+        raise RuntimeError("Failed to start vLLM server: exited with code 1. Try rerunning with '--log-level debug'"
+                           " ... vllm serve m --chat-template {%- for message in messages %} ...")
+
+    monkeypatch.setattr(evaluation, "model_for", failing_server)
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    metrics = evaluation.evaluate(model_path=str(tmp_path), family="qwen3", benchmark="gsm8k",
+                                  data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
+                                  evaluation={"provider": "vllm"}, limit=2)
+    assert metrics["outcome"] == "eval_error"
+    assert metrics["reason"].startswith("RuntimeError: Failed to start vLLM server")
+    assert "max_model_len (16384) is greater" in metrics["reason"] and "chat-template" not in metrics["reason"]
+    assert evaluation.SERVER_LOGGER.handlers == []  # the collector is removed again
+
+
 def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatch):
     """The server rejected every request (as vLLM does for max_tokens > max_model_len): no score of 0."""
     def rejecting():

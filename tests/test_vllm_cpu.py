@@ -10,6 +10,7 @@ Skipped unless the venv exists; PTB_REQUIRE_VLLM_CPU=1 (CI) makes a missing venv
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,27 @@ def test_vllm_provider_serves_and_scores(smollm2, tmp_path):
     assert metrics["samples_scored"] == 5 and metrics["samples_failed"] == 0
     assert 0 <= metrics["score"] <= 1 and metrics["ci95"] is not None
     check_served(read_eval_log(metrics["log_file"]), smollm2, tools=False)
+
+
+def test_a_server_that_cannot_start_fails_fast_with_its_reason(smollm2, tmp_path):
+    """SmolLM2 has 8,192 positions: `vllm serve --max-model-len 16384` refuses to start. One
+    eval_error with vLLM's reason, not a start attempt per item (inspect's lazy default)."""
+    data = tmp_path / "data"
+    prepare_dataset("gsm8k", "local", data)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(VENV / "bin" / "python"), str(ROOT / "tasks" / "gsm8k" / "evaluate.py"), "--provider", "vllm",
+         "--model-path", str(smollm2), "--family", "smollm2", "--data-dir", str(data), "--limit", "20",
+         "--max-model-len", "16384", "--json-output-file", str(tmp_path / "metrics.json")],
+        env=vllm_env(), capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["outcome"] == "eval_error"
+    assert "Failed to start vLLM server" in metrics["reason"] and "max_model_len" in metrics["reason"]
+    # one failed start takes ~20 s here; a start attempt per item would take 20 times that
+    assert time.monotonic() - started < 240
+    assert not vllm_servers_of(smollm2)
 
 
 def test_throughput_benchmark_gives_each_task_its_own_server(smollm2, tmp_path):
