@@ -6,7 +6,8 @@ Run on a GPU machine with the eval image's packages (vllm, inspect-ai) and the h
     python benchmarks/eval_throughput.py --model-path /path/to/Qwen3-4B-Base --family qwen3
     python benchmarks/eval_throughput.py --model-path ... --tasks gsm8k   # GSM8K only
 
-Prints items/s and wall time per task and for the suite; each task's wall time includes its
+Settings default to workflow_config.yaml's `evaluation:` section, so that the figure is the
+workflow's. Prints items/s and wall time per task and for the suite; each task's wall time includes its
 own `vllm serve` start, as in the workflow (one evaluation job per cell). Goal: the whole 7-task
 final evaluation of a 4B model in under 15 minutes on one H100. LLM-graded tasks (arena,
 healthbench) need their grader's API key, or --skip-graded.
@@ -30,6 +31,7 @@ import yaml
 from ptb import evaluation, tasks
 from ptb.cache import prepare_dataset
 
+REPO = Path(__file__).resolve().parent.parent
 SUITE = ["aime2025", "arenahardwriting", "bfcl", "gpqamain", "gsm8k", "healthbench", "humaneval"]
 
 
@@ -44,9 +46,10 @@ def main() -> None:
     parser.add_argument("--family", required=True, choices=["qwen3", "gemma3", "smollm3", "smollm2"])
     parser.add_argument("--tasks", nargs="*", default=SUITE)
     parser.add_argument("--data", choices=["hub", "local"], default="hub")
-    parser.add_argument("--max-connections", type=int, default=256)
-    parser.add_argument("--gpu-memory-utilization", type=float, default=0.85)
-    parser.add_argument("--max-model-len", type=int, default=16384)
+    production = yaml.safe_load((REPO / "workflow_config.yaml").read_text())["evaluation"]  # the defaults
+    parser.add_argument("--max-connections", type=int, default=production["max_connections"])
+    parser.add_argument("--gpu-memory-utilization", type=float, default=production["gpu_memory_utilization"])
+    parser.add_argument("--max-model-len", type=int, default=production["max_model_len"])
     parser.add_argument("--skip-graded", action="store_true", help="leave out the LLM-graded tasks")
     parser.add_argument("--limit", type=int, default=None, help="first N items of each task (default: all)")
     parser.add_argument("--server-arg", action="append", default=[], metavar="KEY=VALUE",
@@ -55,9 +58,11 @@ def main() -> None:
     parser.add_argument("--log-dir", default=None, help="keep the inspect logs here (default: a temporary dir)")
     args = parser.parse_args()
 
-    settings = {"provider": "vllm", "max_connections": args.max_connections,
+    settings = {"provider": "vllm", "max_connections": args.max_connections, "grader": production.get("grader"),
+                "grader_max_connections": production.get("grader_max_connections", 32),
                 "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
-                "server_args": dict(server_arg(text) for text in args.server_arg)}
+                "server_args": {**(production.get("server_args") or {}),
+                                **dict(server_arg(text) for text in args.server_arg)}}
     rows, suite_start = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:

@@ -35,6 +35,8 @@ def model_for(provider: str, model_path: str, family: str, benchmark: str, evalu
 
     template = chat_template(family, tools=bool(tasks.spec(benchmark).get("tool_calling")))
     if provider == "vllm":
+        if os.environ.pop("VLLM_BASE_URL", None):  # inspect would score that server's model instead
+            logging.getLogger(__name__).warning("ignoring VLLM_BASE_URL: each evaluation serves its own model")
         args = {
             **(evaluation.get("server_args") or {}),  # further `vllm serve` flags from config
             # start the server now: a server that cannot start is one eval_error, not a

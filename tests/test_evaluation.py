@@ -1,6 +1,7 @@
 """Evaluation: metrics.json contents, rescoring without generation, and eval errors per cell."""
 
 import json
+import os
 
 import pytest
 from inspect_ai import eval as inspect_eval
@@ -69,6 +70,7 @@ def test_rescoring_a_log_gives_the_new_score_without_generating(gsm8k_log, monke
 
 def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
     seen = {}
+    monkeypatch.setenv("VLLM_BASE_URL", "http://elsewhere:8000/v1")  # another model's server: never used
     monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.update(name=name, **args))
     settings = {"provider": "vllm", "max_model_len": 4096,
                 "server_args": {"tensor_parallel_size": 2, "host": "0.0.0.0"}}  # schema refuses host; code too
@@ -76,6 +78,7 @@ def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
     assert seen["name"] == "vllm//models/m" and seen["host"] == "127.0.0.1"
     assert seen["tensor_parallel_size"] == 2 and seen["max_model_len"] == 4096
     assert "tool_call_parser" not in seen and "gpu_memory_utilization" not in seen
+    assert seen["lazy_init"] is False and "VLLM_BASE_URL" not in os.environ
     evaluation.model_for("vllm", "/models/m", "qwen3", "bfcl", settings)
     assert seen["tool_call_parser"] == "hermes" and seen["enable_auto_tool_choice"] is True
 
