@@ -31,7 +31,8 @@ def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namesp
     parser.add_argument("--family", default="qwen3", choices=sorted(FAMILY_TEMPLATE),
                         help="model family: picks the chat template (default: qwen3)")
     parser.add_argument("--provider", default="hf", choices=["hf", "vllm"], help="hf (CPU) or vllm (GPU)")
-    parser.add_argument("--max-connections", type=int, default=8, help="concurrent generations")
+    parser.add_argument("--max-connections", type=int, default=None,
+                        help="concurrent generations (default: 8 on hf, 256 on vllm, which batches them)")
     parser.add_argument("--max-model-len", type=int, default=16384, help="vllm only: context length")
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.85, help="vllm only")
     parser.add_argument("--log-dir", default="eval_logs", help="where the inspect log of each run goes")
@@ -39,7 +40,8 @@ def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namesp
 
 
 def run(benchmark: str, args: argparse.Namespace) -> dict:
-    settings = {"provider": args.provider, "max_connections": args.max_connections}
+    connections = args.max_connections or (256 if args.provider == "vllm" else 8)
+    settings = {"provider": args.provider, "max_connections": connections}
     if args.provider == "vllm":
         settings.update(max_model_len=args.max_model_len, gpu_memory_utilization=args.gpu_memory_utilization)
     with tempfile.TemporaryDirectory(prefix=f"ptb-{benchmark}-") as tmp:

@@ -7,7 +7,7 @@ class in metrics.json instead of a missing file, so other cells are not held up.
 import os
 from pathlib import Path
 
-from ptb import evaluation, io
+from ptb import evaluation, io, provenance
 from ptb.smk import logged
 
 settings = snakemake.params.settings
@@ -28,7 +28,7 @@ with logged(snakemake) as log:
             data_dir=str(Path(snakemake.input.dataset).parent), log_dir=snakemake.params.log_dir,
             evaluation=snakemake.config["evaluation"], limit=settings["limit"], task_args=settings["task_args"],
         )
-    metrics.update(model_path=model_path, settings=settings)
+    metrics.update(model_path=model_path, settings=settings, software=provenance.software())
     log.info("metrics: %s", {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason")})
     if metrics["outcome"] == "eval_error":
         log.error("evaluation failed:\n%s", metrics.get("traceback", metrics.get("reason")))

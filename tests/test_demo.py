@@ -61,6 +61,8 @@ def test_scores_come_from_inspect_logs(demo):
         assert metrics["samples_scored"] == len(values) > 0
         assert metrics["ci95"][0] <= metrics["score"] <= metrics["ci95"][1]
         assert log.eval.task_version == metrics["task_version"]
+        assert metrics["software"]["packages"]["inspect-ai"] == log.eval.packages["inspect_ai"]
+        assert metrics["timing"]["eval_s"] > 0
 
 
 def test_baselines_exist_for_each_model_and_benchmark(demo):
