@@ -21,11 +21,16 @@ from ptb.chat_templates import chat_template
 BOOTSTRAP_RESAMPLES = 1000
 
 
-def share_compile_cache(results_dir: str) -> None:
-    """Point vLLM's compile cache at the results' shared one (ptb.paths.VLLM_CACHE) unless set:
-    on CPU, the second start of one architecture took 70 s instead of 99 s (eager mode: 24 s)."""
+def set_environment(results_dir: str) -> None:
+    """The environment of an evaluation job (and of the vLLM server it starts).
+
+    The model is always a local folder and the data is prepared beforehand: no hub is asked
+    (an air-gapped node would otherwise wait on it). vLLM's compile cache is the results' shared
+    one (ptb.paths.VLLM_CACHE) unless set: on CPU, the second start of one architecture took
+    70 s instead of 99 s (eager mode: 24 s)."""
     from ptb import paths
 
+    os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("VLLM_CACHE_ROOT", os.path.abspath(paths.fill(paths.VLLM_CACHE, results_dir)))
 
 

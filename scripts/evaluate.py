@@ -4,7 +4,6 @@ An agent run that left no model, and an eval that failed, each get an outcome
 class in metrics.json instead of a missing file, so other cells are not held up.
 """
 
-import os
 from pathlib import Path
 
 from ptb import evaluation, io, provenance
@@ -17,9 +16,7 @@ with logged(snakemake) as log:
     else:
         run = io.read_json(snakemake.input.agent)
         model_path = run.get("final_model")
-    if snakemake.config["evaluation"]["provider"] == "hf":
-        os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
-    evaluation.share_compile_cache(snakemake.config["results_dir"])
+    evaluation.set_environment(snakemake.config["results_dir"])
     if model_path is None:
         metrics = {"outcome": "no_model", "reason": f"agent outcome {run['outcome']}: nothing to evaluate"}
     else:

@@ -1,6 +1,5 @@
 """Rules profile_model (K repeats per item of one model) and profile_task (profile.json + .md)."""
 
-import os
 from pathlib import Path
 
 from ptb import evaluation, io, profiling
@@ -10,9 +9,7 @@ params = snakemake.params
 with logged(snakemake) as log:
     if snakemake.rule == "profile_model":
         settings = params.settings
-        if snakemake.config["evaluation"]["provider"] == "hf":
-            os.environ["HF_HUB_OFFLINE"] = "1"  # a local folder: never ask a hub
-        evaluation.share_compile_cache(snakemake.config["results_dir"])
+        evaluation.set_environment(snakemake.config["results_dir"])
         result = profiling.run_model(
             model_path=io.read_json(snakemake.input.model)["path"], family=params.family,
             benchmark=snakemake.wildcards.benchmark, data_dir=str(Path(snakemake.input.dataset).parent),

@@ -163,3 +163,14 @@ def test_broken_model_is_an_eval_error_and_other_cells_finish(tmp_path):
     log = (results / "logs" / "evaluate" / "broken" / "tiny-qwen3" / "gsm8k" / "seed1.log").read_text()
     assert "evaluation failed" in log
     assert json.loads(open(cells[1]).read())["outcome"] == "ok"
+
+
+def test_an_evaluation_job_asks_no_hub_and_shares_the_compile_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("VLLM_CACHE_ROOT", raising=False)
+    evaluation.set_environment(str(tmp_path / "results"))
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["VLLM_CACHE_ROOT"] == str(tmp_path / "results" / "cache" / "vllm")
+    monkeypatch.setenv("VLLM_CACHE_ROOT", "/fast/local/disk")  # the cluster's choice stands
+    evaluation.set_environment(str(tmp_path / "results"))
+    assert os.environ["VLLM_CACHE_ROOT"] == "/fast/local/disk"
