@@ -7,6 +7,7 @@ workflow's own task folder: nothing in the agent's job dir changes how it is sco
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import random
@@ -169,38 +170,33 @@ def evaluate(
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises)."""
     from inspect_ai import eval as inspect_eval
 
-    server_output, level = LastLines(), SERVER_LOGGER.level
-    SERVER_LOGGER.addHandler(server_output)
-    SERVER_LOGGER.setLevel(logging.INFO)  # the server's lines are INFO records
-    try:
-        if not (Path(model_path) / "config.json").exists():
-            raise FileNotFoundError(f"no config.json in {model_path}")
-        task_args = dict(task_args or {})
-        roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
-        task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
-        if evaluation.get("epochs", 1) > 1:
-            seed_epochs(task)
-        # `with`: the vLLM server stops with the eval; inspect would otherwise keep it for the
-        # process's next eval of the same model path, with this task's flags (tool parser or not)
-        started = time.perf_counter()
-        with model_for(evaluation["provider"], model_path, family, benchmark, evaluation) as model:
-            loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
-            [log] = inspect_eval(
-                task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
-                max_connections=evaluation.get("max_connections", 8), display="none",
-                log_format="eval", fail_on_error=False, score_display=False,
-            )
-        if log.status != "success":
-            reason = log.error.message if log.error else log.status
-            return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
-        metrics = {**summarise(log), "timing": {"model_load_s": round(loaded - started, 1),
-                                                "eval_s": round(time.perf_counter() - loaded, 1)}}
-    except Exception as error:  # a broken model must not take other cells down
-        return {"outcome": "eval_error", "reason": failure_reason(error, server_output.lines),
-                "traceback": traceback.format_exc()}
-    finally:
-        SERVER_LOGGER.removeHandler(server_output)
-        SERVER_LOGGER.setLevel(level)
+    with server_output() as server_lines:
+        try:
+            if not (Path(model_path) / "config.json").exists():
+                raise FileNotFoundError(f"no config.json in {model_path}")
+            task_args = dict(task_args or {})
+            roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
+            task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
+            if evaluation.get("epochs", 1) > 1:
+                seed_epochs(task)
+            # `with`: the vLLM server stops with the eval; inspect would otherwise keep it for the
+            # process's next eval of the same model path, with this task's flags (tool parser or not)
+            started = time.perf_counter()
+            with model_for(evaluation["provider"], model_path, family, benchmark, evaluation) as model:
+                loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
+                [log] = inspect_eval(
+                    task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
+                    max_connections=evaluation.get("max_connections", 8), display="none",
+                    log_format="eval", fail_on_error=False, score_display=False,
+                )
+            if log.status != "success":
+                reason = log.error.message if log.error else log.status
+                return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
+            metrics = {**summarise(log), "timing": {"model_load_s": round(loaded - started, 1),
+                                                    "eval_s": round(time.perf_counter() - loaded, 1)}}
+        except Exception as error:  # a broken model must not take other cells down
+            return {"outcome": "eval_error", "reason": failure_reason(error, server_lines),
+                    "traceback": traceback.format_exc()}
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
         return {"outcome": "eval_error", "reason": f"all {metrics['samples_failed']} samples failed; first: "
                 f"{first_failure(log)}", **metrics}
@@ -218,6 +214,19 @@ class LastLines(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def server_output():
+    """The last lines a `vllm serve` started in this block wrote (for failure_reason)."""
+    collector, level = LastLines(), SERVER_LOGGER.level
+    SERVER_LOGGER.addHandler(collector)
+    SERVER_LOGGER.setLevel(logging.INFO)  # the server's lines are INFO records
+    try:
+        yield collector.lines
+    finally:
+        SERVER_LOGGER.removeHandler(collector)
+        SERVER_LOGGER.setLevel(level)
 
 
 def failure_reason(error: Exception, server_lines) -> str:

@@ -128,22 +128,23 @@ def run_model(
     from inspect_ai import eval as inspect_eval
 
     repeats = section["repeats"]
-    try:
-        if not (Path(model_path) / "config.json").exists():
-            raise FileNotFoundError(f"no config.json in {model_path}")
-        args = dict(task_args or {})
-        roles = evaluation.grader_role(benchmark, evaluation_settings, args.pop("grader", None))
-        task = tasks.load_task(benchmark, data_dir, limit=limit, **args)
-        task.config = sampling_config(task.config, section)
-        with sampling_model(evaluation_settings, model_path, family, benchmark, section) as model:
-            [log] = inspect_eval(  # `with`: the vLLM server stops with the eval (ptb.evaluation)
-                task, model=model, model_roles=roles, log_dir=log_dir, epochs=repeats,
-                max_connections=evaluation_settings.get("max_connections", 8), display="none",
-                log_format="eval", fail_on_error=False, score_display=False,
-            )
-    except Exception as error:
-        return {"outcome": "eval_error", "reason": f"{type(error).__name__}: {error}",
-                "traceback": traceback.format_exc()}
+    with evaluation.server_output() as server_lines:
+        try:
+            if not (Path(model_path) / "config.json").exists():
+                raise FileNotFoundError(f"no config.json in {model_path}")
+            args = dict(task_args or {})
+            roles = evaluation.grader_role(benchmark, evaluation_settings, args.pop("grader", None))
+            task = tasks.load_task(benchmark, data_dir, limit=limit, **args)
+            task.config = sampling_config(task.config, section)
+            with sampling_model(evaluation_settings, model_path, family, benchmark, section) as model:
+                [log] = inspect_eval(  # `with`: the vLLM server stops with the eval (ptb.evaluation)
+                    task, model=model, model_roles=roles, log_dir=log_dir, epochs=repeats,
+                    max_connections=evaluation_settings.get("max_connections", 8), display="none",
+                    log_format="eval", fail_on_error=False, score_display=False,
+                )
+        except Exception as error:
+            return {"outcome": "eval_error", "reason": evaluation.failure_reason(error, server_lines),
+                    "traceback": traceback.format_exc()}
     if log.status != "success":
         return {"outcome": "eval_error", "reason": log.error.message if log.error else log.status,
                 "log_file": log.location}
