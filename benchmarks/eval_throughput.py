@@ -58,8 +58,7 @@ def main() -> None:
     parser.add_argument("--log-dir", default=None, help="keep the inspect logs here (default: a temporary dir)")
     args = parser.parse_args()
 
-    settings = {"provider": "vllm", "max_connections": args.max_connections, "grader": production.get("grader"),
-                "grader_max_connections": production.get("grader_max_connections", 32),
+    settings = {**production, "provider": "vllm", "max_connections": args.max_connections,
                 "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
                 "server_args": {**(production.get("server_args") or {}),
                                 **dict(server_arg(text) for text in args.server_arg)}}
@@ -73,8 +72,7 @@ def main() -> None:
             start = time.perf_counter()
             metrics = evaluation.evaluate(model_path=args.model_path, family=args.family, benchmark=name,
                                           data_dir=str(data), log_dir=args.log_dir or str(Path(tmp) / "logs"),
-                                          evaluation=settings,
-                                          limit=args.limit)
+                                          evaluation=settings, limit=args.limit)
             wall = time.perf_counter() - start
             items = metrics.get("samples_scored", 0) + metrics.get("samples_failed", 0)
             rows.append({"task": name, "outcome": metrics["outcome"], "items": items, "wall_s": round(wall, 1),
