@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-
 
 
 def snakemake(*args: str, results: Path | None = None, check: bool = True, env: dict | None = None,
@@ -33,3 +33,16 @@ def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
         if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total",):
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+def dry_run_jobs(text: str) -> list[dict]:
+    """The job blocks of `snakemake -n`: rule plus each `key: value` line."""
+    jobs = []
+    for line in text.splitlines():
+        match = re.match(r"^(?:local)?rule (\w+):$", line)
+        if match:
+            jobs.append({"rule": match.group(1)})
+        elif jobs and re.match(r"^    \w+: ", line):
+            key, _, value = line.strip().partition(": ")
+            jobs[-1][key] = value
+    return jobs

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import REPO, snakemake
+from helpers import REPO, dry_run_jobs, snakemake
 from ptb import containers, io
 from ptb.config import REPO_ROOT
 
@@ -246,19 +246,6 @@ def calls(log: Path) -> list[dict]:
     for call in out:
         call["options"] = [tuple(option) for option in call.get("options", [])]
     return out
-
-
-def dry_run_jobs(text: str) -> list[dict]:
-    """The job blocks of `snakemake -n`: rule plus each `key: value` line."""
-    jobs = []
-    for line in text.splitlines():
-        match = re.match(r"^(?:local)?rule (\w+):$", line)
-        if match:
-            jobs.append({"rule": match.group(1)})
-        elif jobs and re.match(r"^    \w+: ", line):
-            key, _, value = line.strip().partition(": ")
-            jobs[-1][key] = value
-    return jobs
 
 
 def test_dry_run_with_apptainer_plans_each_rules_image(tmp_path, stub_apptainer):

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import REPO, snakemake
+from helpers import REPO, dry_run_jobs, snakemake
 
 CELL = "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1]}"
 # the demo slice's SLURM jobs (agent_view, leaderboard and all are local rules)
@@ -46,19 +46,6 @@ def test_slurm_profile_resolves_from_the_repo_root():
     resources = " ".join(settings["default-resources"])
     assert "slurm_account=" in resources and "slurm_partition=" in resources
     assert not re.search(r"\bgpus=", resources), "the plugin ignores gpus=; rules request gpu=N"
-
-
-def dry_run_jobs(text: str) -> list[dict]:
-    """The job blocks of `snakemake -n`: rule plus each `key: value` line."""
-    jobs = []
-    for line in text.splitlines():
-        match = re.match(r"^(?:local)?rule (\w+):$", line)
-        if match:
-            jobs.append({"rule": match.group(1)})
-        elif jobs and re.match(r"^    \w+: ", line):
-            key, _, value = line.strip().partition(": ")
-            jobs[-1][key] = value
-    return jobs
 
 
 def resources(job: dict) -> dict[str, str]:
