@@ -96,43 +96,45 @@ def _report(files: list[Path], root: Path) -> str:
     return "\n".join(f"  {p.relative_to(root)}" for p in files)
 
 
-def new_task_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="new-task", description="Scaffold tasks/NAME/ and its test.")
-    parser.add_argument("name", help="the task's name: folder, @task function and config key")
+def _scaffold_main(prog: str, folder: str, noun: str, name_help: str, make, argv: list[str] | None) -> str | None:
+    """Parse NAME and --root, write the files; the name on success, None (after the error) otherwise."""
+    parser = argparse.ArgumentParser(prog=prog, description=f"Scaffold {folder}/NAME/ and its test.")
+    parser.add_argument("name", help=name_help)
     parser.add_argument("--root", default=str(REPO_ROOT), help="repository root (default: %(default)s)")
     args = parser.parse_args(argv)
     root = Path(args.root)
     try:
-        files = new_task(args.name, root)
+        files = make(args.name, root)
     except ScaffoldError as error:
-        print(f"new-task: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
+        return None
+    print(f"wrote {noun} {args.name}:\n{_report(files, root)}")
+    return args.name
+
+
+def new_task_main(argv: list[str] | None = None) -> int:
+    name = _scaffold_main("new-task", "tasks", "task", "the task's name: folder, @task function and config key",
+                          new_task, argv)
+    if name is None:
         return 1
-    print(f"wrote task {args.name}:\n{_report(files, root)}")
     print(
-        f"\nNext: edit tasks/{args.name}/ (task.yaml pins, task.py, data/test.jsonl), then\n"
-        f"  validate-task {args.name}\n"
-        f"  python -m pytest tests/tasks/test_{args.name}.py\n"
-        f"and add it to the config: benchmarks: {{{args.name}: {{data: hub}}}} (docs/adding-a-task.md)."
+        f"\nNext: edit tasks/{name}/ (task.yaml pins, task.py, data/test.jsonl), then\n"
+        f"  validate-task {name}\n"
+        f"  python -m pytest tests/tasks/test_{name}.py\n"
+        f"and add it to the config: benchmarks: {{{name}: {{data: hub}}}} (docs/adding-a-task.md)."
     )
     return 0
 
 
 def new_agent_main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="new-agent", description="Scaffold agents/NAME/ and its test.")
-    parser.add_argument("name", help="the scaffold's name (agents/NAME/solve.sh)")
-    parser.add_argument("--root", default=str(REPO_ROOT), help="repository root (default: %(default)s)")
-    args = parser.parse_args(argv)
-    root = Path(args.root)
-    try:
-        files = new_agent(args.name, root)
-    except ScaffoldError as error:
-        print(f"new-agent: {error}", file=sys.stderr)
+    name = _scaffold_main("new-agent", "agents", "scaffold", "the scaffold's name (agents/NAME/solve.sh)",
+                          new_agent, argv)
+    if name is None:
         return 1
-    print(f"wrote scaffold {args.name}:\n{_report(files, root)}")
-    print(f"\nNext: edit agents/{args.name}/solve.sh and trace.py for the CLI, run\n"
-          f"  python -m pytest tests/agents/test_{args.name}.py\n"
+    print(f"\nNext: edit agents/{name}/solve.sh and trace.py for the CLI, run\n"
+          f"  python -m pytest tests/agents/test_{name}.py\n"
           f"and paste this entry under `agents:` in workflow_config.yaml:\n")
-    print(agent_config_entry(args.name))
+    print(agent_config_entry(name))
     return 0
 
 
