@@ -33,6 +33,9 @@ def set_environment(results_dir: str) -> None:
 
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("VLLM_CACHE_ROOT", os.path.abspath(paths.fill(paths.VLLM_CACHE, results_dir)))
+    # inspect keeps its traces in the user data dir; in a container snakemake's HOME is the
+    # working dir (the repository), so they would land in the checkout
+    os.environ.setdefault("XDG_DATA_HOME", os.path.abspath(paths.fill(paths.INSPECT_DATA, results_dir)))
 
 
 def model_for(provider: str, model_path: str, family: str, benchmark: str, evaluation: dict):

@@ -23,6 +23,7 @@ AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
 # vLLM's torch.compile cache, shared by every evaluation: a fine-tuned model has its base's
 # architecture, so after the first evaluation of a base model the others start faster
 VLLM_CACHE = "{results}/cache/vllm"
+INSPECT_DATA = "{results}/cache/inspect"  # inspect's traces of the evaluation jobs
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 LOGS = "{results}/logs"

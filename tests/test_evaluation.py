@@ -168,8 +168,10 @@ def test_broken_model_is_an_eval_error_and_other_cells_finish(tmp_path):
 def test_an_evaluation_job_asks_no_hub_and_shares_the_compile_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("VLLM_CACHE_ROOT", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     evaluation.set_environment(str(tmp_path / "results"))
     assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert os.environ["XDG_DATA_HOME"] == str(tmp_path / "results" / "cache" / "inspect")  # not the checkout
     assert os.environ["VLLM_CACHE_ROOT"] == str(tmp_path / "results" / "cache" / "vllm")
     monkeypatch.setenv("VLLM_CACHE_ROOT", "/fast/local/disk")  # the cluster's choice stands
     evaluation.set_environment(str(tmp_path / "results"))
