@@ -43,9 +43,12 @@ demo: setup
 test: setup lint
 	$(PY) -m pytest -v
 
-# snakefmt must pass; of snakemake's lints, only "specify a conda environment or container"
+# ruff (format + lint, settings in pyproject.toml) and snakefmt must pass; of snakemake's
+# lints, only "specify a conda environment or container"
 # is expected (the demo and the tests run on the host on purpose).
 lint: setup
+	ruff format --check .
+	ruff check .
 	snakefmt --check Snakefile rules/
 	snakemake --lint > .lint.log 2>&1 || true
 	@if grep -E "^    \* " .lint.log | grep -v "conda environment or container"; then \

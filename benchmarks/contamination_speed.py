@@ -21,9 +21,42 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ptb.judge import contamination  # noqa: E402
 
-NAMES = ["Janet", "Weng", "Betty", "Julie", "James", "Albert", "Ken", "Alexis", "Tina", "Mark", "Carla", "Toulouse"]
-THINGS = ["eggs", "ducks", "muffins", "pages", "letters", "pizzas", "sheep", "bolts", "cups", "dollars", "miles",
-          "apples", "tickets", "boxes", "stamps", "cookies", "shirts", "roses", "marbles", "books"]
+NAMES = [
+    "Janet",
+    "Weng",
+    "Betty",
+    "Julie",
+    "James",
+    "Albert",
+    "Ken",
+    "Alexis",
+    "Tina",
+    "Mark",
+    "Carla",
+    "Toulouse",
+]
+THINGS = [
+    "eggs",
+    "ducks",
+    "muffins",
+    "pages",
+    "letters",
+    "pizzas",
+    "sheep",
+    "bolts",
+    "cups",
+    "dollars",
+    "miles",
+    "apples",
+    "tickets",
+    "boxes",
+    "stamps",
+    "cookies",
+    "shirts",
+    "roses",
+    "marbles",
+    "books",
+]
 VERBS = ["buys", "sells", "bakes", "collects", "finds", "loses", "paints", "packs", "orders", "writes"]
 PLACES = ["farmers' market", "bakery", "school", "office", "garage", "library", "store", "park", "zoo", "gym"]
 WHEN = ["on Monday", "every morning", "in the afternoon", "each week", "on weekends", "after lunch"]
@@ -41,10 +74,15 @@ def problem(rng: random.Random) -> dict:
         steps.append((f"{name} {verb} {count} {thing} at the {place} {when}.", count, thing))
         total += count
     days = rng.randint(2, 99_999)  # a large range: the fixed tail must not repeat across records
-    question = " ".join(s for s, _, _ in steps) + f" In total, after {days} days, how many items does {name} handle?"
+    question = (
+        " ".join(s for s, _, _ in steps) + f" In total, after {days} days, how many items does {name} handle?"
+    )
     partial = " + ".join(str(c) for _, c, _ in steps)
-    answer = (" ".join(f"{name} handles {c} {t}." for _, c, t in steps)
-              + f" In a day: {partial} = {total}. In {days} days: {total} * {days} = {total * days}.\n#### {total * days}")
+    answer = (
+        " ".join(f"{name} handles {c} {t}." for _, c, t in steps)
+        + f" In a day: {partial} = {total}."
+        + f" In {days} days: {total} * {days} = {total * days}.\n#### {total * days}"
+    )
     return {"question": question, "answer": answer}
 
 
@@ -66,9 +104,11 @@ def main() -> None:
         seconds = time.perf_counter() - start
         size_mb = path.stat().st_size / 1e6
     evidence = result["evidence"]
-    print(f"contamination check: {seconds:.2f} s for {args.train} training lines ({size_mb:.1f} MB) "
-          f"vs {args.test} test items ({len(texts)} texts); matched {evidence['matched_items']} texts, "
-          f"passed={result['passed']}")
+    print(
+        f"contamination check: {seconds:.2f} s for {args.train} training lines ({size_mb:.1f} MB) "
+        f"vs {args.test} test items ({len(texts)} texts); matched {evidence['matched_items']} texts, "
+        f"passed={result['passed']}"
+    )
     print(f"{seconds:.3f}")
 
 

@@ -41,7 +41,9 @@ def server_arg(text: str) -> tuple[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model-path", required=True)
     parser.add_argument("--family", required=True, choices=["qwen3", "gemma3", "smollm3", "smollm2"])
     parser.add_argument("--tasks", nargs="*", default=SUITE)
@@ -52,16 +54,30 @@ def main() -> None:
     parser.add_argument("--max-model-len", type=int, default=production["max_model_len"])
     parser.add_argument("--skip-graded", action="store_true", help="leave out the LLM-graded tasks")
     parser.add_argument("--limit", type=int, default=None, help="first N items of each task (default: all)")
-    parser.add_argument("--server-arg", action="append", default=[], metavar="KEY=VALUE",
-                        help="a further `vllm serve` flag (evaluation.server_args), e.g. tensor_parallel_size=2")
+    parser.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a further `vllm serve` flag (evaluation.server_args), e.g. tensor_parallel_size=2",
+    )
     parser.add_argument("--out", default="eval_throughput.json")
-    parser.add_argument("--log-dir", default=None, help="keep the inspect logs here (default: a temporary dir)")
+    parser.add_argument(
+        "--log-dir", default=None, help="keep the inspect logs here (default: a temporary dir)"
+    )
     args = parser.parse_args()
 
-    settings = {**production, "provider": "vllm", "max_connections": args.max_connections,
-                "gpu_memory_utilization": args.gpu_memory_utilization, "max_model_len": args.max_model_len,
-                "server_args": {**(production.get("server_args") or {}),
-                                **dict(server_arg(text) for text in args.server_arg)}}
+    settings = {
+        **production,
+        "provider": "vllm",
+        "max_connections": args.max_connections,
+        "gpu_memory_utilization": args.gpu_memory_utilization,
+        "max_model_len": args.max_model_len,
+        "server_args": {
+            **(production.get("server_args") or {}),
+            **dict(server_arg(text) for text in args.server_arg),
+        },
+    }
     rows, suite_start = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:
@@ -70,21 +86,41 @@ def main() -> None:
             data = Path(tmp) / name
             prepare_dataset(name, args.data, data)
             start = time.perf_counter()
-            metrics = evaluation.evaluate(model_path=args.model_path, family=args.family, benchmark=name,
-                                          data_dir=str(data), log_dir=args.log_dir or str(Path(tmp) / "logs"),
-                                          evaluation=settings, limit=args.limit)
+            metrics = evaluation.evaluate(
+                model_path=args.model_path,
+                family=args.family,
+                benchmark=name,
+                data_dir=str(data),
+                log_dir=args.log_dir or str(Path(tmp) / "logs"),
+                evaluation=settings,
+                limit=args.limit,
+            )
             wall = time.perf_counter() - start
             items = metrics.get("samples_scored", 0) + metrics.get("samples_failed", 0)
-            rows.append({"task": name, "outcome": metrics["outcome"], "items": items, "wall_s": round(wall, 1),
-                         "items_per_s": round(items / wall, 2) if wall else None, "score": metrics.get("score"),
-                         "reason": metrics.get("reason"), "log_file": metrics.get("log_file"),
-                         **(metrics.get("timing") or {})})
+            rows.append(
+                {
+                    "task": name,
+                    "outcome": metrics["outcome"],
+                    "items": items,
+                    "wall_s": round(wall, 1),
+                    "items_per_s": round(items / wall, 2) if wall else None,
+                    "score": metrics.get("score"),
+                    "reason": metrics.get("reason"),
+                    "log_file": metrics.get("log_file"),
+                    **(metrics.get("timing") or {}),
+                }
+            )
             load = (metrics.get("timing") or {}).get("model_load_s")
-            print(f"{name:18s} {metrics['outcome']:10s} {items:5d} items  {wall:7.1f} s (server start {load} s)  "
-                  f"{items / wall:6.2f} items/s  score {metrics.get('score')}  {metrics.get('reason') or ''}")
+            print(
+                f"{name:18s} {metrics['outcome']:10s} {items:5d} items  "
+                f"{wall:7.1f} s (server start {load} s)  "
+                f"{items / wall:6.2f} items/s  score {metrics.get('score')}  {metrics.get('reason') or ''}"
+            )
     total = time.perf_counter() - suite_start
     print(f"suite: {sum(r['items'] for r in rows)} items in {total:.1f} s ({total / 60:.1f} min)")
-    Path(args.out).write_text(json.dumps({"rows": rows, "suite_wall_s": total, "settings": settings}, indent=2))
+    Path(args.out).write_text(
+        json.dumps({"rows": rows, "suite_wall_s": total, "settings": settings}, indent=2)
+    )
 
 
 if __name__ == "__main__":

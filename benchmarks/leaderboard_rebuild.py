@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 sys.path.insert(0, str(REPO))
 
-from ptb import config as ptb_config, containers, grid, paths  # noqa: E402
+from ptb import config as ptb_config  # noqa: E402
+from ptb import containers, grid, paths  # noqa: E402
 
 
 def _json(path: str, data: dict, mtime: float) -> None:
@@ -48,7 +49,9 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
         _json(containers.digest_path(res, name), {"image": str(sif), "sha256": "0" * 64}, digest_t)
     for model in set(chosen["models"]) | {c.model for c in calibration}:
         for variant in ("base", "instruct"):
-            _json(paths.fill(paths.MODEL_MANIFEST, res, model=model, variant=variant), {"path": "/x"}, cache_t)
+            _json(
+                paths.fill(paths.MODEL_MANIFEST, res, model=model, variant=variant), {"path": "/x"}, cache_t
+            )
     for bench in set(chosen["benchmarks"]) | {c.benchmark for c in calibration}:
         _json(paths.fill(paths.DATASET_MANIFEST, res, benchmark=bench), {}, cache_t)
         view = Path(paths.fill(paths.AGENT_VIEW, res, benchmark=bench))
@@ -56,25 +59,39 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
         os.utime(view, (cache_t, cache_t))
     for model, variant, bench in grid.baselines(config):
         score = rng.uniform(0.0, 0.2) if variant == "base" else rng.uniform(0.4, 0.9)
-        _json(paths.fill(paths.BASELINE_METRICS, res, model=model, variant=variant, benchmark=bench),
-              {"outcome": "ok", "score": score, "stderr": 0.02}, result_t)
+        _json(
+            paths.fill(paths.BASELINE_METRICS, res, model=model, variant=variant, benchmark=bench),
+            {"outcome": "ok", "score": score, "stderr": 0.02},
+            result_t,
+        )
     for cell in list(grid.cells(config)) + calibration:
         fields = cell.as_dict()
-        outcome = rng.choices(["ok", "timeout", "no_model", "agent_error", "infra_error"], [85, 5, 5, 4, 1])[0]
+        outcome = rng.choices(["ok", "timeout", "no_model", "agent_error", "infra_error"], [85, 5, 5, 4, 1])[
+            0
+        ]
         has_model = outcome in ("ok", "timeout") or (outcome == "agent_error" and rng.random() < 0.5)
         t = time.time() if cell == skip else run_t
-        agent = {"outcome": outcome, "has_model": has_model, "reason": outcome,
-                 "wall_seconds": rng.uniform(0.2, 1.0) * config["budget"]["hours"] * 3600}
+        agent = {
+            "outcome": outcome,
+            "has_model": has_model,
+            "reason": outcome,
+            "wall_seconds": rng.uniform(0.2, 1.0) * config["budget"]["hours"] * 3600,
+        }
         for template, data in ((paths.AGENT_JSON, agent), (paths.MANIFEST, {}), (paths.HANDOUT, {})):
             _json(paths.fill(template, res, **fields), data, t)
         if cell == skip:
             continue
         disqualified = rng.random() < 0.05
         judge_error = not disqualified and rng.random() < 0.01
-        _json(paths.fill(paths.VERDICT, res, **fields),
-              {"outcome": "disqualified" if disqualified else "judge_error" if judge_error else "clean",
-               "disqualified": disqualified, "reasons": ["contamination: 12 test items"] if disqualified else []},
-              result_t)
+        _json(
+            paths.fill(paths.VERDICT, res, **fields),
+            {
+                "outcome": "disqualified" if disqualified else "judge_error" if judge_error else "clean",
+                "disqualified": disqualified,
+                "reasons": ["contamination: 12 test items"] if disqualified else [],
+            },
+            result_t,
+        )
         if not has_model:
             metrics = {"outcome": "no_model"}
         elif rng.random() < 0.02:
@@ -84,21 +101,28 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
         _json(paths.fill(paths.METRICS, res, **fields), metrics, result_t)
     if calibration:
         table = Path(f"{res}/judge/calibration.csv")
-        table.write_text("check,true_positive,false_positive,false_negative,precision,recall\nverdict,3,0,0,1.0,1.0\n")
+        table.write_text(
+            "check,true_positive,false_positive,false_negative,precision,recall\nverdict,3,0,0,1.0,1.0\n"
+        )
         os.utime(table, (result_t, result_t))
 
 
 def time_rendering(tmp: Path) -> float:
     from ptb import leaderboard
 
-    config = ptb_config.load(REPO / "workflow_config.yaml", {
-        "results_dir": str(tmp / "synthetic"),
-        "grid": {"agents": ["claude-opus-4.6", "codex-gpt-5.3", "gemini-3-pro", "opencode-sonnet-4.6", "sft"],
-                 "models": ["qwen3-1.7b", "qwen3-4b", "smollm3-3b", "gemma3-4b"],
-                 "benchmarks": ["aime2025", "bfcl", "gpqamain", "gsm8k", "humaneval"],
-                 "seeds": list(range(1, 11))},
-        "calibration": None,
-    })
+    config = ptb_config.load(
+        REPO / "workflow_config.yaml",
+        {
+            "results_dir": str(tmp / "synthetic"),
+            "grid": {
+                "agents": ["claude-opus-4.6", "codex-gpt-5.3", "gemini-3-pro", "opencode-sonnet-4.6", "sft"],
+                "models": ["qwen3-1.7b", "qwen3-4b", "smollm3-3b", "gemma3-4b"],
+                "benchmarks": ["aime2025", "bfcl", "gpqamain", "gsm8k", "humaneval"],
+                "seeds": list(range(1, 11)),
+            },
+            "calibration": None,
+        },
+    )
     assert len(grid.cells(config)) == 1000
     synthesize(config, random.Random(0))
     start = time.perf_counter()
@@ -128,8 +152,11 @@ def time_dry_run(tmp: Path) -> tuple[float, str]:
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
         best = min(best, time.perf_counter() - start)
         out = proc.stdout + proc.stderr
-    planned = {p[0]: int(p[1]) for p in (line.split() for line in out.splitlines())
-               if len(p) == 2 and p[1].isdigit() and p[0] != "total"}
+    planned = {
+        p[0]: int(p[1])
+        for p in (line.split() for line in out.splitlines())
+        if len(p) == 2 and p[1].isdigit() and p[0] != "total"
+    }
     return best, planned
 
 
@@ -137,11 +164,15 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory() as tmp:
         rendering = time_rendering(Path(tmp))
-        print(f"1,000 cells: aggregation + rendering (csv, md, html, weights, cells, 4 charts × html/svg/png): "
-              f"{rendering:.2f} s (target < 5 s)")
+        print(
+            f"1,000 cells: aggregation + rendering (csv, md, html, weights, cells, 4 charts × html/svg/png): "
+            f"{rendering:.2f} s (target < 5 s)"
+        )
         dry, planned = time_dry_run(Path(tmp))
-        print(f"production grid, one new cell finished: dry run {dry:.2f} s (best of 3, target < 3 s); "
-              f"planned: {planned}")
+        print(
+            f"production grid, one new cell finished: dry run {dry:.2f} s (best of 3, target < 3 s); "
+            f"planned: {planned}"
+        )
 
 
 if __name__ == "__main__":

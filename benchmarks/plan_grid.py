@@ -18,7 +18,10 @@ def plan(extra_config: list[str], results: str) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(
         [SNAKEMAKE, "-n", "--quiet", "rules", "--config", f"results_dir={results}", *extra_config],
-        cwd=REPO, capture_output=True, text=True, check=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     elapsed = time.perf_counter() - start
     total = next(line.split()[1] for line in proc.stdout.splitlines() if line.startswith("total"))

@@ -15,24 +15,38 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ptb import evaluation, tasks
+from ptb import evaluation
 from ptb.chat_templates import FAMILY_TEMPLATE
 
 
 def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="evaluate.py", description=f"Evaluate a model on {benchmark} (the workflow's task, data and template)."
+        prog="evaluate.py",
+        description=f"Evaluate a model on {benchmark} (the workflow's task, data and template).",
     )
-    parser.add_argument("--model-path", default="final_model", help="local model folder (Hugging Face format)")
+    parser.add_argument(
+        "--model-path", default="final_model", help="local model folder (Hugging Face format)"
+    )
     parser.add_argument("--limit", type=int, default=None, help="evaluate the first N test items only")
     parser.add_argument("--json-output-file", default=None, help="also write the metrics to this JSON file")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder with test.jsonl (default: the benchmark at its pinned hub revision)")
-    parser.add_argument("--family", default="qwen3", choices=sorted(FAMILY_TEMPLATE),
-                        help="model family: picks the chat template (default: qwen3)")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with test.jsonl (default: the benchmark at its pinned hub revision)",
+    )
+    parser.add_argument(
+        "--family",
+        default="qwen3",
+        choices=sorted(FAMILY_TEMPLATE),
+        help="model family: picks the chat template (default: qwen3)",
+    )
     parser.add_argument("--provider", default="hf", choices=["hf", "vllm"], help="hf (CPU) or vllm (GPU)")
-    parser.add_argument("--max-connections", type=int, default=None,
-                        help="concurrent generations (default: 8 on hf, 256 on vllm, which batches them)")
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="concurrent generations (default: 8 on hf, 256 on vllm, which batches them)",
+    )
     parser.add_argument("--max-model-len", type=int, default=16384, help="vllm only: context length")
     parser.add_argument("--gpu-memory-utilization", type=float, default=0.85, help="vllm only")
     parser.add_argument("--log-dir", default="eval_logs", help="where the inspect log of each run goes")
@@ -52,8 +66,13 @@ def run(benchmark: str, args: argparse.Namespace) -> dict:
             data_dir = str(Path(tmp) / "data")
             prepare_dataset(benchmark, "hub", data_dir)
         return evaluation.evaluate(
-            model_path=args.model_path, family=args.family, benchmark=benchmark, data_dir=data_dir,
-            log_dir=args.log_dir, evaluation=settings, limit=args.limit,
+            model_path=args.model_path,
+            family=args.family,
+            benchmark=benchmark,
+            data_dir=data_dir,
+            log_dir=args.log_dir,
+            evaluation=settings,
+            limit=args.limit,
         )
 
 
@@ -62,8 +81,10 @@ def report(benchmark: str, metrics: dict) -> str:
         return f"{benchmark}: evaluation failed: {metrics.get('reason')}"
     score, stderr = metrics["score"], metrics["stderr"]
     shown = "n/a" if score is None else f"{score:.4f}" + ("" if stderr is None else f" ± {stderr:.4f}")
-    return (f"{benchmark}: score {shown} on {metrics['samples_scored']} samples"
-            f" ({metrics['samples_failed']} failed, {metrics['truncated']} hit max_tokens)")
+    return (
+        f"{benchmark}: score {shown} on {metrics['samples_scored']} samples"
+        f" ({metrics['samples_failed']} failed, {metrics['truncated']} hit max_tokens)"
+    )
 
 
 def main(benchmark: str, argv: list[str] | None = None) -> int:

@@ -26,7 +26,9 @@ def known_secrets(config: dict, environ=os.environ) -> list[str]:
     """Values of every key-like variable and every variable any agent entry passes through."""
     names = {n for agent in config["agents"].values() for n in agent.get("env", [])}
     names |= {n for n in environ if SECRET_NAME.search(n)}
-    return sorted({environ[n] for n in names if environ.get(n) and len(environ[n]) >= 8}, key=len, reverse=True)
+    return sorted(
+        {environ[n] for n in names if environ.get(n) and len(environ[n]) >= 8}, key=len, reverse=True
+    )
 
 
 def agent_environment(agent: dict, fields: dict, home: Path, environ=os.environ) -> dict:
@@ -47,12 +49,21 @@ def _kill_group(proc: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def run_with_budget(command: list[str], *, cwd: Path, env: dict, log_path: Path, budget_s: float, grace_s: float) -> dict:
+def run_with_budget(
+    command: list[str], *, cwd: Path, env: dict, log_path: Path, budget_s: float, grace_s: float
+) -> dict:
     """Run command in its own process group; SIGTERM at the budget, SIGKILL after the grace."""
     start = time.monotonic()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         timed_out = False
         try:
             proc.wait(timeout=budget_s)
@@ -65,7 +76,11 @@ def run_with_budget(command: list[str], *, cwd: Path, env: dict, log_path: Path,
                 _kill_group(proc, signal.SIGKILL)
                 proc.wait()
         _kill_group(proc, signal.SIGKILL)  # no background process outlives the run
-    return {"exit_code": proc.returncode, "timed_out": timed_out, "wall_seconds": round(time.monotonic() - start, 2)}
+    return {
+        "exit_code": proc.returncode,
+        "timed_out": timed_out,
+        "wall_seconds": round(time.monotonic() - start, 2),
+    }
 
 
 def classify(result: dict, has_model: bool) -> tuple[str, str]:
@@ -97,26 +112,55 @@ def redact_tree(root: Path, secrets: list[str], max_bytes: int = 50 << 20) -> li
     return touched
 
 
-def run_agent(*, scaffold: str, job_dir: Path, run_dir: Path, env: dict, budget_s: float, grace_s: float,
-              secrets: list[str], container: list[str] | None = None) -> dict:
+def run_agent(
+    *,
+    scaffold: str,
+    job_dir: Path,
+    run_dir: Path,
+    env: dict,
+    budget_s: float,
+    grace_s: float,
+    secrets: list[str],
+    container: list[str] | None = None,
+) -> dict:
     """Run agents/<scaffold>/solve.sh in job_dir; write the trace; return agent.json's content."""
     solve = REPO_ROOT / "agents" / scaffold / "solve.sh"
     raw_log = run_dir / "agent.log"
     home = Path(env["HOME"])
     home.mkdir(parents=True, exist_ok=True)
     try:
-        result = run_with_budget((container or []) + ["bash", str(solve)], cwd=job_dir, env=env,
-                                 log_path=raw_log, budget_s=budget_s, grace_s=grace_s)
+        result = run_with_budget(
+            (container or []) + ["bash", str(solve)],
+            cwd=job_dir,
+            env=env,
+            log_path=raw_log,
+            budget_s=budget_s,
+            grace_s=grace_s,
+        )
     except OSError as error:
-        return {"outcome": "infra_error", "reason": f"could not start the agent: {error}", "exit_code": None,
-                "wall_seconds": 0.0, "has_model": False}
+        return {
+            "outcome": "infra_error",
+            "reason": f"could not start the agent: {error}",
+            "exit_code": None,
+            "wall_seconds": 0.0,
+            "has_model": False,
+        }
     has_model = (job_dir / "final_model" / "config.json").exists()
     outcome, reason = classify(result, has_model)
     if traces.has_parser(scaffold):
-        io.write_text_atomic(run_dir / "trace.md", traces.render(scaffold, raw_log.read_text(errors="replace")))
+        io.write_text_atomic(
+            run_dir / "trace.md", traces.render(scaffold, raw_log.read_text(errors="replace"))
+        )
     redacted = redact_tree(run_dir, secrets)
-    return {"outcome": outcome, "reason": reason, "has_model": has_model, **result,
-            "redacted_files": redacted, "budget_seconds": budget_s, "grace_seconds": grace_s}
+    return {
+        "outcome": outcome,
+        "reason": reason,
+        "has_model": has_model,
+        **result,
+        "redacted_files": redacted,
+        "budget_seconds": budget_s,
+        "grace_seconds": grace_s,
+    }
 
 
 def describe(agent_json: dict) -> str:

@@ -32,6 +32,7 @@ DEFAULT_AGENT_HF_HOME = "{results}/cache/agent_hf_home"
 
 # -- where the caches are -------------------------------------------------------------
 
+
 def cache_dirs(config: dict) -> dict[str, Path]:
     """The config's `cache:` paths ({results} filled in), absolute."""
     section = config.get("cache") or {}
@@ -59,6 +60,7 @@ def repo_folder(repo_id: str, repo_type: str = "model") -> str:
 
 # -- models ---------------------------------------------------------------------------
 
+
 def fetch_snapshot(repo_id: str, revision: str, cache_dir: str | Path | None) -> tuple[str, bool]:
     """The snapshot folder of repo_id@revision in cache_dir; (path, downloaded).
 
@@ -69,7 +71,9 @@ def fetch_snapshot(repo_id: str, revision: str, cache_dir: str | Path | None) ->
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        path = snapshot_download(repo_id=repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True)
+        path = snapshot_download(
+            repo_id=repo_id, revision=revision, cache_dir=cache_dir, local_files_only=True
+        )
         return str(path), False
     except (LocalEntryNotFoundError, FileNotFoundError, OSError):
         pass
@@ -111,7 +115,11 @@ def mirror_snapshot(snapshot: str | Path, repo_id: str, revision: str, view_home
     if repo_dir.exists():  # the view holds this snapshot only: drop what a previous mirror left
         for old in sorted(repo_dir.rglob("*"), reverse=True):
             inside = old.is_relative_to(target)
-            if old.is_file() and not old.is_symlink() and (not inside or old.relative_to(target) not in wanted):
+            if (
+                old.is_file()
+                and not old.is_symlink()
+                and (not inside or old.relative_to(target) not in wanted)
+            ):
                 old.unlink()
             elif old.is_dir() and not old.is_symlink() and not inside and not any(old.iterdir()):
                 old.rmdir()
@@ -134,8 +142,9 @@ def mirror_snapshot(snapshot: str | Path, repo_id: str, revision: str, view_home
     return target
 
 
-def prepare_model(ref: dict, dest: str | Path, hf_cache: str | Path | None = None,
-                  agent_view: str | Path | None = None) -> dict:
+def prepare_model(
+    ref: dict, dest: str | Path, hf_cache: str | Path | None = None, agent_view: str | Path | None = None
+) -> dict:
     """Materialize one model (a config `base` / `instruct` entry); return its manifest.
 
     hf_cache: the hub cache of the full HF_HOME. agent_view: for a base model, the
@@ -147,9 +156,14 @@ def prepare_model(ref: dict, dest: str | Path, hf_cache: str | Path | None = Non
     if source == "hub":
         snapshot, downloaded = fetch_snapshot(ref["hf_id"], ref["revision"], hf_cache)
         files = hash_snapshot(snapshot)
-        info = {"hf_id": ref["hf_id"], "revision": ref["revision"], "commit": Path(snapshot).name,
-                "hub_path": str(Path(snapshot).resolve()), "downloaded": downloaded,
-                "hf_cache": str(Path(hf_cache).resolve()) if hf_cache else None}
+        info = {
+            "hf_id": ref["hf_id"],
+            "revision": ref["revision"],
+            "commit": Path(snapshot).name,
+            "hub_path": str(Path(snapshot).resolve()),
+            "downloaded": downloaded,
+            "hf_cache": str(Path(hf_cache).resolve()) if hf_cache else None,
+        }
         path = snapshot
         if agent_view is not None:
             path = mirror_snapshot(snapshot, ref["hf_id"], ref["revision"], agent_view)
@@ -189,14 +203,21 @@ def agent_run_hf_home(run_home: str | Path, view: str | Path) -> Path:
 
 # -- datasets -------------------------------------------------------------------------
 
+
 def _write_jsonl(rows, path: Path) -> None:
     io.write_text_atomic(path, "".join(json.dumps(r, default=str) + "\n" for r in rows))
 
 
 def _dataset_manifest(benchmark: str, data: str, dest: Path, **extra) -> dict:
     files = {p.name: io.sha256_file(p) for p in sorted(dest.glob("*.jsonl"))}
-    return {"benchmark": benchmark, "data": data, "pins": tasks.spec(benchmark)["dataset"], "files": files,
-            "task_version": tasks.spec(benchmark)["version"], **extra}
+    return {
+        "benchmark": benchmark,
+        "data": data,
+        "pins": tasks.spec(benchmark)["dataset"],
+        "files": files,
+        "task_version": tasks.spec(benchmark)["version"],
+        **extra,
+    }
 
 
 def _already_fetched(benchmark: str, dest: Path) -> dict | None:
@@ -208,7 +229,11 @@ def _already_fetched(benchmark: str, dest: Path) -> dict | None:
         old = io.read_json(previous)
     except (OSError, ValueError):
         return None
-    if old.get("data") != "hub" or old.get("pins") != tasks.spec(benchmark)["dataset"] or not old.get("files"):
+    if (
+        old.get("data") != "hub"
+        or old.get("pins") != tasks.spec(benchmark)["dataset"]
+        or not old.get("files")
+    ):
         return None
     for name, digest in old["files"].items():
         if not (dest / name).exists() or io.sha256_file(dest / name) != digest:

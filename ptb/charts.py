@@ -12,9 +12,15 @@ from pathlib import Path
 CHARTS = ("ranking", "heatmap", "time", "outcomes")
 FORMATS = ("html", "svg", "png")
 OUTCOME_COLORS = {
-    "ok": "#54a24b", "timeout": "#88d27a", "agent_error": "#b5e0a8", "no_model": "#f58518",
-    "infra_error": "#9d755d", "eval_error": "#e45756", "judge_error": "#b279a2",
-    "disqualified": "#222222", "missing": "#dddddd",
+    "ok": "#54a24b",
+    "timeout": "#88d27a",
+    "agent_error": "#b5e0a8",
+    "no_model": "#f58518",
+    "infra_error": "#9d755d",
+    "eval_error": "#e45756",
+    "judge_error": "#b279a2",
+    "disqualified": "#222222",
+    "missing": "#dddddd",
 }
 
 
@@ -31,19 +37,32 @@ def build(config: dict, table, cells, weights: dict) -> dict:
     width = 420
 
     ranked = table.assign(
-        score=100 * table["avg"], low=100 * table["ci_low"], high=100 * table["ci_high"],
+        score=100 * table["avg"],
+        low=100 * table["ci_low"],
+        high=100 * table["ci_high"],
         kind=["baseline" if s == "baseline" else "agent" for s in table["scaffold"]],
     )[["agent", "scaffold", "kind", "score", "low", "high", "runs"]]
     base = alt.Chart(ranked).encode(y=alt.Y("agent:N", sort=order, title=None))
     ranking = alt.layer(
         base.mark_bar().encode(
             x=alt.X("score:Q", title="weighted average score (×100)"),
-            color=alt.Color("kind:N", scale=alt.Scale(domain=["agent", "baseline"], range=["#4c78a8", "#bbbbbb"]),
-                            legend=None),
-            tooltip=["agent", "scaffold", alt.Tooltip("score:Q", format=".1f"), alt.Tooltip("low:Q", format=".1f"),
-                     alt.Tooltip("high:Q", format=".1f"), "runs:Q"],
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(domain=["agent", "baseline"], range=["#4c78a8", "#bbbbbb"]),
+                legend=None,
+            ),
+            tooltip=[
+                "agent",
+                "scaffold",
+                alt.Tooltip("score:Q", format=".1f"),
+                alt.Tooltip("low:Q", format=".1f"),
+                alt.Tooltip("high:Q", format=".1f"),
+                "runs:Q",
+            ],
         ),
-        base.mark_errorbar(ticks=True).encode(x=alt.X("low:Q", title="weighted average score (×100)"), x2="high:Q"),
+        base.mark_errorbar(ticks=True).encode(
+            x=alt.X("low:Q", title="weighted average score (×100)"), x2="high:Q"
+        ),
     ).properties(title="Average score with 95% CI", width=width)
 
     names = {b: config["benchmarks"][b].get("display_name", b) for b in weights}
@@ -55,7 +74,9 @@ def build(config: dict, table, cells, weights: dict) -> dict:
     )
     heatmap = alt.layer(
         cells_base.mark_rect().encode(
-            color=alt.Color("score:Q", title="score ×100", scale=alt.Scale(scheme="viridis", domain=[0, 100])),
+            color=alt.Color(
+                "score:Q", title="score ×100", scale=alt.Scale(scheme="viridis", domain=[0, 100])
+            ),
             tooltip=["agent", "benchmark", alt.Tooltip("score:Q", format=".1f")],
         ),
         cells_base.mark_text(fontSize=12).encode(
@@ -65,10 +86,13 @@ def build(config: dict, table, cells, weights: dict) -> dict:
     ).properties(title="Score by benchmark (mean over models and runs)", width=alt.Step(64))
 
     hours = cells.dropna(subset=["wall_seconds"]).assign(
-        agent=lambda d: d["agent"].map(display), hours=lambda d: d["wall_seconds"] / 3600)[["agent", "hours"]]
+        agent=lambda d: d["agent"].map(display), hours=lambda d: d["wall_seconds"] / 3600
+    )[["agent", "hours"]]
     budget = pd.DataFrame({"budget": [config["budget"]["hours"]]})
     time = alt.layer(
-        alt.Chart(hours).mark_boxplot(extent="min-max").encode(
+        alt.Chart(hours)
+        .mark_boxplot(extent="min-max")
+        .encode(
             x=alt.X("hours:Q", title="hours per run (agent wall clock)"),
             y=alt.Y("agent:N", sort=order, title=None),
         ),
@@ -77,14 +101,22 @@ def build(config: dict, table, cells, weights: dict) -> dict:
 
     counts = agents.melt(id_vars=["agent"], value_vars=list(OUTCOMES), var_name="outcome", value_name="count")
     counts = counts[counts["count"] > 0].assign(rank=lambda d: d["outcome"].map(OUTCOMES.index))
-    outcomes = alt.Chart(counts).mark_bar().encode(
-        x=alt.X("count:Q", stack="zero", title="cells"),
-        y=alt.Y("agent:N", sort=order, title=None),
-        color=alt.Color("outcome:N", scale=alt.Scale(domain=list(OUTCOME_COLORS), range=list(OUTCOME_COLORS.values())),
-                        sort=list(OUTCOMES)),
-        order=alt.Order("rank:Q"),
-        tooltip=["agent", "outcome", "count:Q"],
-    ).properties(title="Outcomes per agent (judge verdicts, failures)", width=width)
+    outcomes = (
+        alt.Chart(counts)
+        .mark_bar()
+        .encode(
+            x=alt.X("count:Q", stack="zero", title="cells"),
+            y=alt.Y("agent:N", sort=order, title=None),
+            color=alt.Color(
+                "outcome:N",
+                scale=alt.Scale(domain=list(OUTCOME_COLORS), range=list(OUTCOME_COLORS.values())),
+                sort=list(OUTCOMES),
+            ),
+            order=alt.Order("rank:Q"),
+            tooltip=["agent", "outcome", "count:Q"],
+        )
+        .properties(title="Outcomes per agent (judge verdicts, failures)", width=width)
+    )
 
     return {"ranking": ranking, "heatmap": heatmap, "time": time, "outcomes": outcomes}
 

@@ -27,7 +27,9 @@ def template_path(family: str, tools: bool = False) -> Path:
     try:
         name = FAMILY_TEMPLATE[family]
     except KeyError:
-        raise ValueError(f"unknown model family {family!r}; known: {', '.join(sorted(FAMILY_TEMPLATE))}") from None
+        raise ValueError(
+            f"unknown model family {family!r}; known: {', '.join(sorted(FAMILY_TEMPLATE))}"
+        ) from None
     return TEMPLATES / (TOOL_VARIANT.get(family, name) if tools else name)
 
 

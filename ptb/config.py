@@ -36,7 +36,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
     if error.validator == "propertyNames" or error.validator == "not":  # a key the workflow reserves
         return f"config key {where!r}: {error.instance!r} is set by the workflow and cannot be configured"
     if error.validator == "enum":
-        return f"config key {where!r} = {error.instance!r}; allowed: {', '.join(map(repr, error.validator_value))}"
+        allowed = ", ".join(map(repr, error.validator_value))
+        return f"config key {where!r} = {error.instance!r}; allowed: {allowed}"
     return f"config key {where!r}: {error.message}"
 
 
@@ -106,8 +107,12 @@ def validate(config: dict) -> dict:
     _check_references(config)
     unpinned = unpinned_models(config)
     if unpinned:
-        print(f"warning: {len(unpinned)} model(s) not pinned to a commit (the cache manifest records the commit "
-              f"each resolved to): {', '.join(unpinned[:3])}{' ...' if len(unpinned) > 3 else ''}", file=sys.stderr)
+        print(
+            f"warning: {len(unpinned)} model(s) not pinned to a commit "
+            "(the cache manifest records the commit each resolved to): "
+            f"{', '.join(unpinned[:3])}{' ...' if len(unpinned) > 3 else ''}",
+            file=sys.stderr,
+        )
     return config
 
 
@@ -130,7 +135,8 @@ def _check_references(config: dict) -> None:
     subset = config.get("subset")
     if subset and subset not in (config.get("subsets") or {}):
         raise ConfigError(
-            f"config key 'subset' = {subset!r}; allowed: {', '.join(sorted(config.get('subsets') or {})) or '(no subsets defined)'}"
+            f"config key 'subset' = {subset!r}; "
+            f"allowed: {', '.join(sorted(config.get('subsets') or {})) or '(no subsets defined)'}"
         )
     # only what will run must exist on disk; a registry may list tasks not in this sweep
     from ptb.grid import selection
@@ -144,7 +150,8 @@ def _check_references(config: dict) -> None:
         agent = config["agents"][name]
         if not (REPO_ROOT / "agents" / agent["scaffold"] / "solve.sh").exists():
             raise ConfigError(
-                f"config key 'agents.{name}.scaffold' = {agent['scaffold']!r}: no agents/{agent['scaffold']}/solve.sh"
+                f"config key 'agents.{name}.scaffold' = {agent['scaffold']!r}: "
+                f"no agents/{agent['scaffold']}/solve.sh"
             )
 
 
@@ -173,7 +180,9 @@ def unpinned_models(config: dict) -> list[str]:
         f"models.{name}.{variant} ({ref['hf_id']}@{ref.get('revision')})"
         for name, entry in config["models"].items()
         for variant in ("base", "instruct")
-        if (ref := entry.get(variant)) and ref["source"] == "hub" and not COMMIT.match(ref.get("revision") or "")
+        if (ref := entry.get(variant))
+        and ref["source"] == "hub"
+        and not COMMIT.match(ref.get("revision") or "")
     ]
 
 

@@ -46,8 +46,11 @@ _warned = []
 def warn_no_runtime_once() -> None:
     if not _warned:
         _warned.append(True)
-        print("[containers] dry run: apptainer is not on PATH here; the plan is shown without the "
-              "images (a real run needs apptainer)", file=sys.stderr)
+        print(
+            "[containers] dry run: apptainer is not on PATH here; the plan is shown without the "
+            "images (a real run needs apptainer)",
+            file=sys.stderr,
+        )
 
 
 def image_path(config: dict, name: str) -> str:
@@ -80,8 +83,16 @@ def recorded_digests(config: dict, names=IMAGES) -> dict:
     return out
 
 
-def exec_prefix(image: str | Path, *, job_dir: Path, home: Path, scratch: Path, read_only=(), gpu: bool = True,
-                apptainer: str = APPTAINER) -> list[str]:
+def exec_prefix(
+    image: str | Path,
+    *,
+    job_dir: Path,
+    home: Path,
+    scratch: Path,
+    read_only=(),
+    gpu: bool = True,
+    apptainer: str = APPTAINER,
+) -> list[str]:
     """`apptainer exec` for one agent: a clean environment, nothing of the host but the binds.
 
     --containall: no host HOME, /tmp, cwd, PID or IPC namespace, and no host variables
@@ -93,8 +104,16 @@ def exec_prefix(image: str | Path, *, job_dir: Path, home: Path, scratch: Path, 
     cmd = [apptainer, "exec", "--cleanenv", "--containall"]
     if gpu:
         cmd.append("--nv")
-    cmd += ["--home", f"{home}:{home}", "--workdir", str(scratch), "--pwd", str(job_dir),
-            "--bind", f"{job_dir}:{job_dir}:rw"]
+    cmd += [
+        "--home",
+        f"{home}:{home}",
+        "--workdir",
+        str(scratch),
+        "--pwd",
+        str(job_dir),
+        "--bind",
+        f"{job_dir}:{job_dir}:rw",
+    ]
     bound: list[Path] = []
     for path in read_only:
         path = Path(path).absolute()
@@ -117,8 +136,9 @@ def container_env(env: dict) -> dict:
     return out
 
 
-def agent_command(config: dict, env: dict, *, model: str, job_dir: Path, run_dir: Path,
-                  read_only=(), environ=os.environ) -> tuple[list[str], dict]:
+def agent_command(
+    config: dict, env: dict, *, model: str, job_dir: Path, run_dir: Path, read_only=(), environ=os.environ
+) -> tuple[list[str], dict]:
     """(prefix, env) for ptb.agent_run.run_agent: the container wrapper and the agent's environment.
 
     Both modes give the agent a private HF_HOME in its home that holds its base model
@@ -134,6 +154,12 @@ def agent_command(config: dict, env: dict, *, model: str, job_dir: Path, run_dir
     scratch = Path(run_dir) / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     binds = [REPO_ROOT / part for part in REPO_PARTS] + [view, *read_only]
-    prefix = exec_prefix(image_path(config, "agent"), job_dir=job_dir, home=Path(env["HOME"]), scratch=scratch,
-                         read_only=binds, gpu=True)
+    prefix = exec_prefix(
+        image_path(config, "agent"),
+        job_dir=job_dir,
+        home=Path(env["HOME"]),
+        scratch=scratch,
+        read_only=binds,
+        gpu=True,
+    )
     return prefix, container_env(env)

@@ -45,7 +45,9 @@ def model_for(provider: str, model_path: str, family: str, benchmark: str, evalu
     template = chat_template(family, tools=bool(tasks.spec(benchmark).get("tool_calling")))
     if provider == "vllm":
         if os.environ.pop("VLLM_BASE_URL", None):  # inspect would score that server's model instead
-            logging.getLogger(__name__).warning("ignoring VLLM_BASE_URL: each evaluation serves its own model")
+            logging.getLogger(__name__).warning(
+                "ignoring VLLM_BASE_URL: each evaluation serves its own model"
+            )
         args = {
             **(evaluation.get("server_args") or {}),  # further `vllm serve` flags from config
             # start the server now: a server that cannot start is one eval_error, not a
@@ -61,7 +63,11 @@ def model_for(provider: str, model_path: str, family: str, benchmark: str, evalu
         return get_model(f"vllm/{model_path}", **{k: v for k, v in args.items() if v is not None})
     greedy = tasks.spec(benchmark)["generation"].get("temperature", 0) == 0
     return get_model(
-        "hf/local", model_path=model_path, chat_template=template, device="cpu", do_sample=not greedy,
+        "hf/local",
+        model_path=model_path,
+        chat_template=template,
+        device="cpu",
+        do_sample=not greedy,
         batch_size=evaluation.get("max_connections", 8),
     )
 
@@ -136,9 +142,7 @@ def bootstrap_ci(values: list[float], seed: int = 0, level: float = 0.95) -> tup
     if not values:
         return None
     rng = random.Random(seed)
-    means = sorted(
-        statistics.fmean(rng.choices(values, k=len(values))) for _ in range(BOOTSTRAP_RESAMPLES)
-    )
+    means = sorted(statistics.fmean(rng.choices(values, k=len(values))) for _ in range(BOOTSTRAP_RESAMPLES))
     tail = (1 - level) / 2
     return means[int(tail * len(means))], means[int((1 - tail) * len(means)) - 1]
 
@@ -147,7 +151,9 @@ def summarise(log) -> dict:
     values = sample_values(log)
     samples = log.samples or []
     failed = sum(1 for s in samples if _failed(s))
-    truncated = sum(1 for s in samples if s.output and s.output.choices and s.output.stop_reason == "max_tokens")
+    truncated = sum(
+        1 for s in samples if s.output and s.output.choices and s.output.stop_reason == "max_tokens"
+    )
     mean = statistics.fmean(values) if values else None
     stderr = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else None
     ci = bootstrap_ci(values)
@@ -167,8 +173,15 @@ def summarise(log) -> dict:
 
 
 def evaluate(
-    *, model_path: str, family: str, benchmark: str, data_dir: str, log_dir: str,
-    evaluation: dict, limit: int | None = None, task_args: dict | None = None,
+    *,
+    model_path: str,
+    family: str,
+    benchmark: str,
+    data_dir: str,
+    log_dir: str,
+    evaluation: dict,
+    limit: int | None = None,
+    task_args: dict | None = None,
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises)."""
     from inspect_ai import eval as inspect_eval
@@ -188,21 +201,39 @@ def evaluate(
             with model_for(evaluation["provider"], model_path, family, benchmark, evaluation) as model:
                 loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
                 [log] = inspect_eval(
-                    task, model=model, model_roles=roles, log_dir=log_dir, epochs=evaluation.get("epochs", 1),
-                    max_connections=evaluation.get("max_connections", 8), display="none",
-                    log_format="eval", fail_on_error=False, score_display=False,
+                    task,
+                    model=model,
+                    model_roles=roles,
+                    log_dir=log_dir,
+                    epochs=evaluation.get("epochs", 1),
+                    max_connections=evaluation.get("max_connections", 8),
+                    display="none",
+                    log_format="eval",
+                    fail_on_error=False,
+                    score_display=False,
                 )
             if log.status != "success":
                 reason = log.error.message if log.error else log.status
                 return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
-            metrics = {**summarise(log), "timing": {"model_load_s": round(loaded - started, 1),
-                                                    "eval_s": round(time.perf_counter() - loaded, 1)}}
+            metrics = {
+                **summarise(log),
+                "timing": {
+                    "model_load_s": round(loaded - started, 1),
+                    "eval_s": round(time.perf_counter() - loaded, 1),
+                },
+            }
         except Exception as error:  # a broken model must not take other cells down
-            return {"outcome": "eval_error", "reason": failure_reason(error, server_lines),
-                    "traceback": traceback.format_exc()}
+            return {
+                "outcome": "eval_error",
+                "reason": failure_reason(error, server_lines),
+                "traceback": traceback.format_exc(),
+            }
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
-        return {"outcome": "eval_error", "reason": f"all {metrics['samples_failed']} samples failed; first: "
-                f"{first_failure(log)}", **metrics}
+        return {
+            "outcome": "eval_error",
+            "reason": f"all {metrics['samples_failed']} samples failed; first: {first_failure(log)}",
+            **metrics,
+        }
     return {"outcome": "ok", **metrics}
 
 

@@ -37,10 +37,7 @@ def selection(config: dict) -> dict:
 
 def cells(config: dict) -> list[Cell]:
     chosen = selection(config)
-    return [
-        Cell(a, m, b, int(s))
-        for a, m, b, s in itertools.product(*(chosen[axis] for axis in AXES))
-    ]
+    return [Cell(a, m, b, int(s)) for a, m, b, s in itertools.product(*(chosen[axis] for axis in AXES))]
 
 
 def calibration_cells(config: dict) -> list[tuple[Cell, str | None]]:

@@ -22,8 +22,9 @@ printf 'Time left: %dh %02dm %02ds\\n' $((left/3600)) $((left%3600/60)) $((left%
 """
 
 
-def render_prompt(*, model_id: str, family: str, benchmark: str, hours: float, base_model_path: str,
-                  gpu_info: str) -> str:
+def render_prompt(
+    *, model_id: str, family: str, benchmark: str, hours: float, base_model_path: str, gpu_info: str
+) -> str:
     return PROMPT_TEMPLATE.read_text().format(
         model=model_id,
         family=family,

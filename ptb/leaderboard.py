@@ -23,12 +23,26 @@ from ptb import grid, io, paths
 OWN_SCORE = ("ok", "timeout", "agent_error")
 OUTCOMES = OWN_SCORE + ("no_model", "infra_error", "eval_error", "judge_error", "disqualified", "missing")
 Z95 = 1.959964
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
-       10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
+T95 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    15: 2.131,
+    20: 2.086,
+    30: 2.042,
+}
 BASELINE_LABELS = {"instruct": "Official instruct model", "base": "Base model (zero-shot)"}
 
 
 # --- the scoring rule --------------------------------------------------------------------
+
 
 def weights_from_baselines(base: pd.DataFrame, instruct: pd.DataFrame) -> dict[str, float]:
     """1/(mean instruct − mean base) per benchmark, normalised to sum to 1.
@@ -39,7 +53,9 @@ def weights_from_baselines(base: pd.DataFrame, instruct: pd.DataFrame) -> dict[s
     for bench in base.columns:
         gap = instruct[bench].mean() - base[bench].mean() if bench in instruct else math.nan
         if not gap > 0:
-            raise ValueError(f"cannot weight {bench!r}: instruct − base = {gap}; pin leaderboard.weights in the config")
+            raise ValueError(
+                f"cannot weight {bench!r}: instruct − base = {gap}; pin leaderboard.weights in the config"
+            )
         raw[bench] = 1 / gap
     total = sum(raw.values())
     return {b: w / total for b, w in raw.items()}
@@ -59,7 +75,7 @@ def weighted_variance(stderrs: pd.DataFrame, weights: dict[str, float]) -> float
     """Sampling variance of `weighted_average` from the evals' standard errors (independent evals)."""
     table = stderrs.reindex(columns=list(weights))
     n = max(len(table), 1)
-    return float(sum(w ** 2 * (table[b].fillna(0) ** 2).sum() / n ** 2 for b, w in weights.items()))
+    return float(sum(w**2 * (table[b].fillna(0) ** 2).sum() / n**2 for b, w in weights.items()))
 
 
 def t95(df: int) -> float:
@@ -74,10 +90,16 @@ def mean_ci(run_scores: list[float], run_vars: list[float]) -> dict:
     s = pd.Series(run_scores, dtype=float)
     n, avg = len(s), s.mean()
     std = s.std(ddof=1) if n > 1 else math.nan
-    var = (std ** 2 / n if n > 1 else 0.0) + sum(run_vars) / n ** 2
+    var = (std**2 / n if n > 1 else 0.0) + sum(run_vars) / n**2
     half = (t95(n - 1) if n > 1 else Z95) * math.sqrt(var)
     # scores are fractions: the interval is clipped to [0, 1]
-    return {"avg": avg, "std": std, "ci_low": max(avg - half, 0.0), "ci_high": min(avg + half, 1.0), "runs": n}
+    return {
+        "avg": avg,
+        "std": std,
+        "ci_low": max(avg - half, 0.0),
+        "ci_high": min(avg + half, 1.0),
+        "runs": n,
+    }
 
 
 def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> str:
@@ -100,14 +122,17 @@ def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> 
 def apply_policy(cells: pd.DataFrame, base: pd.DataFrame, column: str = "own_score") -> pd.Series:
     """The score each cell counts: its own if its outcome keeps it, else the base model's
     (`base`: model × benchmark table); NaN for a cell not run yet."""
-    fallback = [base.at[m, b] if m in base.index and b in base.columns else math.nan
-                for m, b in zip(cells["model"], cells["benchmark"])]
+    fallback = [
+        base.at[m, b] if m in base.index and b in base.columns else math.nan
+        for m, b in zip(cells["model"], cells["benchmark"])
+    ]
     keep = cells["outcome"].isin(OWN_SCORE)
     out = pd.Series(fallback, index=cells.index, dtype=float).where(~keep, cells[column])
     return out.where(cells["outcome"] != "missing")
 
 
 # --- reading the results tree ------------------------------------------------------------
+
 
 def _read(path: str) -> dict | None:
     try:
@@ -119,20 +144,44 @@ def _read(path: str) -> dict | None:
 def read_cell(config: dict, cell: grid.Cell) -> dict:
     """agent.json, verdict.json and metrics.json of a cell (None where absent)."""
     fields = {"results": config["results_dir"], **cell.as_dict()}
-    return {name: _read(template.format(**fields)) for name, template in
-            (("agent", paths.AGENT_JSON), ("verdict", paths.VERDICT), ("metrics", paths.METRICS))}
+    return {
+        name: _read(template.format(**fields))
+        for name, template in (
+            ("agent", paths.AGENT_JSON),
+            ("verdict", paths.VERDICT),
+            ("metrics", paths.METRICS),
+        )
+    }
 
 
 def baseline_table(config: dict) -> pd.DataFrame:
     rows = []
     for model, variant, bench in grid.baselines(config):
-        metrics = _read(paths.fill(paths.BASELINE_METRICS, config["results_dir"],
-                                   model=model, variant=variant, benchmark=bench)) or {}
+        metrics = (
+            _read(
+                paths.fill(
+                    paths.BASELINE_METRICS,
+                    config["results_dir"],
+                    model=model,
+                    variant=variant,
+                    benchmark=bench,
+                )
+            )
+            or {}
+        )
         ok = metrics.get("outcome") == "ok"
-        rows.append({"model": model, "variant": variant, "benchmark": bench,
-                     "score": metrics.get("score") if ok else None, "stderr": metrics.get("stderr") if ok else None})
+        rows.append(
+            {
+                "model": model,
+                "variant": variant,
+                "benchmark": bench,
+                "score": metrics.get("score") if ok else None,
+                "stderr": metrics.get("stderr") if ok else None,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "variant", "benchmark", "score", "stderr"]).astype(
-        {"score": float, "stderr": float})
+        {"score": float, "stderr": float}
+    )
 
 
 def wide(long: pd.DataFrame, value: str = "score") -> pd.DataFrame:
@@ -156,20 +205,26 @@ def cell_table(config: dict, baselines: pd.DataFrame) -> pd.DataFrame:
         found = read_cell(config, cell)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
         outcome = classify(found["agent"], found["verdict"], found["metrics"])
-        rows.append({
-            **cell.as_dict(), "outcome": outcome, "reason": _reason(outcome, agent, verdict, metrics),
-            "agent_outcome": agent.get("outcome"), "judge_outcome": verdict.get("outcome"),
-            "eval_outcome": metrics.get("outcome"),
-            "own_score": metrics.get("score") if metrics.get("outcome") == "ok" else None,
-            "own_stderr": metrics.get("stderr") if metrics.get("outcome") == "ok" else None,
-            "wall_seconds": agent.get("wall_seconds"),
-        })
+        rows.append(
+            {
+                **cell.as_dict(),
+                "outcome": outcome,
+                "reason": _reason(outcome, agent, verdict, metrics),
+                "agent_outcome": agent.get("outcome"),
+                "judge_outcome": verdict.get("outcome"),
+                "eval_outcome": metrics.get("outcome"),
+                "own_score": metrics.get("score") if metrics.get("outcome") == "ok" else None,
+                "own_stderr": metrics.get("stderr") if metrics.get("outcome") == "ok" else None,
+                "wall_seconds": agent.get("wall_seconds"),
+            }
+        )
     cells = pd.DataFrame(rows).astype({"own_score": float, "own_stderr": float, "wall_seconds": float})
     base = baselines[baselines.variant == "base"]
     cells["score"] = apply_policy(cells, wide(base, "score"))
     cells["stderr"] = apply_policy(cells, wide(base, "stderr"), column="own_stderr")
-    cells["scored_as"] = cells["outcome"].map(lambda o: "own" if o in OWN_SCORE else "none" if o == "missing"
-                                              else "base")
+    cells["scored_as"] = cells["outcome"].map(
+        lambda o: "own" if o in OWN_SCORE else "none" if o == "missing" else "base"
+    )
     return cells
 
 
@@ -182,25 +237,37 @@ def benchmark_weights(config: dict, baselines: pd.DataFrame, benchmarks: list[st
             raise ValueError(f"leaderboard.weights pins no weight for: {', '.join(missing)}")
         total = sum(float(setting[b]) for b in benchmarks)
         return {b: float(setting[b]) / total for b in benchmarks}
-    tables = {v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")}
+    tables = {
+        v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")
+    }
     return weights_from_baselines(tables["base"], tables["instruct"])
 
 
 # --- the table ---------------------------------------------------------------------------
 
+
 def agent_rows(config: dict, cells: pd.DataFrame, weights: dict) -> pd.DataFrame:
     rows = []
     for agent in dict.fromkeys(cells["agent"]):
         mine = cells[cells.agent == agent]
-        runs = [(weighted_average(wide(g), weights), weighted_variance(wide(g, "stderr"), weights))
-                for _, g in mine.groupby("seed", sort=True)]
+        runs = [
+            (weighted_average(wide(g), weights), weighted_variance(wide(g, "stderr"), weights))
+            for _, g in mine.groupby("seed", sort=True)
+        ]
         entry = config["agents"][agent]
-        row = {"agent": entry.get("display_name", agent), "agent_id": agent, "scaffold": entry["scaffold"],
-               **mean_ci([s for s, _ in runs], [v for _, v in runs])}
+        row = {
+            "agent": entry.get("display_name", agent),
+            "agent_id": agent,
+            "scaffold": entry["scaffold"],
+            **mean_ci([s for s, _ in runs], [v for _, v in runs]),
+        }
         row.update({b: mine.loc[mine.benchmark == b, "score"].mean() for b in weights})
         row.update({o: int((mine.outcome == o).sum()) for o in OUTCOMES})
-        row.update(cells=len(mine), scored_as_base=int((mine.scored_as == "base").sum()),
-                   hours_used=mine["wall_seconds"].fillna(0).sum() / 3600)
+        row.update(
+            cells=len(mine),
+            scored_as_base=int((mine.scored_as == "base").sum()),
+            hours_used=mine["wall_seconds"].fillna(0).sum() / 3600,
+        )
         rows.append(row)
     table = pd.DataFrame(rows).sort_values("avg", ascending=False, kind="stable", na_position="last")
     table.insert(0, "rank", range(1, len(table) + 1))
@@ -215,9 +282,16 @@ def baseline_rows(baselines: pd.DataFrame, weights: dict) -> pd.DataFrame:
         subset = baselines[(baselines.variant == variant) & baselines.benchmark.isin(list(weights))]
         if subset.empty or subset["score"].isna().all():
             continue
-        row = {"rank": None, "agent": BASELINE_LABELS[variant], "agent_id": f"baseline:{variant}",
-               "scaffold": "baseline",
-               **mean_ci([weighted_average(wide(subset), weights)], [weighted_variance(wide(subset, "stderr"), weights)])}
+        row = {
+            "rank": None,
+            "agent": BASELINE_LABELS[variant],
+            "agent_id": f"baseline:{variant}",
+            "scaffold": "baseline",
+            **mean_ci(
+                [weighted_average(wide(subset), weights)],
+                [weighted_variance(wide(subset, "stderr"), weights)],
+            ),
+        }
         row.update({b: subset.loc[subset.benchmark == b, "score"].mean() for b in weights})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -228,13 +302,16 @@ def build(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     baselines = baseline_table(config)
     cells = cell_table(config, baselines)
     weights = benchmark_weights(config, baselines, grid.selection(config)["benchmarks"])
-    table = pd.concat([agent_rows(config, cells, weights), baseline_rows(baselines, weights)], ignore_index=True)
+    table = pd.concat(
+        [agent_rows(config, cells, weights), baseline_rows(baselines, weights)], ignore_index=True
+    )
     counts = ["rank", *OUTCOMES, "cells", "scored_as_base"]
     table[counts] = table[counts].astype("Int64")  # blank, not NaN-as-float, on the baseline rows
     return table, cells, weights
 
 
 # --- rendering ---------------------------------------------------------------------------
+
 
 def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * x:.1f}"
@@ -253,8 +330,19 @@ def rows_for_display(config: dict, table: pd.DataFrame, weights: dict) -> tuple[
         avg = _pct(row["avg"]) + ("" if pd.isna(row["std"]) else f" ± {100 * row['std']:.1f}")
         outcomes = "" if baseline else ", ".join(f"{o} {int(row[o])}" for o in OUTCOMES if row.get(o))
         hours = "" if baseline else f"{row['hours_used']:.2f}"
-        body.append([rank, row["agent"], row["scaffold"], avg, *(_pct(row[b]) for b in weights),
-                     f"{_pct(row['ci_low'])}–{_pct(row['ci_high'])}", str(int(row["runs"])), outcomes, hours])
+        body.append(
+            [
+                rank,
+                row["agent"],
+                row["scaffold"],
+                avg,
+                *(_pct(row[b]) for b in weights),
+                f"{_pct(row['ci_low'])}–{_pct(row['ci_high'])}",
+                str(int(row["runs"])),
+                outcomes,
+                hours,
+            ]
+        )
     return head, body
 
 
@@ -262,56 +350,93 @@ def read_calibration(path) -> pd.DataFrame | None:
     return pd.read_csv(path) if path and Path(path).exists() else None
 
 
-NOTE = ("Scores × 100. Avg: Σ weight × benchmark score (mean over base models), mean ± std over runs. "
-        "A disqualified run, a missing model, a failed eval or a failed judge scores as the base model; "
-        "the outcome counts say how often that happened. `*`: the 95% CI overlaps the next row's.")
+NOTE = (
+    "Scores × 100. Avg: Σ weight × benchmark score (mean over base models), mean ± std over runs. "
+    "A disqualified run, a missing model, a failed eval or a failed judge scores as the base model; "
+    "the outcome counts say how often that happened. `*`: the 95% CI overlaps the next row's."
+)
 
 
 def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(r) + " |" for r in body]
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + [
+        "| " + " | ".join(r) + " |" for r in body
+    ]
 
 
-def to_markdown(config: dict, table: pd.DataFrame, weights: dict, calibration: pd.DataFrame | None = None) -> str:
+def to_markdown(
+    config: dict, table: pd.DataFrame, weights: dict, calibration: pd.DataFrame | None = None
+) -> str:
     head, body = rows_for_display(config, table, weights)
     names = {b: config["benchmarks"][b].get("display_name", b) for b in weights}
-    lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), "",
-             "Benchmark weights: " + ", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()) + "."]
+    lines = [
+        "# PostTrainBench leaderboard",
+        "",
+        NOTE,
+        "",
+        *_md_table(head, body),
+        "",
+        "Benchmark weights: " + ", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()) + ".",
+    ]
     if calibration is not None:
-        lines += ["", "## Judge calibration (planted cheats and clean agents)", "",
-                  *_md_table(list(calibration.columns),
-                             [["" if pd.isna(v) else str(v) for v in r] for r in calibration.itertuples(index=False)])]
+        lines += [
+            "",
+            "## Judge calibration (planted cheats and clean agents)",
+            "",
+            *_md_table(
+                list(calibration.columns),
+                [["" if pd.isna(v) else str(v) for v in r] for r in calibration.itertuples(index=False)],
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right}
-th{background:#f4f4f4}td:nth-child(2),td:nth-child(3),th:nth-child(2),th:nth-child(3){text-align:left}
-tr.baseline{color:#666;font-style:italic}.charts{display:flex;flex-wrap:wrap;gap:2em}p.note{color:#555;max-width:60em}"""
+table{border-collapse:collapse;margin:1em 0;font-size:14px}
+th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right}
+th{background:#f4f4f4}
+td:nth-child(2),td:nth-child(3),th:nth-child(2),th:nth-child(3){text-align:left}
+tr.baseline{color:#666;font-style:italic}.charts{display:flex;flex-wrap:wrap;gap:2em}
+p.note{color:#555;max-width:60em}"""
 
 
 def _html_table(head: list[str], body: list[list[str]], classes: list[str] | None = None) -> str:
     esc = html.escape
-    rows = "".join(f'<tr class="{c}">' + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>"
-                   for r, c in zip(body, classes or [""] * len(body)))
+    rows = "".join(
+        f'<tr class="{c}">' + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>"
+        for r, c in zip(body, classes or [""] * len(body))
+    )
     return "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + f"</tr>{rows}</table>"
 
 
-def to_html(config: dict, table: pd.DataFrame, weights: dict, charts_svg: dict[str, str],
-            calibration: pd.DataFrame | None = None) -> str:
+def to_html(
+    config: dict,
+    table: pd.DataFrame,
+    weights: dict,
+    charts_svg: dict[str, str],
+    calibration: pd.DataFrame | None = None,
+) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
     head, body = rows_for_display(config, table, weights)
     names = {b: config["benchmarks"][b].get("display_name", b) for b in weights}
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>PostTrainBench leaderboard</title>",
-             f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
-             f"<p class='note'>{html.escape(NOTE.replace('`', ''))}</p>",
-             _html_table(head, body, ["baseline" if s == "baseline" else "" for s in table["scaffold"]]),
-             "<p>Benchmark weights: " + html.escape(", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()))
-             + ".</p><div class='charts'>",
-             *(f"<figure>{svg}</figure>" for svg in charts_svg.values()), "</div>"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>PostTrainBench leaderboard</title>",
+        f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
+        f"<p class='note'>{html.escape(NOTE.replace('`', ''))}</p>",
+        _html_table(head, body, ["baseline" if s == "baseline" else "" for s in table["scaffold"]]),
+        "<p>Benchmark weights: "
+        + html.escape(", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()))
+        + ".</p><div class='charts'>",
+        *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
+        "</div>",
+    ]
     if calibration is not None:
-        parts += ["<h2>Judge calibration (planted cheats and clean agents)</h2>",
-                  _html_table(list(calibration.columns),
-                              [["" if pd.isna(v) else str(v) for v in r] for r in calibration.itertuples(index=False)])]
+        parts += [
+            "<h2>Judge calibration (planted cheats and clean agents)</h2>",
+            _html_table(
+                list(calibration.columns),
+                [["" if pd.isna(v) else str(v) for v in r] for r in calibration.itertuples(index=False)],
+            ),
+        ]
     return "".join(parts) + "</body></html>\n"
 
 
@@ -325,7 +450,9 @@ def write(config: dict, out_dir, calibration_csv=None) -> pd.DataFrame:
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cells.to_csv(index=False))
     io.write_text_atomic(out / "leaderboard.md", to_markdown(config, table, weights, calibration))
-    mode = "pinned" if isinstance(config["leaderboard"]["weights"], dict) else config["leaderboard"]["weights"]
+    mode = (
+        "pinned" if isinstance(config["leaderboard"]["weights"], dict) else config["leaderboard"]["weights"]
+    )
     io.write_json(out / "weights.json", {"weights": weights, "mode": mode})
     svgs = charts.save_all(charts.build(config, table, cells, weights), out / "charts")
     io.write_text_atomic(out / "leaderboard.html", to_html(config, table, weights, svgs, calibration))

@@ -80,6 +80,7 @@ def limit_for(config: dict, benchmark: str) -> int | None:
 
 # --- running one model ------------------------------------------------------------------------
 
+
 def sampling_config(base, section: dict):
     """The task's GenerateConfig with the profiling overrides, and no per-request seed."""
     update = {"temperature": section["temperature"], "seed": None}
@@ -98,8 +99,13 @@ def sampling_model(evaluation_settings: dict, model_path: str, family: str, benc
     from ptb.chat_templates import chat_template
 
     return get_model(
-        "hf/local", model_path=model_path, chat_template=chat_template(family), device="cpu", do_sample=True,
-        batch_size=evaluation_settings.get("max_connections", 8), config=GenerateConfig(seed=section["seed"]),
+        "hf/local",
+        model_path=model_path,
+        chat_template=chat_template(family),
+        device="cpu",
+        do_sample=True,
+        batch_size=evaluation_settings.get("max_connections", 8),
+        config=GenerateConfig(seed=section["seed"]),
         memoize=False,
     )
 
@@ -110,19 +116,29 @@ def items_from_log(log) -> dict[str, list[dict]]:
     for sample in log.samples or []:
         failed = evaluation._failed(sample)
         score = None if failed else evaluation._main_score(sample)
-        items.setdefault(str(sample.id), []).append({
-            "epoch": sample.epoch,
-            "value": None if failed else evaluation._as_float(score.value),
-            "answer": None if failed or score.answer is None else str(score.answer),
-        })
+        items.setdefault(str(sample.id), []).append(
+            {
+                "epoch": sample.epoch,
+                "value": None if failed else evaluation._as_float(score.value),
+                "answer": None if failed or score.answer is None else str(score.answer),
+            }
+        )
     for runs in items.values():
         runs.sort(key=lambda r: r["epoch"])
     return items
 
 
 def run_model(
-    *, model_path: str, family: str, benchmark: str, data_dir: str, log_dir: str, evaluation_settings: dict,
-    section: dict, limit: int | None = None, task_args: dict | None = None,
+    *,
+    model_path: str,
+    family: str,
+    benchmark: str,
+    data_dir: str,
+    log_dir: str,
+    evaluation_settings: dict,
+    section: dict,
+    limit: int | None = None,
+    task_args: dict | None = None,
 ) -> dict:
     """Evaluate one model K times per item; return samples.json's content (never raises)."""
     from inspect_ai import eval as inspect_eval
@@ -138,24 +154,41 @@ def run_model(
             task.config = sampling_config(task.config, section)
             with sampling_model(evaluation_settings, model_path, family, benchmark, section) as model:
                 [log] = inspect_eval(  # `with`: the vLLM server stops with the eval (ptb.evaluation)
-                    task, model=model, model_roles=roles, log_dir=log_dir, epochs=repeats,
-                    max_connections=evaluation_settings.get("max_connections", 8), display="none",
-                    log_format="eval", fail_on_error=False, score_display=False,
+                    task,
+                    model=model,
+                    model_roles=roles,
+                    log_dir=log_dir,
+                    epochs=repeats,
+                    max_connections=evaluation_settings.get("max_connections", 8),
+                    display="none",
+                    log_format="eval",
+                    fail_on_error=False,
+                    score_display=False,
                 )
         except Exception as error:
-            return {"outcome": "eval_error", "reason": evaluation.failure_reason(error, server_lines),
-                    "traceback": traceback.format_exc()}
+            return {
+                "outcome": "eval_error",
+                "reason": evaluation.failure_reason(error, server_lines),
+                "traceback": traceback.format_exc(),
+            }
     if log.status != "success":
-        return {"outcome": "eval_error", "reason": log.error.message if log.error else log.status,
-                "log_file": log.location}
+        return {
+            "outcome": "eval_error",
+            "reason": log.error.message if log.error else log.status,
+            "log_file": log.location,
+        }
     return {
-        "outcome": "ok", "repeats": repeats, "items": items_from_log(log), "log_file": log.location,
+        "outcome": "ok",
+        "repeats": repeats,
+        "items": items_from_log(log),
+        "log_file": log.location,
         "generation": log.plan.config.model_dump(exclude_none=True) if log.plan else {},
         "task_version": log.eval.task_version,
     }
 
 
 # --- statistics -----------------------------------------------------------------------------------
+
 
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k of one item from n samples with c correct: 1 - C(n-c, k) / C(n, k)."""
@@ -199,7 +232,9 @@ def summarise_model(result: dict, threshold: float) -> dict:
     for item, runs in result["items"].items():
         values = [r["value"] for r in runs if r["value"] is not None]
         items[item] = {
-            "n": len(values), "passes": sum(v >= 1.0 for v in values), "failed_runs": len(runs) - len(values),
+            "n": len(values),
+            "passes": sum(v >= 1.0 for v in values),
+            "failed_runs": len(runs) - len(values),
             "mean": statistics.fmean(values) if values else None,
             "pass_rate": sum(v >= 1.0 for v in values) / len(values) if values else None,
             "majority": majority_value(runs),
@@ -241,8 +276,11 @@ def aggregate(benchmark: str, results: dict[str, dict], section: dict, limit: in
     def every_model(test) -> list[str]:
         if not ok:
             return []
-        return [i for i in item_ids
-                if all(i in m["items"] and m["items"][i]["n"] and test(m["items"][i]) for m in ok.values())]
+        return [
+            i
+            for i in item_ids
+            if all(i in m["items"] and m["items"][i]["n"] and test(m["items"][i]) for m in ok.values())
+        ]
 
     stds = {label: m["run_std"] for label, m in ok.items()}
     versions = {r.get("task_version") for r in results.values() if r.get("task_version")}
@@ -255,8 +293,11 @@ def aggregate(benchmark: str, results: dict[str, dict], section: dict, limit: in
         "limit": limit,
         "task_version": versions.pop() if len(versions) == 1 else sorted(versions),
         "variance_threshold": threshold,
-        "std_under_threshold": (all(m["std_under_threshold"] for m in ok.values()) if ok
-                                and all(s is not None for s in stds.values()) else None),
+        "std_under_threshold": (
+            all(m["std_under_threshold"] for m in ok.values())
+            if ok and all(s is not None for s in stds.values())
+            else None
+        ),
         "over_threshold": sorted(label for label, m in ok.items() if m["std_under_threshold"] is False),
         "always_fail": every_model(lambda v: v["passes"] == 0),
         "always_pass": every_model(lambda v: v["passes"] == v["n"]),
@@ -293,10 +334,12 @@ def to_markdown(profile: dict) -> str:
         settings_text += f", max_tokens {profile['max_tokens']}"
     limit_text = "" if profile["limit"] is None else f" (limit {profile['limit']})"
     lines = [
-        f"# Reward profile: {profile['benchmark']}", "",
+        f"# Reward profile: {profile['benchmark']}",
+        "",
         f"{repeats} repeats per item ({settings_text}), {len(profile['items'])} items{limit_text}, "
         f"task version {profile['task_version']}. "
-        "Scores in percent; an item passes a repeat when it scores 1.", "",
+        "Scores in percent; an item passes a repeat when it scores 1.",
+        "",
         "| model | score | " + " | ".join(ks) + f" | majority@{repeats} | run scores | run-to-run std | "
         f"std < {_fmt(threshold)} pt? |",
         "|---|" + "---|" * (len(ks) + 5),
@@ -307,25 +350,40 @@ def to_markdown(profile: dict) -> str:
             continue
         verdict = {True: "yes", False: "**no**", None: "-"}[m["std_under_threshold"]]
         lines.append(
-            f"| {label} | {_fmt(m['score'])} | " + " | ".join(_fmt(m[k]) for k in ks)
+            f"| {label} | {_fmt(m['score'])} | "
+            + " | ".join(_fmt(m[k]) for k in ks)
             + f" | {_fmt(m[f'majority@{repeats}'])} | {', '.join(_fmt(s) for s in m['run_scores'])}"
             f" | {_fmt(m['run_std'])} | {verdict} |"
         )
     under = profile["std_under_threshold"]
-    lines += ["", {
-        True: f"Run-to-run std is under the {_fmt(threshold)}% threshold for every model.",
-        False: f"Run-to-run std is over the {_fmt(threshold)}% threshold for: {', '.join(profile['over_threshold'])}: "
-               "one eval of this benchmark is not precise to that threshold; average more repeats (epochs) or items.",
-        None: "Run-to-run std could not be computed for every model (fewer than 2 scored runs).",
-    }[under], ""]
-    lines += [f"Items every model always fails ({len(profile['always_fail'])}/{len(profile['items'])}): "
-              f"{_ids(profile['always_fail'])}", "",
-              f"Items every model always passes ({len(profile['always_pass'])}/{len(profile['items'])}): "
-              f"{_ids(profile['always_pass'])}", ""]
+    lines += [
+        "",
+        {
+            True: f"Run-to-run std is under the {_fmt(threshold)}% threshold for every model.",
+            False: f"Run-to-run std is over the {_fmt(threshold)}% threshold for: "
+            f"{', '.join(profile['over_threshold'])}: "
+            "one eval of this benchmark is not precise to that threshold; "
+            "average more repeats (epochs) or items.",
+            None: "Run-to-run std could not be computed for every model (fewer than 2 scored runs).",
+        }[under],
+        "",
+    ]
+    lines += [
+        f"Items every model always fails ({len(profile['always_fail'])}/{len(profile['items'])}): "
+        f"{_ids(profile['always_fail'])}",
+        "",
+        f"Items every model always passes ({len(profile['always_pass'])}/{len(profile['items'])}): "
+        f"{_ids(profile['always_pass'])}",
+        "",
+    ]
     ok = [label for label in labels if profile["models"][label]["outcome"] == "ok"]
     if ok:
-        lines += ["## Per-item pass rates (passes / scored repeats)", "",
-                  "| item | " + " | ".join(ok) + " |", "|---|" + "---|" * len(ok)]
+        lines += [
+            "## Per-item pass rates (passes / scored repeats)",
+            "",
+            "| item | " + " | ".join(ok) + " |",
+            "|---|" + "---|" * len(ok),
+        ]
         for item in profile["items"]:
             cells = []
             for label in ok:
@@ -335,8 +393,14 @@ def to_markdown(profile: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(benchmark: str, sample_files: dict[str, str | Path], section: dict, json_path, md_path,
-          limit: int | None = None) -> dict:
+def write(
+    benchmark: str,
+    sample_files: dict[str, str | Path],
+    section: dict,
+    json_path,
+    md_path,
+    limit: int | None = None,
+) -> dict:
     from ptb import io
 
     results = {label: io.read_json(path) for label, path in sample_files.items()}
@@ -352,6 +416,8 @@ def profile_files(config: dict, results_dir: str) -> list[str]:
 
 
 def sample_files(config: dict, results_dir: str, benchmark: str) -> dict[str, str]:
-    return {model_label(m, v): SAMPLES.format(results=results_dir, benchmark=benchmark, model=m, variant=v)
-            for b, m, v in targets(config) if b == benchmark}
-
+    return {
+        model_label(m, v): SAMPLES.format(results=results_dir, benchmark=benchmark, model=m, variant=v)
+        for b, m, v in targets(config)
+        if b == benchmark
+    }

@@ -9,8 +9,17 @@ from importlib import metadata
 from ptb.config import REPO_ROOT
 
 PACKAGES = (
-    "snakemake", "inspect-ai", "transformers", "torch", "trl", "peft",
-    "datasets", "huggingface-hub", "pandas", "altair", "vllm",
+    "snakemake",
+    "inspect-ai",
+    "transformers",
+    "torch",
+    "trl",
+    "peft",
+    "datasets",
+    "huggingface-hub",
+    "pandas",
+    "altair",
+    "vllm",
 )
 
 
@@ -18,11 +27,14 @@ def git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         dirty = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

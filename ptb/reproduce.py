@@ -6,7 +6,8 @@ organisation (Qwen/Qwen3-1.7B-Base -> Qwen3-1.7B-Base). A baseline run's metrics
 score and its bootstrap 95% CI; the comparison reports reference - score and whether the
 reference lies within the run's CI.
 
-    compare-reference results/baselines/qwen3-1.7b/base/gsm8k/metrics.json --model Qwen3-1.7B-Base --benchmark gsm8k
+    compare-reference results/baselines/qwen3-1.7b/base/gsm8k/metrics.json \
+        --model Qwen3-1.7B-Base --benchmark gsm8k
     compare-reference --results results            # every baseline of the config's grid
     compare-reference --config workflow_config.yaml config/demo.yaml --results results/demo
 
@@ -26,15 +27,22 @@ import sys
 from pathlib import Path
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
-TABLES = {"zero-shot": "posttrainbench_v1_baselines.csv", "few-shot": "posttrainbench_v1_baselines_fewshot.csv"}
+TABLES = {
+    "zero-shot": "posttrainbench_v1_baselines.csv",
+    "few-shot": "posttrainbench_v1_baselines_fewshot.csv",
+}
 TOLERANCE = 1e-9
 
 
 def load_reference(setting: str = "zero-shot") -> dict[tuple[str, str], float]:
     """(model, benchmark) -> published score."""
     with open(REFERENCE_DIR / TABLES[setting], newline="") as handle:
-        return {(row["model"], bench): float(value) for row in csv.DictReader(handle)
-                for bench, value in row.items() if bench != "model" and value not in ("", None)}
+        return {
+            (row["model"], bench): float(value)
+            for row in csv.DictReader(handle)
+            for bench, value in row.items()
+            if bench != "model" and value not in ("", None)
+        }
 
 
 def reference_name(ref: dict | None, display_name: str | None = None) -> str | None:
@@ -73,12 +81,20 @@ def compare(metrics: dict, model: str, benchmark: str, setting: str = "auto") ->
     if reference is None:
         return {**row, "status": "no_reference", "difference": None, "within_ci": None}
     if metrics.get("outcome", "ok") != "ok" or row["score"] is None:
-        return {**row, "status": f"not_comparable ({metrics.get('outcome', 'no score')})", "difference": None,
-                "within_ci": None}
+        return {
+            **row,
+            "status": f"not_comparable ({metrics.get('outcome', 'no score')})",
+            "difference": None,
+            "within_ci": None,
+        }
     low, high = row["ci95"] if row["ci95"] else (row["score"], row["score"])
     within = low - TOLERANCE <= reference <= high + TOLERANCE
-    return {**row, "status": "within_ci" if within else "outside_ci", "difference": reference - row["score"],
-            "within_ci": within}
+    return {
+        **row,
+        "status": "within_ci" if within else "outside_ci",
+        "difference": reference - row["score"],
+        "within_ci": within,
+    }
 
 
 def compare_config(config: dict, setting: str = "auto") -> list[dict]:
@@ -87,13 +103,24 @@ def compare_config(config: dict, setting: str = "auto") -> list[dict]:
 
     rows = []
     for model, variant, bench in grid.baselines(config):
-        path = Path(paths.fill(paths.BASELINE_METRICS, config["results_dir"], model=model, variant=variant,
-                               benchmark=bench))
+        path = Path(
+            paths.fill(
+                paths.BASELINE_METRICS, config["results_dir"], model=model, variant=variant, benchmark=bench
+            )
+        )
         entry = config["models"][model]
         name = reference_name(entry.get(variant), entry.get("display_name") if variant == "base" else None)
         if not path.exists():
-            rows.append({"model": name or model, "benchmark": bench, "status": "no_metrics",
-                         "config_model": model, "variant": variant, "metrics": str(path)})
+            rows.append(
+                {
+                    "model": name or model,
+                    "benchmark": bench,
+                    "status": "no_metrics",
+                    "config_model": model,
+                    "variant": variant,
+                    "metrics": str(path),
+                }
+            )
             continue
         row = compare(json.loads(path.read_text()), name or model, bench, setting)
         rows.append({**row, "config_model": model, "variant": variant, "metrics": str(path)})
@@ -105,21 +132,28 @@ def _pct(value) -> str:
 
 
 def to_markdown(rows: list[dict]) -> str:
-    lines = ["| model | benchmark | reference (table) | score | 95% CI | reference - score | within CI |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | benchmark | reference (table) | score | 95% CI | reference - score | within CI |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ci = "-" if not r.get("ci95") else f"[{_pct(r['ci95'][0])}, {_pct(r['ci95'][1])}]"
         ref = "-" if r.get("reference") is None else f"{_pct(r['reference'])} ({r.get('table')})"
         diff = "-" if r.get("difference") is None else f"{100 * r['difference']:+.1f}"
         within = {True: "yes", False: "**no**"}.get(r.get("within_ci"), r.get("status", "-"))
-        lines.append(f"| {r['model']} | {r['benchmark']} | {ref} | {_pct(r.get('score'))} | {ci} | {diff} | {within} |")
+        lines.append(
+            f"| {r['model']} | {r['benchmark']} | {ref} | {_pct(r.get('score'))} | {ci} | {diff} | {within} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def _merge(base: dict, over: dict) -> dict:
     for key, value in over.items():
-        base[key] = _merge(dict(base.get(key) or {}), value) if isinstance(value, dict) and isinstance(
-            base.get(key), dict) else value
+        base[key] = (
+            _merge(dict(base.get(key) or {}), value)
+            if isinstance(value, dict) and isinstance(base.get(key), dict)
+            else value
+        )
     return base
 
 
@@ -141,8 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("metrics", nargs="?", help="one metrics.json (with --model and --benchmark)")
     parser.add_argument("--model", help="the reference's model name, e.g. Qwen3-1.7B-Base")
     parser.add_argument("--benchmark", help="the benchmark, e.g. gsm8k")
-    parser.add_argument("--config", nargs="+", default=None,
-                        help="config file(s), merged in order (default: workflow_config.yaml)")
+    parser.add_argument(
+        "--config",
+        nargs="+",
+        default=None,
+        help="config file(s), merged in order (default: workflow_config.yaml)",
+    )
     parser.add_argument("--results", default=None, help="results dir (default: the config's results_dir)")
     parser.add_argument("--setting", choices=["auto", *TABLES], default="auto", help="reference table")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the rows to this JSON file")

@@ -50,7 +50,9 @@ def _limits(memory_mb: int, cpu_seconds: int):
     return apply
 
 
-def run_tests(program: str, test: str, entry_point: str, timeout: float = 10.0, memory_mb: int = 1024) -> Result:
+def run_tests(
+    program: str, test: str, entry_point: str, timeout: float = 10.0, memory_mb: int = 1024
+) -> Result:
     token = secrets.token_hex(16)
     report = f"_done_{secrets.token_hex(8)}"
     source = HARNESS.format(report=report, program=program, test=test, entry_point=entry_point)
@@ -61,7 +63,9 @@ def run_tests(program: str, test: str, entry_point: str, timeout: float = 10.0, 
         proc = subprocess.Popen(
             [sys.executable, "-I", "-B", path],
             cwd=workdir,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0", "HOME": workdir},
             preexec_fn=_limits(memory_mb, int(timeout) + 1),
         )

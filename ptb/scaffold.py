@@ -81,8 +81,12 @@ def agent_config_entry(name: str) -> str:
 
 
 def _agent_values(name: str) -> dict[str, str]:
-    return {"name": name, "cli": name.replace("_", "-"), "title": title_of(name),
-            "key": f"{name.upper()}_API_KEY"}
+    return {
+        "name": name,
+        "cli": name.replace("_", "-"),
+        "title": title_of(name),
+        "key": f"{name.upper()}_API_KEY",
+    }
 
 
 def new_agent(name: str, root: str | Path = REPO_ROOT) -> list[Path]:
@@ -96,7 +100,9 @@ def _report(files: list[Path], root: Path) -> str:
     return "\n".join(f"  {p.relative_to(root)}" for p in files)
 
 
-def _scaffold_main(prog: str, folder: str, noun: str, name_help: str, make, argv: list[str] | None) -> str | None:
+def _scaffold_main(
+    prog: str, folder: str, noun: str, name_help: str, make, argv: list[str] | None
+) -> str | None:
     """Parse NAME and --root, write the files; the name on success, None (after the error) otherwise."""
     parser = argparse.ArgumentParser(prog=prog, description=f"Scaffold {folder}/NAME/ and its test.")
     parser.add_argument("name", help=name_help)
@@ -113,8 +119,9 @@ def _scaffold_main(prog: str, folder: str, noun: str, name_help: str, make, argv
 
 
 def new_task_main(argv: list[str] | None = None) -> int:
-    name = _scaffold_main("new-task", "tasks", "task", "the task's name: folder, @task function and config key",
-                          new_task, argv)
+    name = _scaffold_main(
+        "new-task", "tasks", "task", "the task's name: folder, @task function and config key", new_task, argv
+    )
     if name is None:
         return 1
     print(
@@ -127,13 +134,16 @@ def new_task_main(argv: list[str] | None = None) -> int:
 
 
 def new_agent_main(argv: list[str] | None = None) -> int:
-    name = _scaffold_main("new-agent", "agents", "scaffold", "the scaffold's name (agents/NAME/solve.sh)",
-                          new_agent, argv)
+    name = _scaffold_main(
+        "new-agent", "agents", "scaffold", "the scaffold's name (agents/NAME/solve.sh)", new_agent, argv
+    )
     if name is None:
         return 1
-    print(f"\nNext: edit agents/{name}/solve.sh and trace.py for the CLI, run\n"
-          f"  python -m pytest tests/agents/test_{name}.py\n"
-          f"and paste this entry under `agents:` in workflow_config.yaml:\n")
+    print(
+        f"\nNext: edit agents/{name}/solve.sh and trace.py for the CLI, run\n"
+        f"  python -m pytest tests/agents/test_{name}.py\n"
+        f"and paste this entry under `agents:` in workflow_config.yaml:\n"
+    )
     print(agent_config_entry(name))
     return 0
 

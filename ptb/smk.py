@@ -14,9 +14,17 @@ def logged(snakemake):
     """Send the script's stdout, stderr and logging to the rule's log file."""
     log_file = Path(snakemake.log[0])
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_file, "a") as handle, contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
-        logging.basicConfig(stream=handle, level=logging.INFO, force=True,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with (
+        open(log_file, "a") as handle,
+        contextlib.redirect_stdout(handle),
+        contextlib.redirect_stderr(handle),
+    ):
+        logging.basicConfig(
+            stream=handle,
+            level=logging.INFO,
+            force=True,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
         os.environ.setdefault("OMP_NUM_THREADS", str(snakemake.threads))
         log = logging.getLogger(snakemake.rule)
         try:

@@ -117,20 +117,43 @@ def render(config: dict, counts: dict[str, dict[str, int]]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
 
     rule = "  ".join("-" * w for w in widths)
-    out = [f"results: {config['results_dir']}   grid: {shape} = {sum(total.values())} cells", "",
-           line(head), rule, *map(line, rows[:-1]), rule, line(rows[-1]), ""]
+    out = [
+        f"results: {config['results_dir']}   grid: {shape} = {sum(total.values())} cells",
+        "",
+        line(head),
+        rule,
+        *map(line, rows[:-1]),
+        rule,
+        line(rows[-1]),
+        "",
+    ]
     out += [f"  {state:<12} {LEGEND[state]}" for state in STATES]
     return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ptb-status", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configfile", nargs="+", default=["workflow_config.yaml"],
-                        help="config files, merged in order (default: workflow_config.yaml)")
-    parser.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="overrides, as snakemake --config (values are YAML)")
-    parser.add_argument("--list", choices=STATES, action="append", default=[], metavar="STATE",
-                        help=f"also list the cells in this state ({', '.join(STATES)})")
+    parser.add_argument(
+        "--configfile",
+        nargs="+",
+        default=["workflow_config.yaml"],
+        help="config files, merged in order (default: workflow_config.yaml)",
+    )
+    parser.add_argument(
+        "--config",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="overrides, as snakemake --config (values are YAML)",
+    )
+    parser.add_argument(
+        "--list",
+        choices=STATES,
+        action="append",
+        default=[],
+        metavar="STATE",
+        help=f"also list the cells in this state ({', '.join(STATES)})",
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(args.configfile, args.config)

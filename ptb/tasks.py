@@ -102,7 +102,9 @@ def offline_records(name: str) -> list[dict] | None:
 def test_texts(name: str, data_dir: str | Path) -> list[str]:
     """The benchmark's test items as text (questions and answers), for the contamination check."""
     fingerprint = module(name).test_texts
-    return [text for record in read_jsonl(Path(data_dir) / "test.jsonl") for text in fingerprint(record) if text]
+    return [
+        text for record in read_jsonl(Path(data_dir) / "test.jsonl") for text in fingerprint(record) if text
+    ]
 
 
 # --- LLM-graded tasks (arenahardwriting, healthbench) -----------------------------------------

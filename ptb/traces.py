@@ -50,19 +50,26 @@ def _content_text(content) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "\n".join(b.get("text", f"[{b.get('type', '?')}]") if isinstance(b, dict) else str(b)
-                         for b in content)
+        return "\n".join(
+            b.get("text", f"[{b.get('type', '?')}]") if isinstance(b, dict) else str(b) for b in content
+        )
     return "" if content is None else json.dumps(content)
 
 
 # --- one function per scaffold: a raw JSON event -> normalized events ---------------
 
+
 def _claude(ev: dict, state: dict) -> list[dict]:
     kind, msg = ev.get("type"), ev.get("message") or {}
     if kind == "system":
         if ev.get("subtype") == "init":
-            return [{"kind": "system", "text": f"session {ev.get('session_id', '?')}, model {ev.get('model', '?')}, "
-                                               f"{len(ev.get('tools') or [])} tools, cwd {ev.get('cwd', '?')}"}]
+            return [
+                {
+                    "kind": "system",
+                    "text": f"session {ev.get('session_id', '?')}, model {ev.get('model', '?')}, "
+                    f"{len(ev.get('tools') or [])} tools, cwd {ev.get('cwd', '?')}",
+                }
+            ]
         return [{"kind": "system", "text": f"{ev.get('subtype', 'system')}"}]
     if kind == "assistant":
         out = []
@@ -73,8 +80,14 @@ def _claude(ev: dict, state: dict) -> list[dict]:
             elif btype == "thinking":
                 out.append({"kind": "thinking", "text": block.get("thinking", "")})
             elif btype == "tool_use":
-                out.append({"kind": "tool_call", "name": block.get("name"), "input": block.get("input"),
-                            "id": block.get("id")})
+                out.append(
+                    {
+                        "kind": "tool_call",
+                        "name": block.get("name"),
+                        "input": block.get("input"),
+                        "id": block.get("id"),
+                    }
+                )
         return out
     if kind == "user":
         content = msg.get("content")
@@ -83,15 +96,28 @@ def _claude(ev: dict, state: dict) -> list[dict]:
         out = []
         for block in content or []:
             if block.get("type") == "tool_result":
-                out.append({"kind": "tool_result", "id": block.get("tool_use_id"),
-                            "output": _content_text(block.get("content")), "error": bool(block.get("is_error"))})
+                out.append(
+                    {
+                        "kind": "tool_result",
+                        "id": block.get("tool_use_id"),
+                        "output": _content_text(block.get("content")),
+                        "error": bool(block.get("is_error")),
+                    }
+                )
             elif block.get("type") == "text":
                 out.append({"kind": "user", "text": block.get("text", "")})
         return out
     if kind == "result":
-        return [{"kind": "result", "status": ev.get("subtype"), "text": ev.get("result"),
-                 "cost_usd": ev.get("total_cost_usd"), "usage": ev.get("usage"),
-                 "stats": {k: ev[k] for k in ("num_turns", "duration_ms", "is_error") if k in ev}}]
+        return [
+            {
+                "kind": "result",
+                "status": ev.get("subtype"),
+                "text": ev.get("result"),
+                "cost_usd": ev.get("total_cost_usd"),
+                "usage": ev.get("usage"),
+                "stats": {k: ev[k] for k in ("num_turns", "duration_ms", "is_error") if k in ev},
+            }
+        ]
     return []  # stream_event partials and future types: not needed for reading
 
 
@@ -109,11 +135,15 @@ def _codex(ev: dict, state: dict) -> list[dict]:
         return []
     itype, iid = item.get("type"), item.get("id")
     started = state.setdefault("started", set())
-    call = {"command_execution": lambda: ("shell", item.get("command")),
-            "mcp_tool_call": lambda: (f"{item.get('server')}.{item.get('tool')}", item.get("arguments")),
-            "web_search": lambda: ("web_search", item.get("query")),
-            "file_change": lambda: ("file_change", [f"{c.get('kind')} {c.get('path')}"
-                                                    for c in item.get("changes") or []])}.get(itype)
+    call = {
+        "command_execution": lambda: ("shell", item.get("command")),
+        "mcp_tool_call": lambda: (f"{item.get('server')}.{item.get('tool')}", item.get("arguments")),
+        "web_search": lambda: ("web_search", item.get("query")),
+        "file_change": lambda: (
+            "file_change",
+            [f"{c.get('kind')} {c.get('path')}" for c in item.get("changes") or []],
+        ),
+    }.get(itype)
     if call and kind == "item.started":
         started.add(iid)
         name, args = call()
@@ -127,8 +157,16 @@ def _codex(ev: dict, state: dict) -> list[dict]:
     if itype == "error":
         return [{"kind": "error", "text": item.get("message", "")}]
     if itype == "todo_list":
-        return [{"kind": "system", "text": "plan: " + "; ".join(
-            ("[x] " if t.get("completed") else "[ ] ") + t.get("text", "") for t in item.get("items") or [])}]
+        return [
+            {
+                "kind": "system",
+                "text": "plan: "
+                + "; ".join(
+                    ("[x] " if t.get("completed") else "[ ] ") + t.get("text", "")
+                    for t in item.get("items") or []
+                ),
+            }
+        ]
     if not call:
         return []
     out = []
@@ -137,8 +175,14 @@ def _codex(ev: dict, state: dict) -> list[dict]:
         out.append({"kind": "tool_call", "name": name, "input": args, "id": iid})
     if itype == "command_execution":
         output = item.get("aggregated_output", "")
-        out.append({"kind": "tool_result", "id": iid, "output": f"{output.rstrip()}\n[exit code {item.get('exit_code')}]",
-                    "error": item.get("status") == "failed"})
+        out.append(
+            {
+                "kind": "tool_result",
+                "id": iid,
+                "output": f"{output.rstrip()}\n[exit code {item.get('exit_code')}]",
+                "error": item.get("status") == "failed",
+            }
+        )
     elif itype == "mcp_tool_call":
         err = item.get("error") or {}
         output = err.get("message") or _content_text((item.get("result") or {}).get("content"))
@@ -151,14 +195,22 @@ def _codex(ev: dict, state: dict) -> list[dict]:
 def _gemini(ev: dict, state: dict) -> list[dict]:
     kind = ev.get("type")
     if kind == "init":
-        return [{"kind": "system", "text": f"session {ev.get('session_id', '?')}, model {ev.get('model', '?')}"}]
+        return [
+            {"kind": "system", "text": f"session {ev.get('session_id', '?')}, model {ev.get('model', '?')}"}
+        ]
     if kind == "message":
         if ev.get("role") == "assistant":
             return [{"kind": "text", "text": ev.get("content", ""), "delta": bool(ev.get("delta"))}]
         return [{"kind": "user", "text": ev.get("content", "")}]
     if kind == "tool_use":
-        return [{"kind": "tool_call", "name": ev.get("tool_name"), "input": ev.get("parameters"),
-                 "id": ev.get("tool_id")}]
+        return [
+            {
+                "kind": "tool_call",
+                "name": ev.get("tool_name"),
+                "input": ev.get("parameters"),
+                "id": ev.get("tool_id"),
+            }
+        ]
     if kind == "tool_result":
         failed = ev.get("status") == "error"
         output = (ev.get("error") or {}).get("message", "") if failed else ev.get("output", "")
@@ -180,13 +232,34 @@ def _opencode(ev: dict, state: dict) -> list[dict]:
     if kind == "tool_use":
         st = part.get("state") or {}
         failed = st.get("status") == "error"
-        return [{"kind": "tool_call", "name": part.get("tool"), "input": st.get("input"), "id": part.get("callID")},
-                {"kind": "tool_result", "id": part.get("callID"), "error": failed,
-                 "output": str(st.get("error") if failed else st.get("output", ""))}]
+        return [
+            {
+                "kind": "tool_call",
+                "name": part.get("tool"),
+                "input": st.get("input"),
+                "id": part.get("callID"),
+            },
+            {
+                "kind": "tool_result",
+                "id": part.get("callID"),
+                "error": failed,
+                "output": str(st.get("error") if failed else st.get("output", "")),
+            },
+        ]
     if kind == "step_finish":
         # one per model step: sum them into a single result at the end (see parse)
-        totals = state.setdefault("totals", {"steps": 0, "cost_usd": 0.0, "input": 0, "output": 0,
-                                             "reasoning": 0, "cache_read": 0, "cache_write": 0})
+        totals = state.setdefault(
+            "totals",
+            {
+                "steps": 0,
+                "cost_usd": 0.0,
+                "input": 0,
+                "output": 0,
+                "reasoning": 0,
+                "cache_read": 0,
+                "cache_write": 0,
+            },
+        )
         tokens = part.get("tokens") or {}
         cache = tokens.get("cache") or {}
         totals["steps"] += 1
@@ -199,7 +272,12 @@ def _opencode(ev: dict, state: dict) -> list[dict]:
         return []
     if kind == "error":
         err = ev.get("error") or {}
-        return [{"kind": "error", "text": f"{err.get('name', 'error')}: {(err.get('data') or {}).get('message', '')}"}]
+        return [
+            {
+                "kind": "error",
+                "text": f"{err.get('name', 'error')}: {(err.get('data') or {}).get('message', '')}",
+            }
+        ]
     return []  # step_start
 
 
@@ -208,8 +286,14 @@ def _opencode_end(state: dict) -> list[dict]:
     if not totals:
         return []
     totals = dict(totals)
-    return [{"kind": "result", "status": totals.pop("last_reason", None), "cost_usd": round(totals.pop("cost_usd"), 6),
-             "usage": totals}]
+    return [
+        {
+            "kind": "result",
+            "status": totals.pop("last_reason", None),
+            "cost_usd": round(totals.pop("cost_usd"), 6),
+            "usage": totals,
+        }
+    ]
 
 
 PARSERS = {"claude": _claude, "codex": _codex, "gemini": _gemini, "opencode": _opencode}
@@ -254,10 +338,11 @@ def parse(scaffold: str, raw_text: str) -> list[dict]:
 
 # --- rendering ----------------------------------------------------------------------
 
+
 def _clip(text: str, head: int, tail: int) -> str:
     if len(text) <= head + tail:
         return text
-    return f"{text[:head]}\n[... {len(text) - head - tail} chars omitted ...]\n{text[len(text) - tail:]}"
+    return f"{text[:head]}\n[... {len(text) - head - tail} chars omitted ...]\n{text[len(text) - tail :]}"
 
 
 def _fence(text: str, lang: str = "") -> str:
@@ -276,7 +361,9 @@ def _abbrev_input(value) -> str:
     elif isinstance(value, dict) and len(value) == 1:
         value = next(iter(value.values()))
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= INPUT_CHARS else text[:INPUT_CHARS] + f" [... {len(text) - INPUT_CHARS} chars]"
+    return (
+        text if len(text) <= INPUT_CHARS else text[:INPUT_CHARS] + f" [... {len(text) - INPUT_CHARS} chars]"
+    )
 
 
 def _merge(events: list[dict]) -> list[dict]:
@@ -298,7 +385,9 @@ def _render_result(ev: dict) -> str:
     if ev.get("text"):
         head += "\n\n" + _clip(str(ev["text"]), OUTPUT_HEAD, OUTPUT_TAIL)
     facts = [f"- cost: ${ev['cost_usd']:.4f}"] if ev.get("cost_usd") is not None else []
-    facts += [f"- {key}: `{json.dumps(ev[key], sort_keys=True)}`" for key in ("usage", "stats") if ev.get(key)]
+    facts += [
+        f"- {key}: `{json.dumps(ev[key], sort_keys=True)}`" for key in ("usage", "stats") if ev.get(key)
+    ]
     return "\n\n".join([head, "\n".join(facts)]) if facts else head
 
 
@@ -339,7 +428,9 @@ def main(argv: list[str]) -> int:
         return 2
     scaffold, raw_file, out_md = argv
     if not has_parser(scaffold):
-        print(f"no trace parser for scaffold {scaffold!r} (have: {', '.join(sorted(PARSERS))})", file=sys.stderr)
+        print(
+            f"no trace parser for scaffold {scaffold!r} (have: {', '.join(sorted(PARSERS))})", file=sys.stderr
+        )
         return 2
     from ptb import io  # imported here: the parsers themselves need only the standard library
 

@@ -43,7 +43,9 @@ from ptb.config import REPO_ROOT
 SCHEMA_PATH = REPO_ROOT / "schemas" / "task.schema.yaml"
 PLACEHOLDER_REVISION = "0" * 40
 DEFAULT_RANGE = (0.0, 1.0)
-SCRIPTED_GRADER_REPLY = '{"criteria_met": true, "explanation": "validate-task scripted grader"}\nVerdict: [[A=B]]'
+SCRIPTED_GRADER_REPLY = (
+    '{"criteria_met": true, "explanation": "validate-task scripted grader"}\nVerdict: [[A=B]]'
+)
 THINK_NOISE = "Let me think about it. ANSWER: 0 is a first guess, \\boxed{0}, ```python\npass\n```"
 VALUE_OF = {"C": 1.0, "I": 0.0, "P": 0.5}
 
@@ -113,16 +115,21 @@ def _short(error: BaseException) -> str:
 
 # --- task.yaml --------------------------------------------------------------------------------
 
+
 def _schema_message(error: jsonschema.ValidationError) -> tuple[str, str]:
     where = ".".join(str(p) for p in error.absolute_path) or "<top level>"
     if error.validator == "required":
         return where, error.message
     if list(error.absolute_path) == ["dataset", "revision"] and error.validator == "pattern":
-        return where, (f"{error.instance!r} is not pinned: use the full 40-hex commit of the hub dataset "
-                       "(or a release tag such as v1.0), never a branch")
+        return where, (
+            f"{error.instance!r} is not pinned: use the full 40-hex commit of the hub dataset "
+            "(or a release tag such as v1.0), never a branch"
+        )
     if list(error.absolute_path) == ["dataset", "revision"] and error.validator == "type":
-        return where, (f"{error.instance!r} is not a string: quote the revision in task.yaml "
-                       "(YAML reads an all-digit value as a number)")
+        return where, (
+            f"{error.instance!r} is not a string: quote the revision in task.yaml "
+            "(YAML reads an all-digit value as a number)"
+        )
     if error.validator == "additionalProperties":
         return where, f"{error.message}; allowed: {', '.join(sorted(error.schema.get('properties', {})))}"
     return where, f"{error.instance!r}: {error.message}" if error.validator != "type" else error.message
@@ -140,7 +147,9 @@ def check_spec(name: str, folder: Path, report: Report) -> dict | None:
         report.error(where, "must be a mapping of keys (name, version, dataset, ...)")
         return None
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(settings), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(settings), key=lambda e: list(e.absolute_path)
+    )
     for error in errors:
         field_, message = _schema_message(error)
         report.error(f"{where}: {field_}", message)
@@ -148,8 +157,10 @@ def check_spec(name: str, folder: Path, report: Report) -> dict | None:
         report.error(f"{where}: name", f"{settings['name']!r} differs from the folder name {name!r}")
     dataset = settings.get("dataset") or {}
     if dataset.get("revision") == PLACEHOLDER_REVISION:
-        report.warn(f"{where}: dataset.revision", "the all-zero placeholder commit: pin the dataset's real commit "
-                    "before a data: hub run")
+        report.warn(
+            f"{where}: dataset.revision",
+            "the all-zero placeholder commit: pin the dataset's real commit before a data: hub run",
+        )
     if str(dataset.get("hub_id", "")).startswith("TODO"):
         report.warn(f"{where}: dataset.hub_id", f"{dataset['hub_id']!r} is a placeholder")
     low, high = settings.get("score_range") or DEFAULT_RANGE
@@ -161,6 +172,7 @@ def check_spec(name: str, folder: Path, report: Report) -> dict | None:
 
 
 # --- files and module -------------------------------------------------------------------------
+
 
 def check_files(name: str, folder: Path, report: Report) -> bool:
     required_ok = True
@@ -179,8 +191,11 @@ def check_files(name: str, folder: Path, report: Report) -> bool:
 
 
 def _required_params(function) -> list[str]:
-    return [p.name for p in pyinspect.signature(function).parameters.values()
-            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [
+        p.name
+        for p in pyinspect.signature(function).parameters.values()
+        if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
 
 
 def check_module(name: str, folder: Path, report: Report):
@@ -198,7 +213,9 @@ def check_module(name: str, folder: Path, report: Report):
     params = pyinspect.signature(function).parameters
     for needed in ("data_dir", "limit"):
         if needed not in params:
-            report.error(f"{where}: {name}()", f"takes no {needed!r} argument (the workflow passes data_dir and limit)")
+            report.error(
+                f"{where}: {name}()", f"takes no {needed!r} argument (the workflow passes data_dir and limit)"
+            )
             good = False
     if not callable(getattr(loaded, "test_texts", None)):
         report.error(where, "no test_texts(record) function (the judge's contamination check needs it)")
@@ -209,6 +226,7 @@ def check_module(name: str, folder: Path, report: Report):
 
 
 # --- data ------------------------------------------------------------------------------------
+
 
 def read_records(name: str, folder: Path, loaded, report: Report) -> tuple[dict[int, dict], str, bool] | None:
     """The offline test records by line number (data/test.jsonl, or offline_records()), where they
@@ -253,8 +271,11 @@ def check_conversion(loaded, records: dict[int, dict], source: str, report: Repo
         report.warn(source, "task.py has no record_to_sample(record): records checked through the @task only")
         return
     if len(_required_params(convert)) != 1:
-        report.ok(source, f"{len(records)} records parse (record_to_sample takes more than a record: "
-                          "conversion checked through the @task)")
+        report.ok(
+            source,
+            f"{len(records)} records parse (record_to_sample takes more than a record: "
+            "conversion checked through the @task)",
+        )
         return
     from inspect_ai.dataset import Sample
 
@@ -263,8 +284,11 @@ def check_conversion(loaded, records: dict[int, dict], source: str, report: Repo
         try:
             sample = convert(record)
         except KeyError as error:
-            report.error(f"{source}:{number}", f"record_to_sample: no field {error.args[0]!r} in the record "
-                                              f"(fields: {', '.join(sorted(record))})")
+            report.error(
+                f"{source}:{number}",
+                f"record_to_sample: no field {error.args[0]!r} in the record "
+                f"(fields: {', '.join(sorted(record))})",
+            )
             failed += 1
             continue
         except Exception as error:
@@ -272,7 +296,9 @@ def check_conversion(loaded, records: dict[int, dict], source: str, report: Repo
             failed += 1
             continue
         if not isinstance(sample, Sample):
-            report.error(f"{source}:{number}", f"record_to_sample returned {type(sample).__name__}, not a Sample")
+            report.error(
+                f"{source}:{number}", f"record_to_sample returned {type(sample).__name__}, not a Sample"
+            )
             failed += 1
         elif not sample.input:
             report.error(f"{source}:{number}", "record_to_sample gave an empty input")
@@ -307,8 +333,9 @@ def build_task(name: str, data_dir: Path, limit: int, report: Report):
     return built
 
 
-def check_test_texts(name: str, loaded, records: dict[int, dict], data_dir: Path, source: str,
-                     report: Report) -> None:
+def check_test_texts(
+    name: str, loaded, records: dict[int, dict], data_dir: Path, source: str, report: Report
+) -> None:
     where = f"{source}: test_texts(record)"
     empty = []
     for number, record in records.items():
@@ -318,12 +345,16 @@ def check_test_texts(name: str, loaded, records: dict[int, dict], data_dir: Path
             report.error(f"{source}:{number}: test_texts(record)", _short(error))
             return
         if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) for t in texts):
-            report.error(f"{source}:{number}: test_texts(record)", f"must return a list of strings, got {texts!r:.80}")
+            report.error(
+                f"{source}:{number}: test_texts(record)", f"must return a list of strings, got {texts!r:.80}"
+            )
             return
         if not any(t.strip() for t in texts):
             empty.append(number)
     if empty:
-        report.error(where, f"no text for records (lines) {empty[:10]}: the contamination check could not see them")
+        report.error(
+            where, f"no text for records (lines) {empty[:10]}: the contamination check could not see them"
+        )
         return
     try:
         exported = tasks.test_texts(name, data_dir)
@@ -335,6 +366,7 @@ def check_test_texts(name: str, loaded, records: dict[int, dict], data_dir: Path
 
 
 # --- scripted scoring ---------------------------------------------------------------------------
+
 
 def _input_text(sample) -> str:
     if isinstance(sample.input, str):
@@ -395,9 +427,16 @@ class Scorer:
         replies = {_input_text(s): reply_for(i, s) for i, s in enumerate(self.samples)}
         index = {_input_text(s): i for i, s in enumerate(self.samples)}
         roles = {"grader": _grader()} if self.settings.get("grader") else None
-        [log] = inspect_eval(self.task, model=_scripted_model(replies), model_roles=roles, epochs=1,
-                             display="none", log_dir=str(self.log_dir), score_display=False,
-                             fail_on_error=False)
+        [log] = inspect_eval(
+            self.task,
+            model=_scripted_model(replies),
+            model_roles=roles,
+            epochs=1,
+            display="none",
+            log_dir=str(self.log_dir),
+            score_display=False,
+            fail_on_error=False,
+        )
         by_id = {s.id: i for i, s in enumerate(self.samples)}
         out: dict = {}
         for sample in log.samples or []:
@@ -435,7 +474,9 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
         try:
             raw = scorer.run(probe, reply_for)
         except Exception as error:
-            report.error(where, f"the eval crashed on {probe}: {_short(error)}\n{traceback.format_exc(limit=3)}")
+            report.error(
+                where, f"the eval crashed on {probe}: {_short(error)}\n{traceback.format_exc(limit=3)}"
+            )
             return {}
         numbers = {}
         for i in range(count):
@@ -450,8 +491,11 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
             else:
                 number = scorer.as_number(value)
                 if number is None or not scorer.low <= number <= scorer.high:
-                    report.error(where, f"sample {sid!r}, {probe}: value {value!r} is outside the documented "
-                                        f"range [{scorer.low:g}, {scorer.high:g}] (task.yaml score_range)")
+                    report.error(
+                        where,
+                        f"sample {sid!r}, {probe}: value {value!r} is outside the documented "
+                        f"range [{scorer.low:g}, {scorer.high:g}] (task.yaml score_range)",
+                    )
                     numbers[i] = None
                 else:
                     numbers[i] = number
@@ -466,9 +510,14 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
     if callable(reference):
         candidates = [("reference_completion(sample)", lambda i, s: reference(s))]
     else:
-        candidates = [("the target", lambda i, s: _target_text(s)),
-                      ("'ANSWER: <target>'", lambda i, s: f"ANSWER: {_target_text(s)}" if _target_text(s) else ""),
-                      ("the target in a code block", lambda i, s: f"```\n{_target_text(s)}\n```" if _target_text(s) else "")]
+        candidates = [
+            ("the target", lambda i, s: _target_text(s)),
+            ("'ANSWER: <target>'", lambda i, s: f"ANSWER: {_target_text(s)}" if _target_text(s) else ""),
+            (
+                "the target in a code block",
+                lambda i, s: f"```\n{_target_text(s)}\n```" if _target_text(s) else "",
+            ),
+        ]
         if not any(_target_text(s) for s in scorer.samples):
             candidates = [("a plain reply", lambda i, s: "A plain, scripted answer to the request.")]
     best: dict[int, tuple[float | None, str]] = {}
@@ -480,7 +529,9 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
             report.error(where, f"{label} failed: {_short(error)}")
             continue
         got = values_of(f"reply = {label}", lambda i, s: replies[i])
-        per_candidate.append(f"{label} {sum(v is not None and v >= scorer.high for v in got.values())}/{count}")
+        per_candidate.append(
+            f"{label} {sum(v is not None and v >= scorer.high for v in got.values())}/{count}"
+        )
         for i in range(count):
             value = got.get(i)
             if i not in best or (value is not None and (best[i][0] is None or value > best[i][0])):
@@ -489,29 +540,55 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
     if callable(reference):
         missed = [scorer.samples[i].id for i in range(count) if i not in right]
         if missed:
-            report.error(where, f"reference_completion does not score {scorer.high:g} on samples {missed[:5]}")
+            report.error(
+                where, f"reference_completion does not score {scorer.high:g} on samples {missed[:5]}"
+            )
     elif candidates[0][0] != "a plain reply" and not right:
-        report.warn(where, "no reply built from the target scored the maximum; define reference_completion(sample) "
-                           "in task.py so that right answers are checked")
+        report.warn(
+            where,
+            "no reply built from the target scored the maximum; define reference_completion(sample) "
+            "in task.py so that right answers are checked",
+        )
 
     chosen = {i: reply for i, (_, reply) in best.items() if reply and isinstance(reply, str)}
     base = {i: value for i, (value, _) in best.items()}
     if chosen:
         think_checks = [
-            ("'<think>answer</think>'", lambda i, s: f"<think>\n{chosen[i]}\n</think>" if i in chosen else "", empty),
-            ("'<think>answer' (unterminated)", lambda i, s: f"<think>\n{chosen[i]}" if i in chosen else "", empty),
-            ("'<think>noise</think>answer'", lambda i, s: f"<think>\n{THINK_NOISE}\n</think>\n{chosen.get(i, '')}", base),
+            (
+                "'<think>answer</think>'",
+                lambda i, s: f"<think>\n{chosen[i]}\n</think>" if i in chosen else "",
+                empty,
+            ),
+            (
+                "'<think>answer' (unterminated)",
+                lambda i, s: f"<think>\n{chosen[i]}" if i in chosen else "",
+                empty,
+            ),
+            (
+                "'<think>noise</think>answer'",
+                lambda i, s: f"<think>\n{THINK_NOISE}\n</think>\n{chosen.get(i, '')}",
+                base,
+            ),
         ]
         for label, make, expected in think_checks:
             got = values_of(f"reply = {label}", make)
-            differ = [scorer.samples[i].id for i, v in got.items()
-                      if i in chosen and v is not None and expected.get(i) is not None and v != expected[i]]
+            differ = [
+                scorer.samples[i].id
+                for i, v in got.items()
+                if i in chosen and v is not None and expected.get(i) is not None and v != expected[i]
+            ]
             if differ:
-                report.error(where, f"reply {label} scores differently from the thinking-stripped reply on samples "
-                                    f"{differ[:5]}: strip <think> blocks before scoring (ptb.tasks.strip_thinking)")
+                report.error(
+                    where,
+                    f"reply {label} scores differently from the thinking-stripped reply on samples "
+                    f"{differ[:5]}: strip <think> blocks before scoring (ptb.tasks.strip_thinking)",
+                )
     if scorer.grader_failures:
-        report.warn(where, f"the scripted grader's reply did not parse for {scorer.grader_failures} sample runs "
-                           "(recorded as grader failures, not scored)")
+        report.warn(
+            where,
+            f"the scripted grader's reply did not parse for {scorer.grader_failures} sample runs "
+            "(recorded as grader failures, not scored)",
+        )
     if len(report.errors) == problems_before:
         if callable(reference):
             right_text = f"reference_completion -> {scorer.high:g} on {len(right)}/{count}"
@@ -519,14 +596,20 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
             seen = sorted({v for v, _ in best.values() if v is not None})
             right_text = f"a plain reply -> {', '.join(f'{v:g}' for v in seen) or 'no value'}"
         else:
-            right_text = (f"replies built from the target -> {scorer.high:g} on {len(right)}/{count} "
-                          f"({', '.join(per_candidate)})")
-        report.ok(where, f"{count} samples on a scripted model{' and grader' if settings.get('grader') else ''}: "
-                         f"values in [{scorer.low:g}, {scorer.high:g}], empty -> {scorer.low:g}, {right_text}, "
-                         "<think> blocks stripped")
+            right_text = (
+                f"replies built from the target -> {scorer.high:g} on {len(right)}/{count} "
+                f"({', '.join(per_candidate)})"
+            )
+        report.ok(
+            where,
+            f"{count} samples on a scripted model{' and grader' if settings.get('grader') else ''}: "
+            f"values in [{scorer.low:g}, {scorer.high:g}], empty -> {scorer.low:g}, {right_text}, "
+            "<think> blocks stripped",
+        )
 
 
 # --- entry points ------------------------------------------------------------------------------
+
 
 def validate(name: str, tasks_root: str | Path | None = None, limit: int = 5) -> Report:
     """Run every check on tasks/<name>/ (or <tasks_root>/<name>/); never raises."""
@@ -551,7 +634,9 @@ def validate(name: str, tasks_root: str | Path | None = None, limit: int = 5) ->
         if not parsed:
             return report
         if settings is None:
-            report.warn(_rel(folder / "task.yaml"), "the dataset and the scorer are checked once task.yaml is valid")
+            report.warn(
+                _rel(folder / "task.yaml"), "the dataset and the scorer are checked once task.yaml is valid"
+            )
             return report
         with tempfile.TemporaryDirectory(prefix=f"validate-{name}-") as tmp:
             data_dir = Path(tmp) / "data"
@@ -563,10 +648,16 @@ def validate(name: str, tasks_root: str | Path | None = None, limit: int = 5) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="validate-task", description="Check a task folder before it joins the grid.")
+    parser = argparse.ArgumentParser(
+        prog="validate-task", description="Check a task folder before it joins the grid."
+    )
     parser.add_argument("names", nargs="+", metavar="NAME", help="task folder name(s) under tasks/")
-    parser.add_argument("--tasks-dir", default=None, help="the folder holding the task folders (default: tasks/)")
-    parser.add_argument("--limit", type=int, default=5, help="samples scored on the scripted model (default: 5)")
+    parser.add_argument(
+        "--tasks-dir", default=None, help="the folder holding the task folders (default: tasks/)"
+    )
+    parser.add_argument(
+        "--limit", type=int, default=5, help="samples scored on the scripted model (default: 5)"
+    )
     args = parser.parse_args(argv)
     import logging
     import os

@@ -21,9 +21,14 @@ with logged(snakemake) as log:
         metrics = {"outcome": "no_model", "reason": f"agent outcome {run['outcome']}: nothing to evaluate"}
     else:
         metrics = evaluation.evaluate(
-            model_path=model_path, family=snakemake.params.family, benchmark=snakemake.wildcards.benchmark,
-            data_dir=str(Path(snakemake.input.dataset).parent), log_dir=snakemake.params.log_dir,
-            evaluation=snakemake.config["evaluation"], limit=settings["limit"], task_args=settings["task_args"],
+            model_path=model_path,
+            family=snakemake.params.family,
+            benchmark=snakemake.wildcards.benchmark,
+            data_dir=str(Path(snakemake.input.dataset).parent),
+            log_dir=snakemake.params.log_dir,
+            evaluation=snakemake.config["evaluation"],
+            limit=settings["limit"],
+            task_args=settings["task_args"],
         )
     metrics.update(model_path=model_path, settings=settings, software=provenance.software())
     log.info("metrics: %s", {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason")})

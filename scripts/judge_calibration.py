@@ -7,7 +7,11 @@ from ptb.smk import logged
 config = snakemake.config
 with logged(snakemake) as log:
     records = [
-        (cell.agent, expected, io.read_json(paths.fill(paths.VERDICT, config["results_dir"], **cell.as_dict())))
+        (
+            cell.agent,
+            expected,
+            io.read_json(paths.fill(paths.VERDICT, config["results_dir"], **cell.as_dict())),
+        )
         for cell, expected in grid.calibration_cells(config)
     ]
     for row in calibrate(records, snakemake.output.csv):

@@ -8,7 +8,8 @@ from ptb.smk import logged
 
 with logged(snakemake) as log:
     dest = Path(snakemake.output.manifest).parent
-    manifest = prepare_dataset(snakemake.wildcards.benchmark, snakemake.params.data, dest,
-                               cache_dir=snakemake.params.datasets_cache)
+    manifest = prepare_dataset(
+        snakemake.wildcards.benchmark, snakemake.params.data, dest, cache_dir=snakemake.params.datasets_cache
+    )
     log.info("dataset %s: %s", snakemake.wildcards.benchmark, manifest["files"])
     io.write_json(snakemake.output.manifest, manifest)

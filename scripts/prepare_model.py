@@ -6,8 +6,17 @@ from ptb.cache import prepare_model
 from ptb.smk import logged
 
 with logged(snakemake) as log:
-    manifest = prepare_model(snakemake.params.ref, snakemake.params.dest, snakemake.params.hub_cache,
-                             agent_view=snakemake.params.agent_view)
-    log.info("model %s/%s at %s (%s)", snakemake.wildcards.model, snakemake.wildcards.variant, manifest["path"],
-             "downloaded" if manifest.get("downloaded") else "already in the cache or built offline")
+    manifest = prepare_model(
+        snakemake.params.ref,
+        snakemake.params.dest,
+        snakemake.params.hub_cache,
+        agent_view=snakemake.params.agent_view,
+    )
+    log.info(
+        "model %s/%s at %s (%s)",
+        snakemake.wildcards.model,
+        snakemake.wildcards.variant,
+        manifest["path"],
+        "downloaded" if manifest.get("downloaded") else "already in the cache or built offline",
+    )
     io.write_json(snakemake.output.manifest, manifest)

@@ -1,7 +1,7 @@
 """Write tasks/README.md: one table row per task folder, generated from its task.yaml.
 
-    python scripts/task_table.py           # rewrite tasks/README.md
-    python scripts/task_table.py --check   # exit 1 if tasks/README.md is out of date
+python scripts/task_table.py           # rewrite tasks/README.md
+python scripts/task_table.py --check   # exit 1 if tasks/README.md is out of date
 """
 
 from __future__ import annotations
@@ -50,7 +50,14 @@ def row(spec: dict) -> str:
     gen = spec["generation"]
     settings = [f"max_tokens {gen['max_tokens']}, temperature {gen['temperature']}, epochs {spec['epochs']}"]
     settings += [f"{key}: {flat(value)}" for key, value in spec.items() if key not in COMMON]
-    cells = [f"`{spec['name']}`", source, spec["samples"], "; ".join(settings), spec["scorer"], spec["version"]]
+    cells = [
+        f"`{spec['name']}`",
+        source,
+        spec["samples"],
+        "; ".join(settings),
+        spec["scorer"],
+        spec["version"],
+    ]
     return "| " + " | ".join(cell(c) for c in cells) + " |"
 
 

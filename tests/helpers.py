@@ -12,16 +12,20 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
-def snakemake(*args: str, results: Path | None = None, check: bool = True, env: dict | None = None,
-              timeout: int = 1800) -> subprocess.CompletedProcess:
+def snakemake(
+    *args: str, results: Path | None = None, check: bool = True, env: dict | None = None, timeout: int = 1800
+) -> subprocess.CompletedProcess:
     """Run snakemake from the repo root; `results` redirects results_dir."""
     cmd = [SNAKEMAKE, *args]
     if results is not None:
         cmd += ["--config", f"results_dir={results}"]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import snakemake
 
 FAKE_KEY = "sk-test-" + "9f8e7d6c5b4a" * 3
@@ -34,15 +33,31 @@ def runs(tmp_path_factory) -> Path:
             "empty": scripted("no_model"),
             "leaker": scripted("leak_env", env=["PTB_TEST_API_KEY"]),
         },
-        "grid": {"agents": ["sleeper", "crasher", "empty", "leaker"], "models": ["tiny-qwen3"],
-                 "benchmarks": ["gsm8k"], "seeds": [1]},
+        "grid": {
+            "agents": ["sleeper", "crasher", "empty", "leaker"],
+            "models": ["tiny-qwen3"],
+            "benchmarks": ["gsm8k"],
+            "seeds": [1],
+        },
     }
     extra = root / "test.yaml"
     extra.write_text(yaml.safe_dump(overrides))
-    targets = [f"{root}/results/runs/{a}/tiny-qwen3/gsm8k/seed1/agent.json" for a in overrides["grid"]["agents"]]
+    targets = [
+        f"{root}/results/runs/{a}/tiny-qwen3/gsm8k/seed1/agent.json" for a in overrides["grid"]["agents"]
+    ]
     start = time.monotonic()
-    snakemake("--profile", "profiles/demo", "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra),
-              "--cores", "2", *targets, env={"PTB_TEST_API_KEY": FAKE_KEY, "OTHER_API_KEY": "sk-other-0123456789"})
+    snakemake(
+        "--profile",
+        "profiles/demo",
+        "--configfile",
+        "workflow_config.yaml",
+        "config/demo.yaml",
+        str(extra),
+        "--cores",
+        "2",
+        *targets,
+        env={"PTB_TEST_API_KEY": FAKE_KEY, "OTHER_API_KEY": "sk-other-0123456789"},
+    )
     (root / "elapsed").write_text(str(time.monotonic() - start))
     return root / "results" / "runs"
 
@@ -88,4 +103,3 @@ def test_key_reaches_only_its_agent_and_appears_in_no_output(runs):
         if path.is_file():
             assert FAKE_KEY.encode() not in path.read_bytes(), f"key leaked into {path}"
     assert agent_json(runs, "leaker")["redacted_files"]
-

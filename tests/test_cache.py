@@ -42,8 +42,14 @@ class FakeHub:
         }
 
     def __call__(self, repo_id, *, revision=None, cache_dir=None, local_files_only=False, **kwargs):
-        self.calls.append({"repo_id": repo_id, "revision": revision, "cache_dir": cache_dir,
-                           "local_files_only": local_files_only})
+        self.calls.append(
+            {
+                "repo_id": repo_id,
+                "revision": revision,
+                "cache_dir": cache_dir,
+                "local_files_only": local_files_only,
+            }
+        )
         revision = revision or "main"
         repo = Path(cache_dir) / cache.repo_folder(repo_id)
         ref = repo / "refs" / revision
@@ -105,6 +111,7 @@ def reachable_files(root: Path) -> list[Path]:
 
 # -- models ---------------------------------------------------------------------------
 
+
 def test_model_is_fetched_once_at_its_pinned_revision(hub, tmp_path):
     hf_cache = tmp_path / "hf_home" / "hub"
     first = cache.prepare_model(BASE, tmp_path / "dest", hf_cache)
@@ -115,7 +122,9 @@ def test_model_is_fetched_once_at_its_pinned_revision(hub, tmp_path):
     assert all(c["revision"] == "main" and Path(c["cache_dir"]) == hf_cache for c in hub.calls)
     assert first["downloaded"] is True and second["downloaded"] is False
     expected = {name: sha(content) for name, content in FakeHub.files("Org/Tiny-Base").items()}
-    assert first["files"] == second["files"] == expected, "the manifest hashes every file (through the blob links)"
+    assert first["files"] == second["files"] == expected, (
+        "the manifest hashes every file (through the blob links)"
+    )
     assert first["hf_id"] == "Org/Tiny-Base" and first["revision"] == "main"
     assert first["commit"] == Path(first["path"]).name and len(first["commit"]) == 40
 
@@ -183,18 +192,23 @@ def test_agent_run_hf_home_is_private_and_links_the_base_only(hub, tmp_path):
 
 
 def test_offline_built_models_get_an_empty_view(tmp_path):
-    manifest = cache.prepare_model({"source": "tiny_qwen3"}, tmp_path / "dest", None, agent_view=tmp_path / "view")
+    manifest = cache.prepare_model(
+        {"source": "tiny_qwen3"}, tmp_path / "dest", None, agent_view=tmp_path / "view"
+    )
     assert (tmp_path / "dest" / "config.json").exists() and manifest["files"]
     assert list((tmp_path / "view" / "hub").iterdir()) == []
 
 
 # -- datasets -------------------------------------------------------------------------
 
+
 def test_dataset_download_is_pinned_and_idempotent(hub_datasets, tmp_path):
     from ptb import tasks
 
     pins = tasks.spec("gsm8k")["dataset"]
-    first = cache.prepare_dataset("gsm8k", "hub", tmp_path / "gsm8k", cache_dir=tmp_path / "hf_home" / "datasets")
+    first = cache.prepare_dataset(
+        "gsm8k", "hub", tmp_path / "gsm8k", cache_dir=tmp_path / "hf_home" / "datasets"
+    )
     assert {(c["split"], c["revision"], c["cache_dir"]) for c in hub_datasets.calls} == {
         ("test", pins["revision"], str(tmp_path / "hf_home" / "datasets")),
         ("train", pins["revision"], str(tmp_path / "hf_home" / "datasets")),
@@ -204,7 +218,9 @@ def test_dataset_download_is_pinned_and_idempotent(hub_datasets, tmp_path):
     assert first["files"]["test.jsonl"] == io.sha256_file(tmp_path / "gsm8k" / "test.jsonl")
     io.write_json(tmp_path / "gsm8k" / "dataset.json", first)
 
-    again = cache.prepare_dataset("gsm8k", "hub", tmp_path / "gsm8k", cache_dir=tmp_path / "hf_home" / "datasets")
+    again = cache.prepare_dataset(
+        "gsm8k", "hub", tmp_path / "gsm8k", cache_dir=tmp_path / "hf_home" / "datasets"
+    )
     assert len(hub_datasets.calls) == 2, "a fetch with the same pins and files is kept"
     assert again["downloaded"] is False and again["files"] == first["files"]
 
@@ -222,6 +238,7 @@ def test_dataset_data_files_are_passed(hub_datasets, tmp_path):
 
 # -- what the agent sees --------------------------------------------------------------
 
+
 def test_agent_views_hold_no_test_set_and_no_instruct_model(hub, hub_datasets, tmp_path):
     """The full cache has both models and the test set; nothing the agent can reach does."""
     config = ptb_config.validate({**_minimal_config(), "results_dir": str(tmp_path / "results")})
@@ -237,11 +254,15 @@ def test_agent_views_hold_no_test_set_and_no_instruct_model(hub, hub_datasets, t
     run_hf_home = cache.agent_run_hf_home(tmp_path / "run" / "home", view)
 
     forbidden = {manifest["files"]["test.jsonl"]} | set(instruct["files"].values())
-    assert forbidden & {io.sha256_file(p) for p in reachable_files(hub_dir)}, "sanity: the full cache has them"
+    assert forbidden & {io.sha256_file(p) for p in reachable_files(hub_dir)}, (
+        "sanity: the full cache has them"
+    )
     agent_roots = [view, data_view.parent, run_hf_home, Path(base["path"])]
     seen = [p for root in agent_roots for p in reachable_files(root)]
     assert seen, "the agent sees its base model and the training split"
-    assert not forbidden & {io.sha256_file(p) for p in seen}, "no test set and no instruct file in the agent's views"
+    assert not forbidden & {io.sha256_file(p) for p in seen}, (
+        "no test set and no instruct file in the agent's views"
+    )
     assert not any("Instruct" in str(p) or p.name.startswith("test") for p in seen)
     assert not any("datasets" in p.parts for p in seen)
     assert set(base["files"].values()) <= {io.sha256_file(p) for p in seen}

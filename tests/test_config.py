@@ -1,13 +1,10 @@
 """Config validation: bad input fails at load time with a message naming the key."""
 
-import copy
-
 import pytest
 import yaml
+from helpers import REPO, snakemake
 
 from ptb import config as ptb_config
-
-from helpers import REPO, planned_jobs, snakemake
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO, dry_run_jobs, snakemake
+
 from ptb import containers, io
 from ptb.config import REPO_ROOT
 
@@ -52,8 +52,10 @@ def installed(name: str, tool: str) -> list[str]:
     """The package arguments of every `<tool> install` command (options skipped)."""
     args = []
     for words in commands(name):
-        if "install" in words and any(w == tool or w.endswith(f"/{tool}") for w in words[:words.index("install")]):
-            args += [w for w in words[words.index("install") + 1:] if not w.startswith("-")]
+        if "install" in words and any(
+            w == tool or w.endswith(f"/{tool}") for w in words[: words.index("install")]
+        ):
+            args += [w for w in words[words.index("install") + 1 :] if not w.startswith("-")]
     return args
 
 
@@ -72,6 +74,7 @@ def npm_pins(name: str) -> dict[str, str]:
 
 
 # -- the definition files -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["agent", "eval"])
 def test_definition_parses_and_pins_its_base_image(name):
@@ -105,8 +108,11 @@ def test_images_agree_with_each_other_and_the_host():
     agent, eval_ = pip_pins("agent"), pip_pins("eval")
     for package in set(agent) & set(eval_):
         assert agent[package] == eval_[package], f"{package} differs between the images"
-    host = dict(line.split("==") for line in (REPO / "requirements.txt").read_text().splitlines()
-                if "==" in line and not line.startswith("#"))
+    host = dict(
+        line.split("==")
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     assert agent["inspect-ai"] == eval_["inspect-ai"] == host["inspect-ai"], "one inspect-ai everywhere"
     assert "spython" in host
 
@@ -120,20 +126,36 @@ def test_eval_image_can_run_snakemake_rule_scripts():
 
 # -- the agent's apptainer command ----------------------------------------------------
 
+
 def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
-    config = {"container": "apptainer", "results_dir": str(tmp_path / "results"),
-              "images": {"agent": "containers/agent.sif", "eval": "containers/eval.sif"},
-              "cache": {"hf_home": str(tmp_path / "hf"), "agent_hf_home": str(tmp_path / "views")}}
+    config = {
+        "container": "apptainer",
+        "results_dir": str(tmp_path / "results"),
+        "images": {"agent": "containers/agent.sif", "eval": "containers/eval.sif"},
+        "cache": {"hf_home": str(tmp_path / "hf"), "agent_hf_home": str(tmp_path / "views")},
+    }
     run_dir = tmp_path / "results" / "runs" / "a" / "m" / "b" / "seed1"
     job_dir, home = run_dir / "job", run_dir / "home"
     job_dir.mkdir(parents=True)
     (tmp_path / "views" / "m" / "hub").mkdir(parents=True)
     data_view = tmp_path / "results" / "cache" / "agent_view"
     data_view.mkdir(parents=True)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "ANTHROPIC_API_KEY": "sk-secret-value",
-           "PTB_PROMPT_FILE": str(job_dir / "prompt.md"), "PYTHONPATH": str(REPO_ROOT)}
-    prefix, inner = containers.agent_command(config, env, model="m", job_dir=job_dir, run_dir=run_dir,
-                                             read_only=[data_view], environ={"CUDA_VISIBLE_DEVICES": "1"})
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "ANTHROPIC_API_KEY": "sk-secret-value",
+        "PTB_PROMPT_FILE": str(job_dir / "prompt.md"),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    prefix, inner = containers.agent_command(
+        config,
+        env,
+        model="m",
+        job_dir=job_dir,
+        run_dir=run_dir,
+        read_only=[data_view],
+        environ={"CUDA_VISIBLE_DEVICES": "1"},
+    )
 
     assert prefix[:2] == ["apptainer", "exec"] and prefix[-1].endswith("containers/agent.sif")
     assert {"--cleanenv", "--containall", "--nv"} <= set(prefix)
@@ -143,10 +165,17 @@ def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
     binds = [prefix[i + 1] for i, word in enumerate(prefix) if word == "--bind"]
     assert f"{job_dir.absolute()}:{job_dir.absolute()}:rw" in binds
     writable = [b for b in binds if not b.endswith(":ro")]
-    assert writable == [f"{job_dir.absolute()}:{job_dir.absolute()}:rw"], "the job dir is the only writable bind"
+    assert writable == [f"{job_dir.absolute()}:{job_dir.absolute()}:rw"], (
+        "the job dir is the only writable bind"
+    )
     sources = {Path(b.split(":")[0]) for b in binds}
-    assert {REPO_ROOT / "agents", REPO_ROOT / "ptb", REPO_ROOT / "tasks", data_view,
-            tmp_path / "views" / "m"} <= sources
+    assert {
+        REPO_ROOT / "agents",
+        REPO_ROOT / "ptb",
+        REPO_ROOT / "tasks",
+        data_view,
+        tmp_path / "views" / "m",
+    } <= sources
     assert REPO_ROOT not in sources and (tmp_path / "results") not in sources, "never the repo or results dir"
     assert (tmp_path / "hf") not in sources, "never the full HF cache"
 
@@ -160,10 +189,15 @@ def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
 
 
 def test_without_containers_the_agent_runs_on_the_host(tmp_path):
-    config = {"container": "none", "results_dir": str(tmp_path), "cache": {"agent_hf_home": str(tmp_path / "v")}}
+    config = {
+        "container": "none",
+        "results_dir": str(tmp_path),
+        "cache": {"agent_hf_home": str(tmp_path / "v")},
+    }
     env = {"PATH": "/bin", "HOME": str(tmp_path / "home")}
-    prefix, inner = containers.agent_command(config, env, model="m", job_dir=tmp_path, run_dir=tmp_path,
-                                             environ={})
+    prefix, inner = containers.agent_command(
+        config, env, model="m", job_dir=tmp_path, run_dir=tmp_path, environ={}
+    )
     assert prefix == []
     assert inner["HF_HOME"] == str(tmp_path / "home" / ".cache" / "huggingface")
     assert containers.recorded_digests(config) == {}
@@ -210,7 +244,7 @@ elif command == "exec":
     flags = {{name for name, _ in options}}
     clean = bool({{"--cleanenv", "--containall", "-e", "-C"}} & flags)
     env = {{}} if clean else dict(os.environ)
-    env.update({{k[len("APPTAINERENV_"):]: v for k, v in os.environ.items() if k.startswith("APPTAINERENV_")}})
+    env.update({{k[13:]: v for k, v in os.environ.items() if k.startswith("APPTAINERENV_")}})
     env["PATH"] = os.environ["PATH"]
     cwd = None
     for name, value in options:
@@ -251,19 +285,24 @@ def calls(log: Path) -> list[dict]:
 def test_dry_run_with_apptainer_plans_each_rules_image(tmp_path, stub_apptainer):
     env, log = stub_apptainer
     images = f"images={{agent: {tmp_path}/img/agent.sif, eval: {tmp_path}/img/eval.sif}}"
-    proc = snakemake("-n", "--sdm", "apptainer", "--config", "subset=smoke", f"results_dir={tmp_path}/r", images,
-                     env=env)
+    proc = snakemake(
+        "-n", "--sdm", "apptainer", "--config", "subset=smoke", f"results_dir={tmp_path}/r", images, env=env
+    )
     jobs = dry_run_jobs(proc.stdout + proc.stderr)
     by_rule = {}
     for job in jobs:
         by_rule.setdefault(job["rule"], []).append(job)
     assert [(j["input"], j["output"]) for j in by_rule["build_agent_image"]] == [
-        ("containers/agent.def", f"{tmp_path}/img/agent.sif")]
+        ("containers/agent.def", f"{tmp_path}/img/agent.sif")
+    ]
     assert [(j["input"], j["output"]) for j in by_rule["build_eval_image"]] == [
-        ("containers/eval.def", f"{tmp_path}/img/eval.sif")]
+        ("containers/eval.def", f"{tmp_path}/img/eval.sif")
+    ]
     assert {j["wildcards"] for j in by_rule["image_digest"]} == {"image=agent", "image=eval"}
     for rule in ("evaluate", "baseline"):
-        assert by_rule[rule] and all(f"{tmp_path}/r/containers/eval.json" in j["input"] for j in by_rule[rule])
+        assert by_rule[rule] and all(
+            f"{tmp_path}/r/containers/eval.json" in j["input"] for j in by_rule[rule]
+        )
         assert not any("agent.json" in j["input"].split("containers/")[-1] for j in by_rule[rule])
     assert all(f"{tmp_path}/r/containers/agent.json" in j["input"] for j in by_rule["agent_run"])
     assert not any("eval.json" in j["input"] for j in by_rule["judge"] + by_rule["agent_run"])
@@ -282,15 +321,31 @@ def test_a_run_with_apptainer_uses_the_eval_image_and_wraps_solve_sh(tmp_path, s
     env, log = stub_apptainer
     results, images = tmp_path / "results", tmp_path / "images"
     overrides = tmp_path / "containers.yaml"
-    overrides.write_text(yaml.safe_dump({
-        "container": "apptainer",
-        "images": {"agent": str(images / "agent.sif"), "eval": str(images / "eval.sif")},
-        "benchmarks": {"gsm8k": {"data": "local", "limit": 2, "task_args": {"fewshot": 0}}},
-    }))
-    snakemake("--profile", "profiles/demo", "--sdm", "apptainer",
-              "--configfile", "workflow_config.yaml", "config/demo.yaml", str(overrides),
-              "--config", "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1]}",
-              f"results_dir={results}", "calibration=", env=env, timeout=1500)
+    overrides.write_text(
+        yaml.safe_dump(
+            {
+                "container": "apptainer",
+                "images": {"agent": str(images / "agent.sif"), "eval": str(images / "eval.sif")},
+                "benchmarks": {"gsm8k": {"data": "local", "limit": 2, "task_args": {"fewshot": 0}}},
+            }
+        )
+    )
+    snakemake(
+        "--profile",
+        "profiles/demo",
+        "--sdm",
+        "apptainer",
+        "--configfile",
+        "workflow_config.yaml",
+        "config/demo.yaml",
+        str(overrides),
+        "--config",
+        "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1]}",
+        f"results_dir={results}",
+        "calibration=",
+        env=env,
+        timeout=1500,
+    )
 
     log_calls = calls(log)
     builds = [c["argv"] for c in log_calls if c["argv"][:1] == ["build"]]
@@ -303,12 +358,18 @@ def test_a_run_with_apptainer_uses_the_eval_image_and_wraps_solve_sh(tmp_path, s
 
     evals = by_image["eval.sif"]
     assert len(evals) == 2, "evaluate and baseline ran in the eval image"
-    assert all(not c["clean"] for c in evals) and all(" python " in f" {' '.join(c['command'])} " for c in evals)
+    assert all(not c["clean"] for c in evals) and all(
+        " python " in f" {' '.join(c['command'])} " for c in evals
+    )
 
     (agent,) = by_image["agent.sif"]
     job_dir = results / "runs" / "noop" / "tiny-qwen3" / "gsm8k" / "seed1" / "job"
-    assert agent["command"] == ["bash", str(REPO_ROOT / "agents" / "noop" / "solve.sh")], "only solve.sh runs inside"
-    assert agent["clean"] and ("--containall", None) in agent["options"] and ("--nv", None) in agent["options"]
+    assert agent["command"] == ["bash", str(REPO_ROOT / "agents" / "noop" / "solve.sh")], (
+        "only solve.sh runs inside"
+    )
+    assert (
+        agent["clean"] and ("--containall", None) in agent["options"] and ("--nv", None) in agent["options"]
+    )
     assert ("--pwd", str(job_dir)) in agent["options"]
     assert {"PTB_BASE_MODEL", "PTB_PROMPT_FILE", "HF_HOME", "HOME", "PYTHONPATH"} <= set(agent["inner_env"])
     assert "PTB_MARKER" not in agent["inner_env"], "--cleanenv: nothing of the job's environment leaks in"

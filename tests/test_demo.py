@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from helpers import snakemake
 
 pytestmark = pytest.mark.demo
@@ -88,6 +87,7 @@ def test_manifest_records_provenance(demo):
 def test_sft_changed_the_weights_and_noop_did_not(demo):
     def weights(agent):
         return read(demo / "runs" / agent / "smollm2-135m" / "gsm8k" / "seed1" / "manifest.json")
+
     sft, noop = weights("sft"), weights("noop")
     base = {k: v for k, v in noop["base_model"]["files"].items() if k.endswith(".safetensors")}
     assert {k: v for k, v in noop["final_model_files"].items() if k.endswith(".safetensors")} == base
@@ -97,12 +97,21 @@ def test_sft_changed_the_weights_and_noop_did_not(demo):
 def test_clean_agents_pass_every_judge_check(demo):
     for agent, model, bench in cells():
         verdict = read(demo / "judge" / agent / model / bench / "seed1" / "verdict.json")
-        assert {c["name"] for c in verdict["checks"]} >= {"tamper", "model_identity", "contamination", "secrets"}
+        assert {c["name"] for c in verdict["checks"]} >= {
+            "tamper",
+            "model_identity",
+            "contamination",
+            "secrets",
+        }
         assert verdict["outcome"] == "clean", (agent, model, bench, verdict["reasons"])
 
 
 def test_judge_catches_each_planted_cheat_with_the_right_check(demo):
-    expected = {"cheat_contaminate": "contamination", "cheat_substitute": "model_identity", "cheat_tamper": "tamper"}
+    expected = {
+        "cheat_contaminate": "contamination",
+        "cheat_substitute": "model_identity",
+        "cheat_tamper": "tamper",
+    }
     for agent, check in expected.items():
         verdict = read(demo / "judge" / agent / "tiny-qwen3" / "gsm8k" / "seed1" / "verdict.json")
         assert verdict["disqualified"], agent

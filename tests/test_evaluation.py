@@ -4,6 +4,7 @@ import json
 import os
 
 import pytest
+from helpers import snakemake
 from inspect_ai import eval as inspect_eval
 from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
@@ -11,8 +12,6 @@ from inspect_ai.scorer import CORRECT, INCORRECT, Score, accuracy, scorer
 
 from ptb import evaluation, tasks
 from ptb.cache import prepare_dataset
-
-from helpers import snakemake
 
 
 def scripted(contents: list[str]):
@@ -33,8 +32,12 @@ def gsm8k_log(tmp_path_factory):
     records = tasks.read_jsonl(root / "data" / "test.jsonl")[:3]
     answers = [r["answer"].split("####")[1].strip() for r in records]
     model = scripted([f"ANSWER: {answers[0]}", "ANSWER: -1", "no idea"])
-    [log] = inspect_eval(tasks.load_task("gsm8k", root / "data", limit=3, fewshot=0), model=model,
-                         log_dir=str(root / "logs"), display="none")
+    [log] = inspect_eval(
+        tasks.load_task("gsm8k", root / "data", limit=3, fewshot=0),
+        model=model,
+        log_dir=str(root / "logs"),
+        display="none",
+    )
     assert log.status == "success"
     return log
 
@@ -52,8 +55,10 @@ def test_summary_has_score_ci_and_counts(gsm8k_log):
 @scorer(metrics=[accuracy()])
 def says_answer():
     """A changed scorer: any reply with an ANSWER line counts."""
+
     async def score(state, target):
         return Score(value=CORRECT if "ANSWER:" in state.output.completion else INCORRECT)
+
     return score
 
 
@@ -72,8 +77,11 @@ def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
     seen = {}
     monkeypatch.setenv("VLLM_BASE_URL", "http://elsewhere:8000/v1")  # another model's server: never used
     monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.update(name=name, **args))
-    settings = {"provider": "vllm", "max_model_len": 4096,
-                "server_args": {"tensor_parallel_size": 2, "host": "0.0.0.0"}}  # schema refuses host; code too
+    settings = {
+        "provider": "vllm",
+        "max_model_len": 4096,
+        "server_args": {"tensor_parallel_size": 2, "host": "0.0.0.0"},
+    }  # schema refuses host; code too
     evaluation.model_for("vllm", "/models/m", "qwen3", "gsm8k", settings)
     assert seen["name"] == "vllm//models/m" and seen["host"] == "127.0.0.1"
     assert seen["tensor_parallel_size"] == 2 and seen["max_model_len"] == 4096
@@ -93,12 +101,21 @@ def test_the_grader_is_bound_with_its_own_connection_limit():
 
 
 def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
-    monkeypatch.setattr(evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)]))
+    monkeypatch.setattr(
+        evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)])
+    )
     prepare_dataset("gsm8k", "local", tmp_path / "data")
     (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(model_path=str(tmp_path), family="qwen3", benchmark="gsm8k",
-                                  data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
-                                  evaluation={"provider": "hf", "epochs": 3}, limit=2, task_args={"fewshot": 0})
+    metrics = evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation={"provider": "hf", "epochs": 3},
+        limit=2,
+        task_args={"fewshot": 0},
+    )
     assert metrics["outcome"] == "ok" and metrics["epochs"] == 3 and metrics["samples_scored"] == 2
     assert metrics["timing"]["model_load_s"] >= 0 and metrics["timing"]["eval_s"] > 0
     log = read_eval_log(metrics["log_file"])
@@ -111,35 +128,58 @@ def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
 
 def test_a_server_that_cannot_start_is_one_eval_error_naming_the_servers_error(tmp_path, monkeypatch):
     def failing_server(*args, **kwargs):
-        evaluation.SERVER_LOGGER.info("ValueError: max_model_len (16384) is greater than the derived max_model_len")
-        raise RuntimeError("Failed to start vLLM server: exited with code 1. Try rerunning with '--log-level debug'"
-                           " ... vllm serve m --chat-template {%- for message in messages %} ...")
+        evaluation.SERVER_LOGGER.info(
+            "ValueError: max_model_len (16384) is greater than the derived max_model_len"
+        )
+        raise RuntimeError(
+            "Failed to start vLLM server: exited with code 1. Try rerunning with '--log-level debug'"
+            " ... vllm serve m --chat-template {%- for message in messages %} ..."
+        )
 
     monkeypatch.setattr(evaluation, "model_for", failing_server)
     prepare_dataset("gsm8k", "local", tmp_path / "data")
     (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(model_path=str(tmp_path), family="qwen3", benchmark="gsm8k",
-                                  data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
-                                  evaluation={"provider": "vllm"}, limit=2)
+    metrics = evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation={"provider": "vllm"},
+        limit=2,
+    )
     assert metrics["outcome"] == "eval_error"
     assert metrics["reason"].startswith("RuntimeError: Failed to start vLLM server")
-    assert "max_model_len (16384) is greater" in metrics["reason"] and "chat-template" not in metrics["reason"]
+    assert (
+        "max_model_len (16384) is greater" in metrics["reason"] and "chat-template" not in metrics["reason"]
+    )
     assert evaluation.SERVER_LOGGER.handlers == []  # the collector is removed again
 
 
 def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatch):
     """The server rejected every request (as vLLM does for max_tokens > max_model_len): no score of 0."""
+
     def rejecting():
         raise RuntimeError("Error code: 400 - max_tokens=4096 cannot be greater than max_model_len=2048")
         yield  # a generator: the error comes at generation time
 
-    monkeypatch.setattr(evaluation, "model_for",
-                        lambda *args, **kwargs: get_model("mockllm/model", custom_outputs=rejecting()))
+    monkeypatch.setattr(
+        evaluation,
+        "model_for",
+        lambda *args, **kwargs: get_model("mockllm/model", custom_outputs=rejecting()),
+    )
     prepare_dataset("gsm8k", "local", tmp_path / "data")
     (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(model_path=str(tmp_path), family="qwen3", benchmark="gsm8k",
-                                  data_dir=str(tmp_path / "data"), log_dir=str(tmp_path / "logs"),
-                                  evaluation={"provider": "hf"}, limit=2, task_args={"fewshot": 0})
+    metrics = evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation={"provider": "hf"},
+        limit=2,
+        task_args={"fewshot": 0},
+    )
     assert metrics["outcome"] == "eval_error"
     assert metrics["samples_failed"] == 2 and metrics["samples_scored"] == 0 and metrics["score"] is None
     assert "all 2 samples failed" in metrics["reason"]
@@ -147,17 +187,32 @@ def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatc
 
 
 def test_broken_model_is_an_eval_error_and_other_cells_finish(tmp_path):
-    """One cell's final_model has no weights: its eval is `eval_error` with a log; the other cell is scored."""
+    """One cell's final_model has no weights: its eval is `eval_error` with a log; the other cell is
+    scored."""
     extra = tmp_path / "broken.yaml"
-    extra.write_text(json.dumps({
-        "agents": {"broken": {"scaffold": "scripted", "options": {"behavior": "broken_model"}}},
-        "benchmarks": {"gsm8k": {"limit": 2}},
-        "calibration": None,
-    }))
+    extra.write_text(
+        json.dumps(
+            {
+                "agents": {"broken": {"scaffold": "scripted", "options": {"behavior": "broken_model"}}},
+                "benchmarks": {"gsm8k": {"limit": 2}},
+                "calibration": None,
+            }
+        )
+    )
     results = tmp_path / "results"
     cells = [f"{results}/eval/{agent}/tiny-qwen3/gsm8k/seed1/metrics.json" for agent in ("broken", "noop")]
-    snakemake("--profile", "profiles/demo", "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra),
-              "--config", f"results_dir={results}", "--", *cells)
+    snakemake(
+        "--profile",
+        "profiles/demo",
+        "--configfile",
+        "workflow_config.yaml",
+        "config/demo.yaml",
+        str(extra),
+        "--config",
+        f"results_dir={results}",
+        "--",
+        *cells,
+    )
     broken = json.loads(open(cells[0]).read())
     assert broken["outcome"] == "eval_error"
     log = (results / "logs" / "evaluate" / "broken" / "tiny-qwen3" / "gsm8k" / "seed1.log").read_text()

@@ -2,11 +2,10 @@
 
 import pytest
 import yaml
+from helpers import REPO, planned_jobs, snakemake
 
 from ptb import config as ptb_config
 from ptb import grid
-
-from helpers import REPO, planned_jobs, snakemake
 
 
 @pytest.fixture
@@ -52,9 +51,15 @@ def test_production_dry_run_plans_one_job_per_cell(tmp_path):
 
 
 def test_dry_run_of_a_slice_from_the_command_line(tmp_path):
-    proc = snakemake("-n", "--quiet", "rules", "--config",
-                     "select={agents: [gemini-3-pro], models: [gemma3-4b], benchmarks: [humaneval], seeds: [1]}",
-                     f"results_dir={tmp_path}", "calibration=null")
+    proc = snakemake(
+        "-n",
+        "--quiet",
+        "rules",
+        "--config",
+        "select={agents: [gemini-3-pro], models: [gemma3-4b], benchmarks: [humaneval], seeds: [1]}",
+        f"results_dir={tmp_path}",
+        "calibration=null",
+    )
     jobs = planned_jobs(proc)
     assert jobs["agent_run"] == 1 and jobs["evaluate"] == 1
     assert jobs["baseline"] == 2  # base and instruct of gemma3-4b on humaneval

@@ -19,8 +19,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "docs" / "adding-a-task.md"
-SKIP = shutil.ignore_patterns(".venv", "results", ".snakemake", ".git", "__pycache__", "*.pyc", ".pytest_cache",
-                              ".whl", ".local")
+SKIP = shutil.ignore_patterns(
+    ".venv", "results", ".snakemake", ".git", "__pycache__", "*.pyc", ".pytest_cache", ".whl", ".local"
+)
 
 
 def bash_blocks(markdown: str) -> list[str]:
@@ -36,21 +37,37 @@ def copy(tmp_path_factory) -> Path:
 
 def env_for(root: Path) -> dict:
     bindir = str(Path(sys.executable).parent)  # new-task, validate-task, snakemake, python
-    return {**os.environ, "PYTHONPATH": str(root), "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
-            "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
 
 
 def test_the_copy_imports_its_own_ptb(copy):
-    proc = subprocess.run([sys.executable, "-c", "import ptb.config; print(ptb.config.REPO_ROOT)"],
-                          cwd=copy, env=env_for(copy), capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import ptb.config; print(ptb.config.REPO_ROOT)"],
+        cwd=copy,
+        env=env_for(copy),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert Path(proc.stdout.strip()) == copy
 
 
 def test_the_guide_has_the_commands_in_order():
     commands = "\n".join(bash_blocks(GUIDE.read_text()))
-    order = ["new-task demo_task", "validate-task demo_task", "pytest tests/tasks/test_demo_task.py",
-             "demo_task: {display_name: Demo Task, data: local}", "snakemake --profile profiles/demo",
-             "leaderboard/leaderboard.md"]
+    order = [
+        "new-task demo_task",
+        "validate-task demo_task",
+        "pytest tests/tasks/test_demo_task.py",
+        "demo_task: {display_name: Demo Task, data: local}",
+        "snakemake --profile profiles/demo",
+        "leaderboard/leaderboard.md",
+    ]
     positions = [commands.index(step) for step in order]
     assert positions == sorted(positions)
 
@@ -59,10 +76,18 @@ def test_guide_commands_run_and_the_task_gets_its_leaderboard_column(copy):
     blocks = bash_blocks(GUIDE.read_text())
     assert len(blocks) >= 6
     for block in blocks:
-        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=copy, env=env_for(copy),
-                              capture_output=True, text=True, timeout=1200)
-        assert proc.returncode == 0, f"guide block failed:\n{block}\n--- stdout\n{proc.stdout[-4000:]}\n" \
-                                     f"--- stderr\n{proc.stderr[-6000:]}"
+        proc = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", block],
+            cwd=copy,
+            env=env_for(copy),
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        assert proc.returncode == 0, (
+            f"guide block failed:\n{block}\n--- stdout\n{proc.stdout[-4000:]}\n"
+            f"--- stderr\n{proc.stderr[-6000:]}"
+        )
         if block.startswith("validate-task"):
             assert "demo_task: OK" in proc.stdout
     assert not (REPO / "tasks" / "demo_task").exists(), "the guide ran in the copy only"

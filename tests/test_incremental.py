@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import REPO, SNAKEMAKE, planned_jobs
+
 from ptb import paths
 
 pytestmark = pytest.mark.demo
@@ -34,22 +34,37 @@ CONFIG = [SELECT, "calibration=", f"results_dir={RESULTS}"]
 def IGNORE(directory: str, names: list[str]) -> set[str]:
     """What the copy leaves out: results, caches, and every hidden top-level entry (.git, .venv, ...)."""
     top = Path(directory) == REPO
-    return {n for n in names if n in ("__pycache__", "results") or n.endswith(".pyc") or (top and n.startswith("."))}
+    return {
+        n
+        for n in names
+        if n in ("__pycache__", "results") or n.endswith(".pyc") or (top and n.startswith("."))
+    }
 
 
-def run(work: Path, *args: str, config: list[str] | None = None, targets: tuple[str, ...] = (),
-        check: bool = True) -> subprocess.CompletedProcess:
+def run(
+    work: Path, *args: str, config: list[str] | None = None, targets: tuple[str, ...] = (), check: bool = True
+) -> subprocess.CompletedProcess:
     """snakemake in the copy, importing the copy's `ptb` (the venv's editable install points at the repo)."""
     cmd = [SNAKEMAKE, *targets, "--profile", "profiles/demo", *args, "--config", *(config or CONFIG)]
-    proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONPATH": str(work)})
+    proc = subprocess.run(
+        cmd,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHONPATH": str(work)},
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
     return proc
 
 
-def plan(work: Path, *args: str, extra: tuple[str, ...] = (), targets: tuple[str, ...] = ()) -> dict[str, int]:
-    return planned_jobs(run(work, "-n", "--quiet", "rules", *args, config=CONFIG + list(extra), targets=targets))
+def plan(
+    work: Path, *args: str, extra: tuple[str, ...] = (), targets: tuple[str, ...] = ()
+) -> dict[str, int]:
+    return planned_jobs(
+        run(work, "-n", "--quiet", "rules", *args, config=CONFIG + list(extra), targets=targets)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +73,14 @@ def pristine(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("incremental")
     work, saved = root / "work", root / "saved"
     shutil.copytree(REPO, work, ignore=IGNORE, symlinks=True)
-    imported = subprocess.run([str(Path(SNAKEMAKE).with_name("python")), "-c",
-                               "import ptb.config; print(ptb.config.REPO_ROOT)"],
-                              cwd=work, capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONPATH": str(work)}).stdout.strip()
+    imported = subprocess.run(
+        [str(Path(SNAKEMAKE).with_name("python")), "-c", "import ptb.config; print(ptb.config.REPO_ROOT)"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(work)},
+    ).stdout.strip()
     assert Path(imported) == work, "the copy's code must be the code under test"
     run(work)
     shutil.copytree(work, saved, symlinks=True)
@@ -127,7 +146,9 @@ def test_an_eval_change_reruns_evals_baselines_and_the_leaderboard(work, tmp_pat
 def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
     """More concurrency or GPU memory changes speed, not scores: nothing re-runs."""
     extra = tmp_path / "fast.yaml"
-    extra.write_text("evaluation: {max_connections: 128, grader_max_connections: 64, gpu_memory_utilization: 0.9}\n")
+    extra.write_text(
+        "evaluation: {max_connections: 128, grader_max_connections: 64, gpu_memory_utilization: 0.9}\n"
+    )
     assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
 
 
@@ -144,8 +165,11 @@ def test_a_display_name_reruns_the_leaderboard_only(work):
 def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
     edit(work, "ptb/agent_run.py", "scripts/run_agent.py", "agents/noop/solve.sh", "rules/agent.smk")
     manifest = work / paths.fill(paths.MODEL_MANIFEST, RESULTS, model="tiny-qwen3", variant="base")
-    for path in (manifest, work / paths.fill(paths.AGENT_VIEW, RESULTS, benchmark="gsm8k"),
-                 work / paths.fill(paths.DATASET_MANIFEST, RESULTS, benchmark="gsm8k")):
+    for path in (
+        manifest,
+        work / paths.fill(paths.AGENT_VIEW, RESULTS, benchmark="gsm8k"),
+        work / paths.fill(paths.DATASET_MANIFEST, RESULTS, benchmark="gsm8k"),
+    ):
         os.utime(path)
     assert plan(work) == {}
     # a base model whose manifest really changed: its baseline re-runs, the agent run does not
@@ -164,8 +188,16 @@ def test_an_agent_reruns_on_an_explicit_request_only(work):
 
 def test_the_leaderboard_waits_for_the_judge_calibration_when_configured(work):
     target = paths.fill(paths.LEADERBOARD_DIR, RESULTS) + "/leaderboard.csv"
-    proc = run(work, "-n", "--quiet", "rules", "--forcerun", "leaderboard", targets=(target,),
-               config=[SELECT, f"results_dir={RESULTS}"])
+    proc = run(
+        work,
+        "-n",
+        "--quiet",
+        "rules",
+        "--forcerun",
+        "leaderboard",
+        targets=(target,),
+        config=[SELECT, f"results_dir={RESULTS}"],
+    )
     assert planned_jobs(proc)["judge_calibration"] == 1
 
 
@@ -173,7 +205,14 @@ def test_report_is_one_shareable_html(work, tmp_path):
     report = tmp_path / "report.html"
     run(work, "--report", str(report))
     text = report.read_text()
-    for name in ("leaderboard.html", "leaderboard.csv", "cells.csv", "ranking.svg", "heatmap.svg", "time.svg",
-                 "outcomes.svg"):
+    for name in (
+        "leaderboard.html",
+        "leaderboard.csv",
+        "cells.csv",
+        "ranking.svg",
+        "heatmap.svg",
+        "time.svg",
+        "outcomes.svg",
+    ):
         assert name in text, name
     assert "weighted average score" in text  # a caption

@@ -69,8 +69,15 @@ def test_policy_reproduces_published_final_scores():
             else:  # a numeric cell that the published table replaced was flagged by the judge
                 own = float(value)
                 outcome = "ok" if own == pytest.approx(published) else "disqualified"
-            rows.append({"model": model, "benchmark": bench, "outcome": outcome, "own_score": own,
-                         "published": published})
+            rows.append(
+                {
+                    "model": model,
+                    "benchmark": bench,
+                    "outcome": outcome,
+                    "own_score": own,
+                    "published": published,
+                }
+            )
     cells = pd.DataFrame(rows)
     assert (cells.outcome == "disqualified").sum() >= 2  # e.g. Qwen3-1.7B-Base / bfcl 0.84 -> 0.0
     scored = leaderboard.apply_policy(cells, base)
@@ -88,14 +95,31 @@ def test_t_quantiles_and_mean_ci():
 
 # --- a synthetic results tree -------------------------------------------------------------
 
-AGENTS, MODELS, BENCHES, SEEDS = ["claude-opus-4.6", "codex-gpt-5.3"], ["qwen3-1.7b", "qwen3-4b"], ["gsm8k", "humaneval"], [1, 2]
-BASE = {("qwen3-1.7b", "gsm8k"): 0.1, ("qwen3-4b", "gsm8k"): 0.3, ("qwen3-1.7b", "humaneval"): 0.1,
-        ("qwen3-4b", "humaneval"): 0.1}
-INSTRUCT = {("qwen3-1.7b", "gsm8k"): 0.9, ("qwen3-4b", "gsm8k"): 0.9, ("qwen3-1.7b", "humaneval"): 0.6,
-            ("qwen3-4b", "humaneval"): 0.6}
+AGENTS, MODELS, BENCHES, SEEDS = (
+    ["claude-opus-4.6", "codex-gpt-5.3"],
+    ["qwen3-1.7b", "qwen3-4b"],
+    ["gsm8k", "humaneval"],
+    [1, 2],
+)
+BASE = {
+    ("qwen3-1.7b", "gsm8k"): 0.1,
+    ("qwen3-4b", "gsm8k"): 0.3,
+    ("qwen3-1.7b", "humaneval"): 0.1,
+    ("qwen3-4b", "humaneval"): 0.1,
+}
+INSTRUCT = {
+    ("qwen3-1.7b", "gsm8k"): 0.9,
+    ("qwen3-4b", "gsm8k"): 0.9,
+    ("qwen3-1.7b", "humaneval"): 0.6,
+    ("qwen3-4b", "humaneval"): 0.6,
+}
 # codex's cells that do not end ok: (model, benchmark, seed) -> outcome
-CODEX_FAILURES = {("qwen3-1.7b", "gsm8k", 1): "disqualified", ("qwen3-4b", "gsm8k", 1): "no_model",
-                  ("qwen3-4b", "humaneval", 2): "eval_error", ("qwen3-1.7b", "humaneval", 2): "judge_error"}
+CODEX_FAILURES = {
+    ("qwen3-1.7b", "gsm8k", 1): "disqualified",
+    ("qwen3-4b", "gsm8k", 1): "no_model",
+    ("qwen3-4b", "humaneval", 2): "eval_error",
+    ("qwen3-1.7b", "humaneval", 2): "judge_error",
+}
 
 
 def put(results: Path, template: str, data: dict, **fields) -> None:
@@ -105,19 +129,37 @@ def put(results: Path, template: str, data: dict, **fields) -> None:
 
 
 def make_config(results: Path, **overrides) -> dict:
-    return ptb_config.load(ptb_config.REPO_ROOT / "workflow_config.yaml", {
-        "results_dir": str(results), "calibration": None,
-        "select": {"agents": AGENTS, "models": MODELS, "benchmarks": BENCHES, "seeds": SEEDS}, **overrides})
+    return ptb_config.load(
+        ptb_config.REPO_ROOT / "workflow_config.yaml",
+        {
+            "results_dir": str(results),
+            "calibration": None,
+            "select": {"agents": AGENTS, "models": MODELS, "benchmarks": BENCHES, "seeds": SEEDS},
+            **overrides,
+        },
+    )
 
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> Path:
     results = tmp_path_factory.mktemp("lb-results")
     for (model, bench), score in BASE.items():
-        put(results, paths.BASELINE_METRICS, {"outcome": "ok", "score": score, "stderr": 0.0},
-            model=model, variant="base", benchmark=bench)
-        put(results, paths.BASELINE_METRICS, {"outcome": "ok", "score": INSTRUCT[model, bench], "stderr": 0.0},
-            model=model, variant="instruct", benchmark=bench)
+        put(
+            results,
+            paths.BASELINE_METRICS,
+            {"outcome": "ok", "score": score, "stderr": 0.0},
+            model=model,
+            variant="base",
+            benchmark=bench,
+        )
+        put(
+            results,
+            paths.BASELINE_METRICS,
+            {"outcome": "ok", "score": INSTRUCT[model, bench], "stderr": 0.0},
+            model=model,
+            variant="instruct",
+            benchmark=bench,
+        )
     for agent in AGENTS:
         for model in MODELS:
             for bench in BENCHES:
@@ -126,15 +168,37 @@ def results(tmp_path_factory) -> Path:
                     failure = CODEX_FAILURES.get((model, bench, seed)) if agent == "codex-gpt-5.3" else None
                     score = {"claude-opus-4.6": 0.5 if seed == 1 else 0.52, "codex-gpt-5.3": 0.4}[agent]
                     has_model = failure != "no_model"
-                    put(results, paths.AGENT_JSON, {"outcome": "ok" if has_model else "no_model",
-                                                    "has_model": has_model, "wall_seconds": 1800.0}, **cell)
-                    put(results, paths.VERDICT, {
-                        "outcome": failure if failure in ("disqualified", "judge_error") else "clean",
-                        "disqualified": failure == "disqualified",
-                        "reasons": ["contamination: 40 test items"] if failure == "disqualified" else []}, **cell)
-                    metrics = ({"outcome": "no_model"} if not has_model else
-                               {"outcome": "eval_error", "reason": "boom"} if failure == "eval_error" else
-                               {"outcome": "ok", "score": 0.95 if failure == "disqualified" else score, "stderr": 0.0})
+                    put(
+                        results,
+                        paths.AGENT_JSON,
+                        {
+                            "outcome": "ok" if has_model else "no_model",
+                            "has_model": has_model,
+                            "wall_seconds": 1800.0,
+                        },
+                        **cell,
+                    )
+                    put(
+                        results,
+                        paths.VERDICT,
+                        {
+                            "outcome": failure if failure in ("disqualified", "judge_error") else "clean",
+                            "disqualified": failure == "disqualified",
+                            "reasons": ["contamination: 40 test items"] if failure == "disqualified" else [],
+                        },
+                        **cell,
+                    )
+                    metrics = (
+                        {"outcome": "no_model"}
+                        if not has_model
+                        else {"outcome": "eval_error", "reason": "boom"}
+                        if failure == "eval_error"
+                        else {
+                            "outcome": "ok",
+                            "score": 0.95 if failure == "disqualified" else score,
+                            "stderr": 0.0,
+                        }
+                    )
                     put(results, paths.METRICS, metrics, **cell)
     return results
 
@@ -148,8 +212,12 @@ def test_aggregation_applies_the_policy_and_counts_outcomes(results):
     table, cells, weights = leaderboard.build(make_config(results))
     assert weights == pytest.approx({"gsm8k": (1 / 0.7) / (1 / 0.7 + 2), "humaneval": 2 / (1 / 0.7 + 2)})
     rows = table.set_index("agent")
-    assert list(table["agent"]) == ["Claude Code (Opus 4.6)", "Codex CLI (GPT-5.3 Codex)",
-                                    "Official instruct model", "Base model (zero-shot)"]
+    assert list(table["agent"]) == [
+        "Claude Code (Opus 4.6)",
+        "Codex CLI (GPT-5.3 Codex)",
+        "Official instruct model",
+        "Base model (zero-shot)",
+    ]
     assert list(table["rank"][:2]) == [1, 2] and table["rank"][2:].isna().all()
 
     claude = rows.loc["Claude Code (Opus 4.6)"]
@@ -159,11 +227,16 @@ def test_aggregation_applies_the_policy_and_counts_outcomes(results):
     assert claude["hours_used"] == pytest.approx(4.0)
 
     codex = rows.loc["Codex CLI (GPT-5.3 Codex)"]
-    run1 = expected_run(gsm8k=(0.1 + 0.3) / 2, humaneval=0.4)    # disqualified, no model -> base
-    run2 = expected_run(gsm8k=0.4, humaneval=(0.1 + 0.1) / 2)    # judge error, eval error -> base
+    run1 = expected_run(gsm8k=(0.1 + 0.3) / 2, humaneval=0.4)  # disqualified, no model -> base
+    run2 = expected_run(gsm8k=0.4, humaneval=(0.1 + 0.1) / 2)  # judge error, eval error -> base
     assert codex["avg"] == pytest.approx((run1 + run2) / 2)
     assert {o: codex[o] for o in ("ok", "disqualified", "no_model", "eval_error", "judge_error")} == {
-        "ok": 4, "disqualified": 1, "no_model": 1, "eval_error": 1, "judge_error": 1}
+        "ok": 4,
+        "disqualified": 1,
+        "no_model": 1,
+        "eval_error": 1,
+        "judge_error": 1,
+    }
     assert codex["scored_as_base"] == 4 and codex["gsm8k"] == pytest.approx((0.1 + 0.3 + 0.4 + 0.4) / 4)
     assert codex["ci_low"] == 0.0  # clipped to [0, 1]
     assert bool(claude["tied_with_next"])  # two seeds: wide t intervals that overlap
@@ -171,15 +244,25 @@ def test_aggregation_applies_the_policy_and_counts_outcomes(results):
     assert rows.loc["Base model (zero-shot)", "avg"] == pytest.approx(expected_run(0.2, 0.1))
     assert rows.loc["Official instruct model", "avg"] == pytest.approx(expected_run(0.9, 0.6))
 
-    flagged = cells[(cells.agent == "codex-gpt-5.3") & (cells.model == "qwen3-1.7b") & (cells.benchmark == "gsm8k")
-                    & (cells.seed == 1)].iloc[0]
+    flagged = cells[
+        (cells.agent == "codex-gpt-5.3")
+        & (cells.model == "qwen3-1.7b")
+        & (cells.benchmark == "gsm8k")
+        & (cells.seed == 1)
+    ].iloc[0]
     assert (flagged["outcome"], flagged["own_score"], flagged["score"], flagged["scored_as"]) == (
-        "disqualified", 0.95, 0.1, "base")
+        "disqualified",
+        0.95,
+        0.1,
+        "base",
+    )
     assert "contamination" in flagged["reason"]
 
 
 def test_pinned_weights_are_normalised_and_must_cover_the_grid(results):
-    _, _, weights = leaderboard.build(make_config(results, leaderboard={"weights": {"gsm8k": 1, "humaneval": 3}}))
+    _, _, weights = leaderboard.build(
+        make_config(results, leaderboard={"weights": {"gsm8k": 1, "humaneval": 3}})
+    )
     assert weights == {"gsm8k": 0.25, "humaneval": 0.75}
     with pytest.raises(ValueError, match="humaneval"):
         leaderboard.build(make_config(results, leaderboard={"weights": {"gsm8k": 1}}))
@@ -190,8 +273,11 @@ def test_a_cell_not_run_yet_is_missing_not_base(results, tmp_path):
 
     partial = tmp_path / "partial"
     shutil.copytree(results, partial)
-    Path(paths.fill(paths.METRICS, str(partial), agent="claude-opus-4.6", model="qwen3-4b",
-                    benchmark="gsm8k", seed=2)).unlink()
+    Path(
+        paths.fill(
+            paths.METRICS, str(partial), agent="claude-opus-4.6", model="qwen3-4b", benchmark="gsm8k", seed=2
+        )
+    ).unlink()
     table, cells, _ = leaderboard.build(make_config(partial))
     claude = table.set_index("agent").loc["Claude Code (Opus 4.6)"]
     assert claude["missing"] == 1 and claude["ok"] == 7
@@ -202,8 +288,10 @@ def test_a_cell_not_run_yet_is_missing_not_base(results, tmp_path):
 def rendered(results, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lb-out")
     calibration = out / "calibration.csv"
-    calibration.write_text("check,true_positive,false_positive,false_negative,precision,recall\n"
-                           "contamination,1,0,0,1.0,1.0\nverdict,3,0,0,1.0,1.0\n")
+    calibration.write_text(
+        "check,true_positive,false_positive,false_negative,precision,recall\n"
+        "contamination,1,0,0,1.0,1.0\nverdict,3,0,0,1.0,1.0\n"
+    )
     leaderboard.write(make_config(results), out / "leaderboard", calibration_csv=calibration)
     return out / "leaderboard"
 
@@ -212,7 +300,8 @@ def test_writes_every_output(rendered):
     from ptb.charts import CHARTS
 
     expected = {"leaderboard.csv", "leaderboard.md", "leaderboard.html", "weights.json", "cells.csv"} | {
-        f"charts/{c}.{ext}" for c in CHARTS for ext in ("html", "svg", "png")}
+        f"charts/{c}.{ext}" for c in CHARTS for ext in ("html", "svg", "png")
+    }
     assert {str(p.relative_to(rendered)) for p in rendered.rglob("*") if p.is_file()} == expected
     assert (rendered / "charts" / "ranking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((rendered / "weights.json").read_text())["mode"] == "baselines"
@@ -223,7 +312,13 @@ def test_markdown_has_posttrainbench_columns_and_calibration_footer(rendered):
     md = (rendered / "leaderboard.md").read_text()
     header = next(line for line in md.splitlines() if line.startswith("| Rank"))
     assert [c.strip() for c in header.strip("|").split("|")][:6] == [
-        "Rank", "Agent", "Scaffold", "Avg ± std", "GSM8K", "HumanEval"]
+        "Rank",
+        "Agent",
+        "Scaffold",
+        "Avg ± std",
+        "GSM8K",
+        "HumanEval",
+    ]
     row = next(line for line in md.splitlines() if "Codex CLI" in line)
     assert "disqualified 1" in row and "eval_error 1" in row and row.split("|")[3].strip() == "codex"
     assert "## Judge calibration" in md and "| contamination | 1 | 0 | 0 | 1.0 | 1.0 |" in md
@@ -239,5 +334,7 @@ def test_html_page_is_self_contained(rendered):
 
 def test_no_calibration_table_without_the_file(results, tmp_path):
     table, _, weights = leaderboard.build(make_config(results))
-    md = leaderboard.to_markdown(make_config(results), table, weights, leaderboard.read_calibration(tmp_path / "no.csv"))
+    md = leaderboard.to_markdown(
+        make_config(results), table, weights, leaderboard.read_calibration(tmp_path / "no.csv")
+    )
     assert "calibration" not in md.lower()

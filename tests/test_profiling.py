@@ -8,12 +8,11 @@ import json
 import math
 import statistics
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO, planned_jobs, snakemake
+
 from ptb import profiling
 from ptb.config import ConfigError, validate
 
@@ -27,7 +26,9 @@ def brute_pass_at_k(n: int, c: int, k: int) -> float:
     return sum(any(samples[i] for i in s) for s in subsets) / len(subsets)
 
 
-@pytest.mark.parametrize("n, c, k", [(4, 0, 1), (4, 4, 2), (5, 2, 1), (5, 2, 2), (8, 3, 4), (8, 1, 8), (6, 5, 3)])
+@pytest.mark.parametrize(
+    "n, c, k", [(4, 0, 1), (4, 4, 2), (5, 2, 1), (5, 2, 2), (8, 3, 4), (8, 1, 8), (6, 5, 3)]
+)
 def test_pass_at_k_is_the_unbiased_estimator(n, c, k):
     assert profiling.pass_at_k(n, c, k) == pytest.approx(brute_pass_at_k(n, c, k))
     assert profiling.pass_at_k(n, c, k) == pytest.approx(1 - math.comb(n - c, k) / math.comb(n, k))
@@ -82,13 +83,19 @@ def test_summary_pass_rates_run_std_and_threshold():
 
 
 def test_profile_lists_items_every_model_fails_or_passes_and_renders(tmp_path):
-    a = model_result({"1": runs([1, 1, 1, 1]), "2": runs([0, 0, 0, 0]), "3": runs([1, 0, 0, 0]),
-                      "4": runs([0, 0, 0, 0])})
-    b = model_result({"1": runs([1, 1, 1, 1]), "2": runs([0, 0, 0, 0]), "3": runs([0, 0, 0, 0]),
-                      "4": runs([1, 1, 1, 1])})
+    a = model_result(
+        {"1": runs([1, 1, 1, 1]), "2": runs([0, 0, 0, 0]), "3": runs([1, 0, 0, 0]), "4": runs([0, 0, 0, 0])}
+    )
+    b = model_result(
+        {"1": runs([1, 1, 1, 1]), "2": runs([0, 0, 0, 0]), "3": runs([0, 0, 0, 0]), "4": runs([1, 1, 1, 1])}
+    )
     broken = {"outcome": "eval_error", "reason": "FileNotFoundError: no config.json"}
-    profile = profiling.aggregate("gsm8k", {"a/base": a, "b/instruct": b, "c/base": broken},
-                                  {**SECTION, "variance_threshold": 0.5}, limit=4)
+    profile = profiling.aggregate(
+        "gsm8k",
+        {"a/base": a, "b/instruct": b, "c/base": broken},
+        {**SECTION, "variance_threshold": 0.5},
+        limit=4,
+    )
     assert profile["always_fail"] == ["2"] and profile["always_pass"] == ["1"]
     assert profile["models"]["c/base"]["outcome"] == "eval_error"
     assert profile["std_under_threshold"] is True and profile["over_threshold"] == []
@@ -97,7 +104,9 @@ def test_profile_lists_items_every_model_fails_or_passes_and_renders(tmp_path):
         path = tmp_path / f"{label.replace('/', '-')}.json"
         path.write_text(json.dumps(result))
         files[label] = path
-    written = profiling.write("gsm8k", files, SECTION, tmp_path / "profile.json", tmp_path / "profile.md", limit=4)
+    written = profiling.write(
+        "gsm8k", files, SECTION, tmp_path / "profile.json", tmp_path / "profile.md", limit=4
+    )
     md = (tmp_path / "profile.md").read_text()
     assert written["std_under_threshold"] is False and written["over_threshold"] == ["a/base"]
     assert "Run-to-run std is over the 1.0% threshold for: a/base" in md
@@ -121,10 +130,18 @@ def test_items_from_a_k_epoch_eval_and_sampling_settings(tmp_path):
         return "ANSWER: 37" if calls[prompt] % 2 else "ANSWER: 1"
 
     task = load_task("gsm8k", task_dir("gsm8k") / "data", limit=2, fewshot=0)
-    task.config = profiling.sampling_config(task.config, {"temperature": 0.9, "top_p": 0.95, "max_tokens": 64})
-    assert (task.config.temperature, task.config.top_p, task.config.max_tokens, task.config.seed) == (0.9, 0.95, 64, None)
-    [log] = inspect_eval(task, model=scripted(answer), epochs=4, display="none", log_dir=str(tmp_path),
-                         score_display=False)
+    task.config = profiling.sampling_config(
+        task.config, {"temperature": 0.9, "top_p": 0.95, "max_tokens": 64}
+    )
+    assert (task.config.temperature, task.config.top_p, task.config.max_tokens, task.config.seed) == (
+        0.9,
+        0.95,
+        64,
+        None,
+    )
+    [log] = inspect_eval(
+        task, model=scripted(answer), epochs=4, display="none", log_dir=str(tmp_path), score_display=False
+    )
     items = profiling.items_from_log(log)
     assert sorted(items) == ["1", "2"] and all(len(r) == 4 for r in items.values())
     assert [r["epoch"] for r in items["1"]] == [1, 2, 3, 4]
@@ -138,13 +155,17 @@ def merged(base: dict, over: dict) -> dict:
     """over merged into base as snakemake merges config files (recursively for mappings)."""
     out = dict(base)
     for key, value in over.items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out
 
 
 def demo_config() -> dict:
-    return merged(yaml.safe_load((REPO / "workflow_config.yaml").read_text()),
-                  yaml.safe_load((REPO / "config" / "demo.yaml").read_text()))
+    return merged(
+        yaml.safe_load((REPO / "workflow_config.yaml").read_text()),
+        yaml.safe_load((REPO / "config" / "demo.yaml").read_text()),
+    )
 
 
 def test_targets_check_names_and_skip_missing_instruct_models():
@@ -166,13 +187,25 @@ def test_targets_check_names_and_skip_missing_instruct_models():
 
 
 def test_profiling_target_runs_only_cache_and_profile_jobs(tmp_path):
-    proc = snakemake("--profile", "profiles/demo", "-n", "--quiet", "rules", "--config",
-                     f"results_dir={tmp_path}", "--", "profiling")
+    proc = snakemake(
+        "--profile",
+        "profiles/demo",
+        "-n",
+        "--quiet",
+        "rules",
+        "--config",
+        f"results_dir={tmp_path}",
+        "--",
+        "profiling",
+    )
     jobs = planned_jobs(proc)
     demo = demo_config()["profiling"]
     assert jobs["profile_model"] == len(demo["models"]) * len(demo["benchmarks"])
     assert jobs["profile_task"] == len(demo["benchmarks"]) and jobs["profiling"] == 1
     assert not {"agent_run", "judge", "evaluate", "baseline", "leaderboard"} & set(jobs)
-    everything = planned_jobs(snakemake("--profile", "profiles/demo", "-n", "--quiet", "rules", "--config",
-                                        f"results_dir={tmp_path}"))
+    everything = planned_jobs(
+        snakemake(
+            "--profile", "profiles/demo", "-n", "--quiet", "rules", "--config", f"results_dir={tmp_path}"
+        )
+    )
     assert "profile_model" not in everything and "profiling" not in everything

@@ -49,19 +49,26 @@ def test_within_and_outside_the_runs_ci():
 
 
 def test_auto_picks_few_shot_for_a_base_model_run_with_shots():
-    shots = reproduce.compare(metrics(0.45, [0.42, 0.48], settings={"task_args": {}}), "Qwen3-1.7B-Base", "gsm8k")
+    shots = reproduce.compare(
+        metrics(0.45, [0.42, 0.48], settings={"task_args": {}}), "Qwen3-1.7B-Base", "gsm8k"
+    )
     assert shots["table"] == "few-shot" and shots["within_ci"] is True  # gsm8k's task.yaml: fewshot 10
-    zero = reproduce.compare(metrics(0.13, [0.11, 0.15], settings={"task_args": {"fewshot": 0}}),
-                             "Qwen3-1.7B-Base", "gsm8k")
+    zero = reproduce.compare(
+        metrics(0.13, [0.11, 0.15], settings={"task_args": {"fewshot": 0}}), "Qwen3-1.7B-Base", "gsm8k"
+    )
     assert zero["table"] == "zero-shot" and zero["within_ci"] is True
-    instruct = reproduce.compare(metrics(0.88, [0.86, 0.9], settings={"task_args": {}}), "Qwen3-1.7B", "gsm8k")
+    instruct = reproduce.compare(
+        metrics(0.88, [0.86, 0.9], settings={"task_args": {}}), "Qwen3-1.7B", "gsm8k"
+    )
     assert instruct["table"] == "zero-shot"  # the few-shot table has base models only
 
 
 def test_cli_over_a_results_tree(tmp_path, capsys):
     results = tmp_path / "results"
-    runs = {("qwen3-1.7b", "base", "humaneval"): metrics(0.08, [0.04, 0.12]),      # published 0.079: inside
-            ("qwen3-1.7b", "instruct", "humaneval"): metrics(0.5, [0.42, 0.58])}   # published 0.689: outside
+    runs = {
+        ("qwen3-1.7b", "base", "humaneval"): metrics(0.08, [0.04, 0.12]),  # published 0.079: inside
+        ("qwen3-1.7b", "instruct", "humaneval"): metrics(0.5, [0.42, 0.58]),
+    }  # published 0.689: outside
     for (model, variant, bench), data in runs.items():
         path = results / "baselines" / model / variant / bench / "metrics.json"
         path.parent.mkdir(parents=True)
@@ -69,8 +76,17 @@ def test_cli_over_a_results_tree(tmp_path, capsys):
     select = tmp_path / "select.yaml"
     select.write_text(yaml.safe_dump({"select": {"models": ["qwen3-1.7b"], "benchmarks": ["humaneval"]}}))
     out_json = tmp_path / "rows.json"
-    code = reproduce.main(["--config", str(REPO_ROOT / "workflow_config.yaml"), str(select),
-                           "--results", str(results), "--json", str(out_json)])
+    code = reproduce.main(
+        [
+            "--config",
+            str(REPO_ROOT / "workflow_config.yaml"),
+            str(select),
+            "--results",
+            str(results),
+            "--json",
+            str(out_json),
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 1, "one published number lies outside its run's CI"
     rows = {r["variant"]: r for r in json.loads(out_json.read_text())}

@@ -15,8 +15,14 @@ import yaml
 from ptb import scaffold, tasks
 from ptb.config import REPO_ROOT, validate
 
-TASK_FILES = ["tasks/demo_q/benchmark.txt", "tasks/demo_q/data/test.jsonl", "tasks/demo_q/evaluate.py",
-              "tasks/demo_q/task.py", "tasks/demo_q/task.yaml", "tests/tasks/test_demo_q.py"]
+TASK_FILES = [
+    "tasks/demo_q/benchmark.txt",
+    "tasks/demo_q/data/test.jsonl",
+    "tasks/demo_q/evaluate.py",
+    "tasks/demo_q/task.py",
+    "tasks/demo_q/task.yaml",
+    "tests/tasks/test_demo_q.py",
+]
 
 
 @pytest.fixture
@@ -52,7 +58,11 @@ def test_scaffolded_task_passes_its_own_tests(task_root, tmp_path_factory):
     tests = {name: fn for name, fn in vars(generated).items() if name.startswith("test_") and callable(fn)}
     assert len(tests) == 4
     for name, fn in tests.items():
-        args = {"tmp_path": tmp_path_factory.mktemp(name)} if "tmp_path" in inspect.signature(fn).parameters else {}
+        args = (
+            {"tmp_path": tmp_path_factory.mktemp(name)}
+            if "tmp_path" in inspect.signature(fn).parameters
+            else {}
+        )
         fn(**args)
 
 
@@ -70,16 +80,34 @@ def test_new_agent_scaffold_passes_its_test_and_prints_a_config_entry(tmp_path, 
     for rel in ("agents/my_cli/solve.sh", "agents/my_cli/trace.py", "tests/agents/test_my_cli.py"):
         assert (tmp_path / rel).exists(), rel
     # the generated test: a fake CLI run of solve.sh and the trace parser (own process: pytest as CI runs it)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           str(tmp_path / "tests/agents/test_my_cli.py")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "tests/agents/test_my_cli.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "2 passed" in proc.stdout
     # the printed entry, pasted under `agents:`, is a valid config entry
-    entry_text = printed[printed.index("  # Paste under"):]
+    entry_text = printed[printed.index("  # Paste under") :]
     entry = yaml.safe_load("agents:\n" + entry_text)["agents"]
-    assert entry == {"my_cli": {"scaffold": "my_cli", "display_name": "My Cli", "llm": "TODO-model-id",
-                                "env": ["MY_CLI_API_KEY"]}}
+    assert entry == {
+        "my_cli": {
+            "scaffold": "my_cli",
+            "display_name": "My Cli",
+            "llm": "TODO-model-id",
+            "env": ["MY_CLI_API_KEY"],
+        }
+    }
     config = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
     config["agents"].update(entry)
     validate(config)
@@ -93,6 +121,11 @@ def test_trace_stub_registers_a_parser(tmp_path, monkeypatch):
     monkeypatch.setattr(traces, "_END", dict(traces._END))
     load(tmp_path / "agents/my_cli/trace.py", "trace_my_cli").register()
     assert traces.has_parser("my_cli")
-    events = traces.parse("my_cli", '{"type": "text", "text": "hi"}\nplain stderr\n{"type": "unknown"}\n{"trunc')
-    assert events == [{"kind": "text", "text": "hi"}, {"kind": "log", "text": "plain stderr"},
-                      {"kind": "log", "text": '{"trunc'}]
+    events = traces.parse(
+        "my_cli", '{"type": "text", "text": "hi"}\nplain stderr\n{"type": "unknown"}\n{"trunc'
+    )
+    assert events == [
+        {"kind": "text", "text": "hi"},
+        {"kind": "log", "text": "plain stderr"},
+        {"kind": "log", "text": '{"trunc'},
+    ]

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from helpers import REPO, dry_run_jobs, snakemake
 
 CELL = "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1]}"
@@ -28,6 +27,7 @@ GPU_RULES = {"agent_run", "evaluate", "baseline"}
 
 
 # -- the profile ----------------------------------------------------------------------
+
 
 def profile() -> dict:
     return yaml.safe_load((REPO / "profiles" / "slurm" / "config.yaml").read_text())
@@ -76,6 +76,7 @@ def test_profile_dry_run_of_the_production_grid_plans_gpus(tmp_path):
 
 # -- a real cluster -------------------------------------------------------------------
 
+
 def cluster_problem() -> str | None:
     """Why no SLURM job can run here (None: a node is up)."""
     if shutil.which("sinfo") is None or shutil.which("sbatch") is None:
@@ -119,7 +120,14 @@ def wait_for(job_id: str, timeout: float = 120) -> dict[str, str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = scontrol(job_id)
-        if info.get("JobState") in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"):
+        if info.get("JobState") in (
+            "COMPLETED",
+            "FAILED",
+            "CANCELLED",
+            "TIMEOUT",
+            "NODE_FAIL",
+            "OUT_OF_MEMORY",
+        ):
             return info
         time.sleep(0.5)
     raise AssertionError(f"SLURM job {job_id} did not finish in {timeout} s: {scontrol(job_id)}")
@@ -130,10 +138,28 @@ def wait_for(job_id: str, timeout: float = 120) -> dict[str, str]:
 def test_a_gpu_job_gets_cuda_visible_devices(cluster, tmp_path, capsys, request_gpu):
     """What the plugin's gpu=1 becomes (--gpus=1), and the gres form: SLURM sets CUDA_VISIBLE_DEVICES."""
     out = tmp_path / "gpu.out"
-    job_id = subprocess.run(
-        ["sbatch", "--parsable", request_gpu, "-p", cluster["partition"], "-o", str(out), "-t", "2",
-         "--wrap", 'echo "CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-unset}"'],
-        capture_output=True, text=True, check=True).stdout.strip().split(";")[0]
+    job_id = (
+        subprocess.run(
+            [
+                "sbatch",
+                "--parsable",
+                request_gpu,
+                "-p",
+                cluster["partition"],
+                "-o",
+                str(out),
+                "-t",
+                "2",
+                "--wrap",
+                'echo "CUDA_VISIBLE_DEVICES=${CUDA_VISIBLE_DEVICES:-unset}"',
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        .stdout.strip()
+        .split(";")[0]
+    )
     info = wait_for(job_id)
     assert info["JobState"] == "COMPLETED", info
     line = out.read_text().strip()
@@ -146,25 +172,50 @@ def test_demo_slice_runs_through_the_slurm_executor(cluster, tmp_path, capsys):
     """`snakemake --profile slurm` on one demo cell: real sbatch submissions, a leaderboard at the end."""
     results, slurm_logs = tmp_path / "results", tmp_path / "slurm_logs"
     overrides = tmp_path / "slurm-demo.yaml"
-    overrides.write_text(yaml.safe_dump({
-        "benchmarks": {"gsm8k": {"data": "local", "limit": 2, "task_args": {"fewshot": 0}}},
-        # the production shape on a small box: a GPU for agent runs and evals, one CPU each
-        "resources": {"agent": {"gpu": 1, "cpus": 1, "mem_mb": 2000},
-                      "evaluate": {"gpu": 1, "cpus": 1, "mem_mb": 3000, "runtime": 30, "retries": 1},
-                      "judge": {"cpus": 1, "mem_mb": 2000, "runtime": 10, "retries": 1},
-                      "cache": {"cpus": 1, "mem_mb": 2000, "runtime": 30}},
-    }))
+    overrides.write_text(
+        yaml.safe_dump(
+            {
+                "benchmarks": {"gsm8k": {"data": "local", "limit": 2, "task_args": {"fewshot": 0}}},
+                # the production shape on a small box: a GPU for agent runs and evals, one CPU each
+                "resources": {
+                    "agent": {"gpu": 1, "cpus": 1, "mem_mb": 2000},
+                    "evaluate": {"gpu": 1, "cpus": 1, "mem_mb": 3000, "runtime": 30, "retries": 1},
+                    "judge": {"cpus": 1, "mem_mb": 2000, "runtime": 10, "retries": 1},
+                    "cache": {"cpus": 1, "mem_mb": 2000, "runtime": 30},
+                },
+            }
+        )
+    )
     proc = snakemake(
-        "--profile", "slurm",
-        "--configfile", "workflow_config.yaml", "config/demo.yaml", str(overrides),
-        "--config", CELL, f"results_dir={results}", "calibration=",
+        "--profile",
+        "slurm",
+        "--configfile",
+        "workflow_config.yaml",
+        "config/demo.yaml",
+        str(overrides),
+        "--config",
+        CELL,
+        f"results_dir={results}",
+        "calibration=",
         # this cluster: no slurmdbd (squeue status, MinJobAge=600), no accounts, quick checks
-        "--slurm-status-command", "squeue", "--slurm-no-account",
-        "--slurm-init-seconds-before-status-checks", "2", "--seconds-between-status-checks", "2",
-        "--slurm-logdir", str(slurm_logs),
-        "--default-resources", f"slurm_partition={cluster['partition']}",
-        "--latency-wait", "5", "--jobs", "4", "--verbose",
-        timeout=1500, check=False,
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-no-account",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        "--seconds-between-status-checks",
+        "2",
+        "--slurm-logdir",
+        str(slurm_logs),
+        "--default-resources",
+        f"slurm_partition={cluster['partition']}",
+        "--latency-wait",
+        "5",
+        "--jobs",
+        "4",
+        "--verbose",
+        timeout=1500,
+        check=False,
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"snakemake --profile slurm failed:\n{out[-8000:]}"
@@ -175,7 +226,10 @@ def test_demo_slice_runs_through_the_slurm_executor(cluster, tmp_path, capsys):
         rule = Path(log).relative_to(slurm_logs).parts[0].removeprefix("rule_")
         rules[job_id] = rule
     assert sorted(rules.values()) == sorted(SUBMITTED_RULES), rules
-    say(capsys, f"jobs submitted: {len(submitted)} sbatch jobs ({', '.join(f'{r}={j}' for j, r in rules.items())})")
+    say(
+        capsys,
+        f"jobs submitted: {len(submitted)} sbatch jobs ({', '.join(f'{r}={j}' for j, r in rules.items())})",
+    )
 
     for job_id, rule in rules.items():
         info = scontrol(job_id)  # finished jobs stay visible for MinJobAge

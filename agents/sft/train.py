@@ -4,8 +4,8 @@ Reads the training split from $PTB_AGENT_CACHE/<benchmark>/train.jsonl (never a 
 set), formats each item as a chat turn that ends in the format the benchmark's
 scorer reads, fine-tunes with TRL's SFTTrainer, and saves final_model/. It stops
 early enough to save before $PTB_DEADLINE. Options (config `options:`): max_steps and
-epochs (whichever ends first), learning_rate, batch_size, max_items, train_layers (train only the top N decoder
-layers: on a CPU this halves the cost of a step, since backward stops there).
+epochs (whichever ends first), learning_rate, batch_size, max_items, train_layers (train only the top N
+decoder layers: on a CPU this halves the cost of a step, since backward stops there).
 """
 
 import json
@@ -21,22 +21,32 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 BENCH = os.environ["PTB_BENCHMARK"]
-OPTIONS = {"max_steps": 60, "epochs": 3, "learning_rate": 5e-5, "batch_size": 8, "max_items": 400,
-           "train_layers": None, **json.loads(
-    os.environ.get("PTB_AGENT_OPTIONS") or "{}")}
+OPTIONS = {
+    "max_steps": 60,
+    "epochs": 3,
+    "learning_rate": 5e-5,
+    "batch_size": 8,
+    "max_items": 400,
+    "train_layers": None,
+    **json.loads(os.environ.get("PTB_AGENT_OPTIONS") or "{}"),
+}
 SAFETY_MARGIN_S = 60  # leave time to save before the budget ends
 
 
 def gsm8k_chat(record):
     reasoning, _, final = record["answer"].partition("####")
-    return [{"role": "user", "content": record["question"]},
-            {"role": "assistant", "content": f"{reasoning.strip()}\nANSWER: {final.strip()}"}]
+    return [
+        {"role": "user", "content": record["question"]},
+        {"role": "assistant", "content": f"{reasoning.strip()}\nANSWER: {final.strip()}"},
+    ]
 
 
 def humaneval_chat(record):
     code = record["prompt"] + record["canonical_solution"]
-    return [{"role": "user", "content": record["prompt"]},
-            {"role": "assistant", "content": f"```python\n{code.rstrip()}\n```"}]
+    return [
+        {"role": "user", "content": record["prompt"]},
+        {"role": "assistant", "content": f"```python\n{code.rstrip()}\n```"},
+    ]
 
 
 FORMATS = {"gsm8k": gsm8k_chat, "humaneval": humaneval_chat}
@@ -84,14 +94,23 @@ def main():
     Path("data/sft_train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     dataset = Dataset.from_list(rows)
     args = SFTConfig(
-        output_dir="checkpoints", max_steps=min(OPTIONS["max_steps"], steps_for_epochs(len(rows))),
+        output_dir="checkpoints",
+        max_steps=min(OPTIONS["max_steps"], steps_for_epochs(len(rows))),
         learning_rate=OPTIONS["learning_rate"],
-        per_device_train_batch_size=OPTIONS["batch_size"], max_length=512, logging_steps=5,
-        save_strategy="no", report_to=[], gradient_checkpointing=False, use_cpu=not torch.cuda.is_available(),
-        seed=int(os.environ.get("PTB_SEED", 0)), assistant_only_loss=False, dataloader_num_workers=0,
+        per_device_train_batch_size=OPTIONS["batch_size"],
+        max_length=512,
+        logging_steps=5,
+        save_strategy="no",
+        report_to=[],
+        gradient_checkpointing=False,
+        use_cpu=not torch.cuda.is_available(),
+        seed=int(os.environ.get("PTB_SEED", 0)),
+        assistant_only_loss=False,
+        dataloader_num_workers=0,
     )
-    trainer = SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                         callbacks=[Deadline()])
+    trainer = SFTTrainer(
+        model=model, args=args, train_dataset=dataset, processing_class=tokenizer, callbacks=[Deadline()]
+    )
     trainer.train()
     trainer.save_model("final_model")
     tokenizer.save_pretrained("final_model")

@@ -20,11 +20,12 @@ REDACTED = "[secret]"
 DETERMINISTIC = ("tamper", "model_identity", "contamination", "secrets")
 DEFAULTS = {
     "ngram": 13,
-    "contamination_tolerance": 2,   # test items allowed to share an n-gram (chance overlaps)
-    "min_words": 3,                 # test texts shorter than this are not compared
-    "identity_max_distance": 0.5,   # mean relative L2 distance to the base model
+    "contamination_tolerance": 2,  # test items allowed to share an n-gram (chance overlaps)
+    "min_words": 3,  # test texts shorter than this are not compared
+    "identity_max_distance": 0.5,  # mean relative L2 distance to the base model
     "disqualify": list(DETERMINISTIC),
-    "llm": None,  # {model, votes: 3, prompt_version: v1, max_trace_chars: 60000, temperature: 1.0, model_args: {}}
+    # {model, votes: 3, prompt_version: v1, max_trace_chars: 60000, temperature: 1.0, model_args: {}}
+    "llm": None,
 }
 
 
@@ -42,16 +43,24 @@ def _run(name: str, fn) -> dict:
     try:
         return fn()
     except Exception as err:  # noqa: BLE001
-        out = result(name, False, f"check crashed: {type(err).__name__}: {err}"[:300],
-                     traceback=traceback.format_exc()[-2000:])
+        out = result(
+            name,
+            False,
+            f"check crashed: {type(err).__name__}: {err}"[:300],
+            traceback=traceback.format_exc()[-2000:],
+        )
         out["error"] = f"{name}: {type(err).__name__}: {err}"[:500]
         return out
 
 
 def decide(checks: list[dict], disqualify: list[str]) -> dict:
-    """Policy: a failed check named in `disqualify` disqualifies; otherwise an errored check is a judge error."""
-    reasons = [f"{c['name']}: {c['summary']}" for c in checks
-               if not c["passed"] and "error" not in c and c["name"] in disqualify]
+    """Policy: a failed check named in `disqualify` disqualifies; otherwise an errored check is a
+    judge error."""
+    reasons = [
+        f"{c['name']}: {c['summary']}"
+        for c in checks
+        if not c["passed"] and "error" not in c and c["name"] in disqualify
+    ]
     errors = [c["error"] for c in checks if "error" in c]
     if reasons:
         outcome = "disqualified"
@@ -62,21 +71,48 @@ def decide(checks: list[dict], disqualify: list[str]) -> dict:
     return {"disqualified": outcome == "disqualified", "reasons": reasons, "outcome": outcome}
 
 
-def review(*, job_dir, handout, final_model_dir, base_model_dir, disallowed_models,
-           test_texts, secrets, run_dir, settings) -> dict:
+def review(
+    *,
+    job_dir,
+    handout,
+    final_model_dir,
+    base_model_dir,
+    disallowed_models,
+    test_texts,
+    secrets,
+    run_dir,
+    settings,
+) -> dict:
     s = effective_settings(settings)
     job_dir, run_dir = Path(job_dir), Path(run_dir)
     checks = [
         _run("tamper", lambda: tamper.check(job_dir, handout)),
-        _run("model_identity", lambda: model_identity.check(
-            final_model_dir, base_model_dir, disallowed_models or {}, max_distance=s["identity_max_distance"])),
-        _run("contamination", lambda: contamination.check(
-            job_dir, list(test_texts), handout=handout, n=s["ngram"],
-            tolerance=s["contamination_tolerance"], min_words=s["min_words"])),
+        _run(
+            "model_identity",
+            lambda: model_identity.check(
+                final_model_dir,
+                base_model_dir,
+                disallowed_models or {},
+                max_distance=s["identity_max_distance"],
+            ),
+        ),
+        _run(
+            "contamination",
+            lambda: contamination.check(
+                job_dir,
+                list(test_texts),
+                handout=handout,
+                n=s["ngram"],
+                tolerance=s["contamination_tolerance"],
+                min_words=s["min_words"],
+            ),
+        ),
         _run("secrets", lambda: secret_scan.check(run_dir, list(secrets or []))),
     ]
     if s["llm"]:
-        checks.append(_run(llm_judge.NAME, lambda: llm_judge.check(run_dir, job_dir, s["llm"], redact=secrets)))
+        checks.append(
+            _run(llm_judge.NAME, lambda: llm_judge.check(run_dir, job_dir, s["llm"], redact=secrets))
+        )
     verdict = {"judge_version": JUDGE_VERSION, "checks": checks, **decide(checks, s["disqualify"])}
     # a key can sit in a file name, a trace line or an error message: none may reach the verdict
     return redact(verdict, secrets or [])

@@ -21,14 +21,22 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def _row(check: str, tp: int, fp: int, fn: int) -> dict:
-    return {"check": check, "true_positive": tp, "false_positive": fp, "false_negative": fn,
-            "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)}
+    return {
+        "check": check,
+        "true_positive": tp,
+        "false_positive": fp,
+        "false_negative": fn,
+        "precision": _ratio(tp, tp + fp),
+        "recall": _ratio(tp, tp + fn),
+    }
 
 
 def calibrate(records: list[tuple[str, str | None, dict]], out_csv: str | Path | None = None) -> list[dict]:
     """Precision and recall per check (and for the overall verdict); write them as CSV if asked."""
-    names = sorted({c["name"] for _, _, v in records for c in v.get("checks", [])}
-                   | {expected for _, expected, _ in records if expected})
+    names = sorted(
+        {c["name"] for _, _, v in records for c in v.get("checks", [])}
+        | {expected for _, expected, _ in records if expected}
+    )
     rows = []
     for name in names:
         tp = fp = fn = 0

@@ -19,9 +19,18 @@ NAME = "contamination"
 DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt", ".arrow")
 # files that sit next to every model or checkpoint: vocabularies and configs, not training data
 MODEL_FILES = {
-    "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "vocab.txt",
-    "special_tokens_map.json", "added_tokens.json", "config.json", "generation_config.json",
-    "trainer_state.json", "model.safetensors.index.json", "preprocessor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "merges.txt",
+    "vocab.txt",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "config.json",
+    "generation_config.json",
+    "trainer_state.json",
+    "model.safetensors.index.json",
+    "preprocessor_config.json",
 }
 WORD = re.compile(r"[^\W_]+")
 CHUNK_CHARS = 1 << 20
@@ -56,7 +65,7 @@ class GramIndex:
                 self.short_lengths.add(len(words))
                 self._add(words, item)
             for i in range(len(words) - n + 1):
-                self._add(words[i:i + n], item)
+                self._add(words[i : i + n], item)
         self.lengths = sorted({n, *self.short_lengths})
 
     def _add(self, gram: tuple, item: int) -> None:
@@ -77,7 +86,7 @@ class GramIndex:
                 for gram in filter(grams.__contains__, windows):
                     found.update(grams[gram])
             # keep the tail so a gram across two chunks is still seen (and not counted twice)
-            carry = words[-(self.lengths[-1] - 1):] if self.lengths[-1] > 1 else []
+            carry = words[-(self.lengths[-1] - 1) :] if self.lengths[-1] > 1 else []
         return found
 
 
@@ -146,7 +155,7 @@ def _raw(path: Path) -> Iterator[str]:
             block = held + block
             # hold back the bytes after the last whitespace: a word may go on in the next block
             cut = max(block.rfind(c) for c in (b" ", b"\n", b"\t"))
-            block, held = (block[:cut + 1], block[cut + 1:]) if cut >= 0 else (block, b"")
+            block, held = (block[: cut + 1], block[cut + 1 :]) if cut >= 0 else (block, b"")
             yield block.decode("utf-8", errors="replace")
     yield held.decode("utf-8", errors="replace")
 
@@ -188,14 +197,22 @@ def _reader(path: Path):
 def data_files(job_dir: Path, skip: set[str]) -> tuple[list[Path], list[str]]:
     files, unreadable = walk_files(job_dir)
     keep = [
-        p for p in files
+        p
+        for p in files
         if _reader(p) is not None and str(p.relative_to(job_dir)) not in skip and p.name not in MODEL_FILES
     ]
     return keep, unreadable
 
 
-def check(job_dir: str | Path, test_texts: list[str], *, handout: dict | None = None, n: int = 13,
-          tolerance: int = 2, min_words: int = 3) -> dict:
+def check(
+    job_dir: str | Path,
+    test_texts: list[str],
+    *,
+    handout: dict | None = None,
+    n: int = 13,
+    tolerance: int = 2,
+    min_words: int = 3,
+) -> dict:
     job_dir = Path(job_dir)
     index = GramIndex(test_texts, n, min_words)
     files, unreadable = data_files(job_dir, set(handout or {}))
@@ -214,10 +231,22 @@ def check(job_dir: str | Path, test_texts: list[str], *, handout: dict | None = 
             matched |= found
     per_file.sort(key=lambda e: (-e["items"], e["file"]))
     passed = len(matched) <= tolerance
-    summary = (f"{len(matched)} of {len(index.texts)} test items share a {n}-gram with "
-               f"{len(per_file)} of {len(files)} data file(s) (tolerance {tolerance})")
+    summary = (
+        f"{len(matched)} of {len(index.texts)} test items share a {n}-gram with "
+        f"{len(per_file)} of {len(files)} data file(s) (tolerance {tolerance})"
+    )
     snippets = [index.texts[i][:SNIPPET] for i in sorted(matched)[:EVIDENCE_CAP]]
-    return result(NAME, passed, summary, ngram=n, tolerance=tolerance, test_items=len(index.texts),
-                  test_items_too_short=index.skipped, files_scanned=len(files), matched_items=len(matched),
-                  matching_files=per_file[:EVIDENCE_CAP], matched_snippets=snippets,
-                  unreadable=(unreadable + errors)[:EVIDENCE_CAP])
+    return result(
+        NAME,
+        passed,
+        summary,
+        ngram=n,
+        tolerance=tolerance,
+        test_items=len(index.texts),
+        test_items_too_short=index.skipped,
+        files_scanned=len(files),
+        matched_items=len(matched),
+        matching_files=per_file[:EVIDENCE_CAP],
+        matched_snippets=snippets,
+        unreadable=(unreadable + errors)[:EVIDENCE_CAP],
+    )

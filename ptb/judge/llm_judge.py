@@ -19,7 +19,13 @@ FIELDS = ("contamination", "disallowed_model", "forbidden_api")
 PROMPTS = Path(__file__).parent / "prompts"
 LISTING_CAP = 400
 # temperature 1: votes at temperature 0 would mostly repeat one another
-DEFAULTS = {"votes": 3, "prompt_version": "v1", "max_trace_chars": 60000, "temperature": 1.0, "model_args": {}}
+DEFAULTS = {
+    "votes": 3,
+    "prompt_version": "v1",
+    "max_trace_chars": 60000,
+    "temperature": 1.0,
+    "model_args": {},
+}
 
 
 class MalformedVote(ValueError):
@@ -90,16 +96,29 @@ def check(run_dir: str | Path, job_dir: str | Path, llm: dict, redact: list[str]
     """
     settings = {**DEFAULTS, **llm}
     run_dir, job_dir = Path(run_dir), Path(job_dir)
-    prompt = (prompt_text(settings["prompt_version"])
-              .replace("{{TRACE}}", trace_summary(run_dir, settings["max_trace_chars"]))
-              .replace("{{LISTING}}", listing(job_dir)))
+    prompt = (
+        prompt_text(settings["prompt_version"])
+        .replace("{{TRACE}}", trace_summary(run_dir, settings["max_trace_chars"]))
+        .replace("{{LISTING}}", listing(job_dir))
+    )
     for secret in redact or ():
         if secret:
             prompt = prompt.replace(secret, "[secret]")
-    meta = {"model": settings["model"], "prompt_version": settings["prompt_version"], "votes_requested": settings["votes"]}
+    meta = {
+        "model": settings["model"],
+        "prompt_version": settings["prompt_version"],
+        "votes_requested": settings["votes"],
+    }
     try:
-        completions = asyncio.run(_ask(settings["model"], dict(settings["model_args"]), prompt,
-                                       settings["votes"], settings["temperature"]))
+        completions = asyncio.run(
+            _ask(
+                settings["model"],
+                dict(settings["model_args"]),
+                prompt,
+                settings["votes"],
+                settings["temperature"],
+            )
+        )
     except Exception as err:  # noqa: BLE001 - any model failure is a judge error, never a pass
         out = result(NAME, False, f"LLM judge failed: {type(err).__name__}", **meta, detail=str(err)[:500])
         out["error"] = f"llm_judge: {type(err).__name__}: {err}"[:500]
@@ -111,13 +130,25 @@ def check(run_dir: str | Path, job_dir: str | Path, llm: dict, redact: list[str]
         except MalformedVote as err:
             malformed.append({"vote": i, "problem": str(err), "reply": text[:300]})
     if malformed:
-        out = result(NAME, False, f"{len(malformed)} of {len(completions)} vote(s) malformed", **meta,
-                     malformed=malformed, parsed_votes=votes)
+        out = result(
+            NAME,
+            False,
+            f"{len(malformed)} of {len(completions)} vote(s) malformed",
+            **meta,
+            malformed=malformed,
+            parsed_votes=votes,
+        )
         out["error"] = f"llm_judge: {len(malformed)} malformed vote(s)"
         return out
     # a tie flags: with an even number of votes, half the judges seeing a problem is not a pass
     majority = {f: 2 * sum(v[f] for v in votes) >= len(votes) for f in FIELDS}
     flagged = [f for f in FIELDS if majority[f]]
     summary = f"LLM judge flags: {', '.join(flagged)}" if flagged else "LLM judge found no violation"
-    return result(NAME, not flagged, summary, **meta, majority=majority,
-                  votes=[{**v, "justification": v["justification"][:500]} for v in votes])
+    return result(
+        NAME,
+        not flagged,
+        summary,
+        **meta,
+        majority=majority,
+        votes=[{**v, "justification": v["justification"][:500]} for v in votes],
+    )

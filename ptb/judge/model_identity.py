@@ -17,8 +17,15 @@ from pathlib import Path
 from ptb.judge.common import result
 
 NAME = "model_identity"
-ARCH_KEYS = ("model_type", "architectures", "hidden_size", "num_hidden_layers", "intermediate_size",
-             "num_attention_heads", "num_key_value_heads")
+ARCH_KEYS = (
+    "model_type",
+    "architectures",
+    "hidden_size",
+    "num_hidden_layers",
+    "intermediate_size",
+    "num_attention_heads",
+    "num_key_value_heads",
+)
 SAMPLE_ROWS = 64  # rows per tensor: enough to separate fine-tuned from substituted, cheap for 70B
 
 
@@ -54,8 +61,14 @@ def compare_vocab(base: Path, final: Path) -> dict:
     changed = sorted(t for t, i in base_vocab.items() if final_vocab.get(t) != i)
     added = len(set(final_vocab) - set(base_vocab))
     status = "different" if changed else ("extended" if added else "same")
-    return {"status": status, "base_size": len(base_vocab), "final_size": len(final_vocab),
-            "changed_or_missing": len(changed), "examples": changed[:10], "added": added}
+    return {
+        "status": status,
+        "base_size": len(base_vocab),
+        "final_size": len(final_vocab),
+        "changed_or_missing": len(changed),
+        "examples": changed[:10],
+        "added": added,
+    }
 
 
 class Weights:
@@ -80,7 +93,7 @@ class Weights:
         if indices is None:
             return handle.get_tensor(name).float()
         view = handle.get_slice(name)
-        return torch.cat([view[i:i + 1] for i in indices]).float()
+        return torch.cat([view[i : i + 1] for i in indices]).float()
 
 
 def _sample(rows: int, count: int) -> list[int] | None:
@@ -112,8 +125,14 @@ def distance(final: Weights, ref: Weights, sample_rows: int = SAMPLE_ROWS) -> tu
     return (total / count if count else None), count
 
 
-def check(final_model_dir: str | Path, base_model_dir: str | Path, disallowed_models: dict[str, str],
-          *, max_distance: float = 0.5, sample_rows: int = SAMPLE_ROWS) -> dict:
+def check(
+    final_model_dir: str | Path,
+    base_model_dir: str | Path,
+    disallowed_models: dict[str, str],
+    *,
+    max_distance: float = 0.5,
+    sample_rows: int = SAMPLE_ROWS,
+) -> dict:
     final, base = Path(final_model_dir), Path(base_model_dir)
     if not final.is_dir():
         # a missing model is the agent run's outcome (no_model), not a substitution
@@ -122,7 +141,9 @@ def check(final_model_dir: str | Path, base_model_dir: str | Path, disallowed_mo
         raise FileNotFoundError(f"base model has no config.json: {base}")
     problems = []
     arch_final, arch_base = _architecture(_config(final)), _architecture(_config(base))
-    arch_diff = {k: {"base": arch_base[k], "final": arch_final[k]} for k in ARCH_KEYS if arch_base[k] != arch_final[k]}
+    arch_diff = {
+        k: {"base": arch_base[k], "final": arch_final[k]} for k in ARCH_KEYS if arch_base[k] != arch_final[k]
+    }
     if arch_diff:
         problems.append("architecture differs from the base model")
     vocab = compare_vocab(base, final)
@@ -155,10 +176,25 @@ def check(final_model_dir: str | Path, base_model_dir: str | Path, disallowed_mo
             else:
                 if base_d > max_distance:
                     problems.append(f"weights far from the base model ({base_d:.3f} > {max_distance})")
-                closer = sorted(n for n, d in distances.items() if n != "base" and d is not None and d < base_d)
+                closer = sorted(
+                    n for n, d in distances.items() if n != "base" and d is not None and d < base_d
+                )
                 if closer:
                     problems.append(f"weights closer to a disallowed model: {', '.join(closer)}")
-    summary = "; ".join(problems) if problems else (
-        f"descends from the base model (distance {distances['base']:.4f})")
-    return result(NAME, not problems, summary, architecture_diff=arch_diff, vocabulary=vocab,
-                  distances=distances, tensors_compared=shared, skipped=skipped, max_distance=max_distance, problems=problems)
+    summary = (
+        "; ".join(problems)
+        if problems
+        else (f"descends from the base model (distance {distances['base']:.4f})")
+    )
+    return result(
+        NAME,
+        not problems,
+        summary,
+        architecture_diff=arch_diff,
+        vocabulary=vocab,
+        distances=distances,
+        tensors_compared=shared,
+        skipped=skipped,
+        max_distance=max_distance,
+        problems=problems,
+    )

@@ -48,5 +48,13 @@ def check(run_dir: str | Path, secrets: list[str]) -> dict:
     summary = f"a secret appears in {len(leaks)} file(s)" if leaks else f"no secret in {len(files)} files"
     if unreadable:
         summary += f"; {len(unreadable)} path(s) unreadable"
-    return result(NAME, not leaks, summary, secrets=len(needles), files_scanned=len(files),
-                  leaks=leaks[:EVIDENCE_CAP], leak_count=len(leaks), unreadable=unreadable[:EVIDENCE_CAP])
+    return result(
+        NAME,
+        not leaks,
+        summary,
+        secrets=len(needles),
+        files_scanned=len(files),
+        leaks=leaks[:EVIDENCE_CAP],
+        leak_count=len(leaks),
+        unreadable=unreadable[:EVIDENCE_CAP],
+    )

@@ -68,8 +68,11 @@ def outcome(label: str, model_is: str) -> tuple[float, int]:
     """(value for the model, weight) of one game, the model's answer being 'A' or 'B'."""
     other = "B" if model_is == "A" else "A"
     return {
-        f"{model_is}>>{other}": (1.0, 3), f"{model_is}>{other}": (1.0, 1), "A=B": (0.5, 1),
-        f"{other}>{model_is}": (0.0, 1), f"{other}>>{model_is}": (0.0, 3),
+        f"{model_is}>>{other}": (1.0, 3),
+        f"{model_is}>{other}": (1.0, 1),
+        "A=B": (0.5, 1),
+        f"{other}>{model_is}": (0.0, 1),
+        f"{other}>>{model_is}": (0.0, 3),
     }[label]
 
 
@@ -77,7 +80,9 @@ async def judge(grader, prompt: str, attempts: int) -> tuple[str | None, str]:
     """(verdict or None, last judgment text) after up to `attempts` grader calls."""
     judgment = ""
     for _ in range(attempts):
-        output = await grader.generate([ChatMessageSystem(content=JUDGE_SYSTEM), ChatMessageUser(content=prompt)])
+        output = await grader.generate(
+            [ChatMessageSystem(content=JUDGE_SYSTEM), ChatMessageUser(content=prompt)]
+        )
         judgment = output.completion
         verdict = parse_verdict(judgment)
         if verdict:
@@ -92,8 +97,10 @@ def pairwise_vs_baseline(attempts: int, repetition_cap: int):
         if not answer:  # nothing to judge: a loss in both games, without asking the grader
             return Score(value=0.0, answer="", explanation="empty answer")
         question, baseline = state.input_text, state.metadata["baseline"]
-        games = [("B", GAME.format(question=question, a=baseline, b=answer)),
-                 ("A", GAME.format(question=question, a=answer, b=baseline))]
+        games = [
+            ("B", GAME.format(question=question, a=baseline, b=answer)),
+            ("A", GAME.format(question=question, a=answer, b=baseline)),
+        ]
         try:
             results = await asyncio.gather(*(judge(grader_model(), prompt, attempts) for _, prompt in games))
         except Exception as error:  # the grader's API failed after its own retries
@@ -101,11 +108,17 @@ def pairwise_vs_baseline(attempts: int, repetition_cap: int):
         verdicts = [verdict for verdict, _ in results]
         judgments = [text for _, text in results]
         if None in verdicts:
-            return grader_failure("no verdict label in the grader's reply", verdicts=verdicts, judgments=judgments)
+            return grader_failure(
+                "no verdict label in the grader's reply", verdicts=verdicts, judgments=judgments
+            )
         games_scored = [outcome(v, model_is) for v, (model_is, _) in zip(verdicts, games)]
         value = sum(v * w for v, w in games_scored) / sum(w for _, w in games_scored)
-        return Score(value=value, answer=answer, explanation="\n\n---\n\n".join(judgments),
-                     metadata={"verdicts": verdicts, "model_as": [m for m, _ in games]})
+        return Score(
+            value=value,
+            answer=answer,
+            explanation="\n\n---\n\n".join(judgments),
+            metadata={"verdicts": verdicts, "model_as": [m for m, _ in games]},
+        )
 
     return score
 
@@ -118,7 +131,9 @@ def baseline_answers() -> dict[str, str]:
 
 
 def record_to_sample(record: dict) -> Sample:
-    return Sample(id=record["uid"], input=record["prompt"], metadata={"baseline": baseline_answers()[record["uid"]]})
+    return Sample(
+        id=record["uid"], input=record["prompt"], metadata={"baseline": baseline_answers()[record["uid"]]}
+    )
 
 
 @task
@@ -139,8 +154,11 @@ def arenahardwriting(data_dir: str, limit: int | None = None, grader: str | None
         model_roles={"grader": grader} if grader else None,
         epochs=settings["epochs"],
         version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"],
-                  "baseline": settings["baseline"]["model"]},
+        metadata={
+            "task_version": settings["version"],
+            "dataset": settings["dataset"],
+            "baseline": settings["baseline"]["model"],
+        },
     )
 
 

@@ -42,7 +42,9 @@ def tool_def(function: dict) -> ToolDef:
 
     params = json_schema(function["parameters"])
     return ToolDef(
-        never_called, name=function["name"], description=function.get("description", ""),
+        never_called,
+        name=function["name"],
+        description=function.get("description", ""),
         parameters=ToolParams(properties=params.get("properties", {}), required=params.get("required", [])),
     )
 
@@ -94,12 +96,16 @@ def call_match():
         expected = state.metadata["expected"]
         made = [{"function": c.function, "arguments": c.arguments} for c in calls]
         correct = (
-            len(calls) == 1 and not calls[0].parse_error
+            len(calls) == 1
+            and not calls[0].parse_error
             and calls[0].function == expected["function"]
             and same_value(calls[0].arguments, expected["arguments"])
         )
-        return Score(value=CORRECT if correct else INCORRECT, answer=json.dumps(made),
-                     explanation=state.output.completion)
+        return Score(
+            value=CORRECT if correct else INCORRECT,
+            answer=json.dumps(made),
+            explanation=state.output.completion,
+        )
 
     return score
 

@@ -16,7 +16,9 @@ PROMPT = (
     "Answer the following multiple choice question. Think step by step, then end your response "
     'with a line "ANSWER: $LETTER" where LETTER is one of A, B, C, D.\n\n{question}\n\n{choices}'
 )
-ANSWER = re.compile(r"(?i:ANSWER)\s*:\s*\**\s*\(?([A-D])\b")  # an uppercase letter: "answer: a lot" is no answer
+ANSWER = re.compile(
+    r"(?i:ANSWER)\s*:\s*\**\s*\(?([A-D])\b"
+)  # an uppercase letter: "answer: a lot" is no answer
 
 
 def record_to_sample(record: dict, seed: int) -> Sample:
@@ -65,7 +67,9 @@ def choice_accuracy():
 @task
 def gpqamain(data_dir: str, limit: int | None = None) -> Task:
     settings = spec("gpqamain")
-    samples = [record_to_sample(r, settings["choice_seed"]) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
+    samples = [
+        record_to_sample(r, settings["choice_seed"]) for r in read_jsonl(Path(data_dir) / "test.jsonl")
+    ]
     return Task(
         dataset=MemoryDataset(samples[:limit] if limit else samples, name="gpqamain"),
         solver=[multiple_choice_prompt(), generate()],

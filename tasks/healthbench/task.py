@@ -67,8 +67,11 @@ def is_easy(record: dict, subset: dict) -> bool:
 
 def record_to_sample(record: dict) -> Sample:
     themes = [tag for tag in record.get("example_tags", []) if tag.startswith("theme:")]
-    return Sample(id=record["prompt_id"], input=chat_messages(record["prompt"]),
-                  metadata={"rubrics": record["rubrics"], "themes": themes})
+    return Sample(
+        id=record["prompt_id"],
+        input=chat_messages(record["prompt"]),
+        metadata={"rubrics": record["rubrics"], "themes": themes},
+    )
 
 
 def conversation_text(messages, response: str) -> str:
@@ -115,12 +118,15 @@ def rubric_grader(attempts: int):
         conversation = conversation_text(state.input if isinstance(state.input, list) else [], response)
         try:
             grades = await asyncio.gather(
-                *(grade_item(grader_model(), conversation, item["criterion"], attempts) for item in rubrics))
+                *(grade_item(grader_model(), conversation, item["criterion"], attempts) for item in rubrics)
+            )
         except Exception as error:  # the grader's API failed after its own retries
             return grader_failure(f"grader error: {type(error).__name__}: {error}")
         met = [ok for ok, _ in grades]
-        details = [{"criterion": item["criterion"], "points": item["points"], "met": ok, "grader": reply}
-                   for item, (ok, reply) in zip(rubrics, grades)]
+        details = [
+            {"criterion": item["criterion"], "points": item["points"], "met": ok, "grader": reply}
+            for item, (ok, reply) in zip(rubrics, grades)
+        ]
         if None in met:
             return grader_failure("grader reply without a criteria_met boolean", items=details)
         return Score(value=rubric_score(rubrics, met), answer=response, metadata={"items": details})

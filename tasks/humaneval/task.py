@@ -14,9 +14,7 @@ from inspect_ai.solver import TaskState, generate
 from ptb.sandbox import run_tests
 from ptb.tasks import THINK_BLOCK, generate_config, read_jsonl, spec, system_prompt
 
-INSTRUCTION = (
-    "Complete the Python function. Reply with the complete function in a ```python code block."
-)
+INSTRUCTION = "Complete the Python function. Reply with the complete function in a ```python code block."
 CODE_BLOCK = re.compile(r"```(?:python|py)?\n(.*?)(?:```|$)", re.DOTALL)
 
 

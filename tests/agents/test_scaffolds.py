@@ -23,20 +23,34 @@ BASH = shutil.which("bash")
 MODEL = "some-model"
 FAKE_KEY = "sk-fake-0123456789abcdef"
 # a multi-line prompt with quotes and a dollar sign: it must arrive as one argument, verbatim
-PROMPT = "We want to train `tiny` to excel at gsm8k.\nRules: don't touch \"evaluate.py\"; cost is $0.\n"
+PROMPT = 'We want to train `tiny` to excel at gsm8k.\nRules: don\'t touch "evaluate.py"; cost is $0.\n'
 
 SCAFFOLDS = {
     # name: (key variable, flags the CLI must get, assistant text and tool call in the trace)
-    "claude": ("ANTHROPIC_API_KEY",
-               ["--print", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"],
-               "I'll start by checking the time budget", "bash timer.sh && ls -la $PTB_BASE_MODEL"),
-    "codex": ("OPENAI_API_KEY",
-              ["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check"],
-              "First I will look at the time budget", "bash -lc 'python train.py --out final_model'"),
-    "gemini": ("GEMINI_API_KEY", ["--output-format", "stream-json", "--yolo"],
-               "Let me check the time budget and the base model first.", "python train.py --out final_model"),
-    "opencode": ("ANTHROPIC_API_KEY", ["run", "--format", "json"],
-                 "I will check the time budget and the base model first.", "python train.py --out final_model"),
+    "claude": (
+        "ANTHROPIC_API_KEY",
+        ["--print", "--output-format", "stream-json", "--verbose", "--dangerously-skip-permissions"],
+        "I'll start by checking the time budget",
+        "bash timer.sh && ls -la $PTB_BASE_MODEL",
+    ),
+    "codex": (
+        "OPENAI_API_KEY",
+        ["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check"],
+        "First I will look at the time budget",
+        "bash -lc 'python train.py --out final_model'",
+    ),
+    "gemini": (
+        "GEMINI_API_KEY",
+        ["--output-format", "stream-json", "--yolo"],
+        "Let me check the time budget and the base model first.",
+        "python train.py --out final_model",
+    ),
+    "opencode": (
+        "ANTHROPIC_API_KEY",
+        ["run", "--format", "json"],
+        "I will check the time budget and the base model first.",
+        "python train.py --out final_model",
+    ),
 }
 
 FAKE_CLI = """#!/bin/bash
@@ -58,14 +72,26 @@ def run_solve(scaffold: str, tmp_path: Path, *, with_cli: bool = True, effort: s
         cli.write_text(FAKE_CLI.format(rec=rec, name=scaffold, fixture=FIXTURES / f"{scaffold}.jsonl"))
         cli.chmod(0o755)
     (job / "prompt.md").write_text(PROMPT)
-    env = {"PATH": f"{fake_bin}:/usr/bin:/bin" if with_cli else str(fake_bin),  # missing: nothing else to find
-           "HOME": str(tmp_path / "home"), "PTB_PROMPT_FILE": str(job / "prompt.md"), "PTB_AGENT_LLM": MODEL,
-           "PTB_BASE_MODEL": str(tmp_path / "base"), "PTB_AGENT_OPTIONS": "{}", "PTB_DEADLINE": "4102444800",
-           SCAFFOLDS[scaffold][0]: FAKE_KEY}
+    env = {
+        "PATH": f"{fake_bin}:/usr/bin:/bin" if with_cli else str(fake_bin),  # missing: nothing else to find
+        "HOME": str(tmp_path / "home"),
+        "PTB_PROMPT_FILE": str(job / "prompt.md"),
+        "PTB_AGENT_LLM": MODEL,
+        "PTB_BASE_MODEL": str(tmp_path / "base"),
+        "PTB_AGENT_OPTIONS": "{}",
+        "PTB_DEADLINE": "4102444800",
+        SCAFFOLDS[scaffold][0]: FAKE_KEY,
+    }
     if effort:
         env["PTB_AGENT_EFFORT"] = effort
-    proc = subprocess.run([BASH, str(REPO / "agents" / scaffold / "solve.sh")], cwd=job, env=env,
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [BASH, str(REPO / "agents" / scaffold / "solve.sh")],
+        cwd=job,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     return proc, job, rec
 
 
@@ -102,11 +128,14 @@ def test_solve_fails_clearly_without_cli(scaffold, tmp_path):
     assert not (job / "final_model").exists()
 
 
-@pytest.mark.parametrize("scaffold, effort, check", [
-    ("codex", "high", lambda argv, env: argv[argv.index("-c") + 1] == "model_reasoning_effort=high"),
-    ("opencode", "high", lambda argv, env: argv[argv.index("--variant") + 1] == "high"),
-    ("claude", "max", lambda argv, env: "CLAUDE_CODE_EFFORT_LEVEL" in env),
-])
+@pytest.mark.parametrize(
+    "scaffold, effort, check",
+    [
+        ("codex", "high", lambda argv, env: argv[argv.index("-c") + 1] == "model_reasoning_effort=high"),
+        ("opencode", "high", lambda argv, env: argv[argv.index("--variant") + 1] == "high"),
+        ("claude", "max", lambda argv, env: "CLAUDE_CODE_EFFORT_LEVEL" in env),
+    ],
+)
 def test_effort_reaches_the_cli(scaffold, effort, check, tmp_path):
     proc, _, rec = run_solve(scaffold, tmp_path, effort=effort)
     assert proc.returncode == 0, proc.stderr
@@ -132,7 +161,9 @@ def test_parse_fixture_has_calls_results_and_summary(scaffold):
 @pytest.mark.parametrize("scaffold", sorted(SCAFFOLDS))
 def test_parser_survives_plain_text_and_truncated_last_line(scaffold):
     lines = (FIXTURES / f"{scaffold}.jsonl").read_text().splitlines()
-    raw = "\n".join(["Loading checkpoint shards: 100%|##########| 2/2", "[1, 2]", *lines[:-1], lines[-1][:25]])
+    raw = "\n".join(
+        ["Loading checkpoint shards: 100%|##########| 2/2", "[1, 2]", *lines[:-1], lines[-1][:25]]
+    )
     events = traces.parse(scaffold, raw)
     logs = [ev["text"] for ev in events if ev["kind"] == "log"]
     assert logs[0].startswith("Loading checkpoint") and logs[1] == "[1, 2]" and logs[-1] == lines[-1][:25]
@@ -142,12 +173,14 @@ def test_parser_survives_plain_text_and_truncated_last_line(scaffold):
 
 def test_render_abbreviates_inputs_and_truncates_outputs():
     long_input = {"file_path": "x.py", "content": "a" * 5000}
-    raw = "\n".join([
-        '{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Write","input":%s}]}}'
-        % json.dumps(long_input),
-        '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"%s"}]}}'
-        % ("line\\n" * 3000 + "FINAL ERROR"),
-    ])
+    raw = "\n".join(
+        [
+            '{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Write","input":%s}]}}'
+            % json.dumps(long_input),
+            '{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t1","content":"%s"}]}}'
+            % ("line\\n" * 3000 + "FINAL ERROR"),
+        ]
+    )
     out = traces.render("claude", raw)
     assert "a" * 5000 not in out and "chars]" in out
     assert "chars omitted" in out and "FINAL ERROR" in out  # the tail of an output is kept
@@ -164,10 +197,20 @@ def test_registry_and_cli(tmp_path):
     assert all(traces.has_parser(name) for name in SCAFFOLDS)
     assert not traces.has_parser("noop") and not traces.has_parser("sft")
     out = tmp_path / "trace.md"
-    proc = subprocess.run([sys.executable, "-m", "ptb.traces", "codex", str(FIXTURES / "codex.jsonl"), str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ptb.traces", "codex", str(FIXTURES / "codex.jsonl"), str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Done: SFT on the training split" in out.read_text()
-    bad = subprocess.run([sys.executable, "-m", "ptb.traces", "noop", str(FIXTURES / "codex.jsonl"), str(out)],
-                         cwd=REPO, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ptb.traces", "noop", str(FIXTURES / "codex.jsonl"), str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and "no trace parser" in bad.stderr

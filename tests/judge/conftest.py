@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from judge_helpers import CORPUS, OTHER_CORPUS, Run, perturbed, random_model, tokenizer_for
 
 
@@ -17,10 +16,10 @@ def models(tmp_path_factory) -> dict[str, Path]:
     instruct = perturbed(base, root / "instruct", 0.3, seed=1)
     return {
         "base": base,
-        "instruct": instruct,                                       # disallowed
+        "instruct": instruct,  # disallowed
         "finetuned": perturbed(base, root / "finetuned", 0.01, seed=2),
         "substitute": perturbed(instruct, root / "substitute", 0.01, seed=3),  # instruct, lightly tuned
-        "foreign": random_model(root / "foreign", tokenizer, seed=7),          # same shape, other weights
+        "foreign": random_model(root / "foreign", tokenizer, seed=7),  # same shape, other weights
         "other_vocab": random_model(root / "other_vocab", tokenizer_for(OTHER_CORPUS), seed=0),
     }
 

@@ -22,12 +22,15 @@ def make_test_items(count: int = 40) -> list[dict]:
     items = []
     for i in range(count):
         n, t, a, b = NAMES[i % 8], THINGS[i % 6], 3 + i, 7 + 2 * i
-        items.append({
-            # every 13-word window holds one of the item's numbers: items share no 13-gram
-            "question": f"{n} has {a} {t} in a basket and buys {b} more {t} at the market on day {i}. "
-                        f"How many {t} does {n} have at the end of day {i}?",
-            "answer": f"{n} starts with {a} {t} and buys {b} more, so {n} has {a} + {b} = {a + b} {t}.\n#### {a + b}",
-        })
+        items.append(
+            {
+                # every 13-word window holds one of the item's numbers: items share no 13-gram
+                "question": f"{n} has {a} {t} in a basket and buys {b} more {t} at the market on day {i}. "
+                f"How many {t} does {n} have at the end of day {i}?",
+                "answer": f"{n} starts with {a} {t} and buys {b} more, "
+                f"so {n} has {a} + {b} = {a + b} {t}.\n#### {a + b}",
+            }
+        )
     return items
 
 
@@ -37,9 +40,14 @@ def texts(items: list[dict]) -> list[str]:
 
 def train_lines(count: int = 50) -> list[dict]:
     """Training data of another shape: disjoint from the test items."""
-    return [{"prompt": f"A train leaves at {i} o'clock going {30 + i} miles per hour. How far does it go in "
-                       f"{i % 5 + 1} hours?",
-             "completion": f"It goes {(30 + i) * (i % 5 + 1)} miles."} for i in range(count)]
+    return [
+        {
+            "prompt": f"A train leaves at {i} o'clock going {30 + i} miles per hour. How far does it go in "
+            f"{i % 5 + 1} hours?",
+            "completion": f"It goes {(30 + i) * (i % 5 + 1)} miles.",
+        }
+        for i in range(count)
+    ]
 
 
 def tokenizer_for(corpus):
@@ -57,9 +65,17 @@ def random_model(dest: Path, tokenizer, seed: int) -> Path:
 
     torch.manual_seed(seed)
     config = Qwen3Config(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, head_dim=8, max_position_embeddings=256,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=True,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=256,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
     )
     Qwen3ForCausalLM(config).save_pretrained(dest)
     tokenizer.save_pretrained(dest)
@@ -67,7 +83,8 @@ def random_model(dest: Path, tokenizer, seed: int) -> Path:
 
 
 def perturbed(source: Path, dest: Path, relative: float, seed: int) -> Path:
-    """source + noise whose norm is `relative` times each tensor's norm (a fine-tune, or an instruct delta)."""
+    """source + noise whose norm is `relative` times each tensor's norm (a fine-tune, or an
+    instruct delta)."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -120,10 +137,15 @@ class Run:
         from ptb import judge
 
         return judge.review(
-            job_dir=self.job_dir, handout=self.handout, final_model_dir=self.job_dir / "final_model",
+            job_dir=self.job_dir,
+            handout=self.handout,
+            final_model_dir=self.job_dir / "final_model",
             base_model_dir=self.models["base"],
             disallowed_models={"m/instruct": self.models["instruct"]} if disallowed is None else disallowed,
-            test_texts=texts(self.items), secrets=self.secrets, run_dir=self.run_dir, settings=settings or {},
+            test_texts=texts(self.items),
+            secrets=self.secrets,
+            run_dir=self.run_dir,
+            settings=settings or {},
         )
 
 

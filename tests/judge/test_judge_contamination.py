@@ -4,11 +4,10 @@ import gzip
 import json
 
 import pytest
+from judge_helpers import check, texts, train_lines
 
 from ptb.io import sha256_file
 from ptb.judge import contamination
-
-from judge_helpers import check, texts, train_lines
 
 
 def jsonl(records):
@@ -71,8 +70,12 @@ def test_other_formats_are_read(run, fmt):
         with gzip.open(path, "wt") as handle:
             handle.write(jsonl(rows))
     else:
-        table = pa.table({"q": [item["question"] for item in run.items[:4]],
-                          "a": [item["answer"] for item in run.items[:4]]})
+        table = pa.table(
+            {
+                "q": [item["question"] for item in run.items[:4]],
+                "a": [item["answer"] for item in run.items[:4]],
+            }
+        )
         if fmt == "parquet":
             pq.write_table(table, path)
         else:  # datasets' save_to_disk format: an Arrow IPC stream
@@ -99,7 +102,9 @@ def test_symlinked_data_is_not_followed(run, tmp_path):
 
 
 def test_short_test_texts_are_one_gram():
-    index = contamination.GramIndex(["What is 2 plus 2?", "yes", "a b c d e f g h i j k l m n o"], n=13, min_words=3)
+    index = contamination.GramIndex(
+        ["What is 2 plus 2?", "yes", "a b c d e f g h i j k l m n o"], n=13, min_words=3
+    )
     assert index.skipped == 1  # "yes" would match any corpus
     assert index.scan(["Question: what is 2 plus 2? Answer: 4"]) == {0}
     assert index.scan(["what is 2 plus 3"]) == set()
@@ -129,4 +134,9 @@ def test_a_file_that_breaks_its_parser_is_still_scanned_as_text(run):
 def test_raw_reader_does_not_cut_words(tmp_path, monkeypatch):
     monkeypatch.setattr(contamination, "CHUNK_CHARS", 5)
     (tmp_path / "f").write_bytes(b"alpha beta gamma delta")
-    assert contamination.tokens(" ".join(contamination._raw(tmp_path / "f"))) == ["alpha", "beta", "gamma", "delta"]
+    assert contamination.tokens(" ".join(contamination._raw(tmp_path / "f"))) == [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+    ]

@@ -2,9 +2,9 @@
 
 import shutil
 
-from ptb.judge import model_identity
-
 from judge_helpers import check
+
+from ptb.judge import model_identity
 
 
 def identity(models, submitted, disallowed=("instruct",)):
@@ -81,7 +81,13 @@ def test_in_review_substitute_disqualifies(tmp_path, models):
 
 
 def test_unusable_disallowed_models_are_named_in_evidence(models, tmp_path):
-    result = model_identity.check(models["finetuned"], models["base"],
-                                  {"gone": tmp_path / "gone", "alias": models["base"], "m/instruct": models["instruct"]})
+    result = model_identity.check(
+        models["finetuned"],
+        models["base"],
+        {"gone": tmp_path / "gone", "alias": models["base"], "m/instruct": models["instruct"]},
+    )
     assert result["passed"]
-    assert result["evidence"]["skipped"] == {"gone": "no config.json", "alias": "same folder as the base model"}
+    assert result["evidence"]["skipped"] == {
+        "gone": "no config.json",
+        "alias": "same folder as the base model",
+    }

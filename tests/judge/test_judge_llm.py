@@ -4,10 +4,9 @@ import json
 
 import pytest
 from inspect_ai.model import ModelOutput, ModelUsage
+from judge_helpers import check
 
 from ptb.judge import llm_judge
-
-from judge_helpers import check
 
 CLEAN = {"contamination": False, "disallowed_model": False, "forbidden_api": False, "justification": "ok"}
 FLAGGED = {**CLEAN, "contamination": True, "justification": "trained on test.jsonl"}
@@ -22,8 +21,14 @@ def output(content) -> ModelOutput:
 
 
 def llm(*replies, votes=None, **extra):
-    return {"llm": {"model": "mockllm/model", "votes": votes or len(replies),
-                    "model_args": {"custom_outputs": [output(r) for r in replies]}, **extra}}
+    return {
+        "llm": {
+            "model": "mockllm/model",
+            "votes": votes or len(replies),
+            "model_args": {"custom_outputs": [output(r) for r in replies]},
+            **extra,
+        }
+    }
 
 
 def test_clean_votes(run):
@@ -43,23 +48,29 @@ def test_flagged_votes_fail_the_check(run):
     assert strict["outcome"] == "disqualified" and strict["reasons"][0].startswith("llm_judge")
 
 
-@pytest.mark.parametrize("replies, flagged", [
-    ((FLAGGED, FLAGGED, CLEAN), True),
-    ((FLAGGED, CLEAN, CLEAN), False),
-    ((CLEAN, FLAGGED, CLEAN), False),
-])
+@pytest.mark.parametrize(
+    "replies, flagged",
+    [
+        ((FLAGGED, FLAGGED, CLEAN), True),
+        ((FLAGGED, CLEAN, CLEAN), False),
+        ((CLEAN, FLAGGED, CLEAN), False),
+    ],
+)
 def test_majority_of_three(run, replies, flagged):
     result = check(run.review(llm(*replies)), "llm_judge")
     assert result["evidence"]["majority"]["contamination"] is flagged
     assert not result["evidence"]["majority"]["forbidden_api"]
 
 
-@pytest.mark.parametrize("bad", [
-    "I think the run is clean.",
-    '{"contamination": false, "disallowed_model": false}',
-    '{"contamination": "no", "disallowed_model": false, "forbidden_api": false, "justification": ""}',
-    '{"contamination": false, "disallowed_model": false, "forbidden_api": false, "justification": "x"',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "I think the run is clean.",
+        '{"contamination": false, "disallowed_model": false}',
+        '{"contamination": "no", "disallowed_model": false, "forbidden_api": false, "justification": ""}',
+        '{"contamination": false, "disallowed_model": false, "forbidden_api": false, "justification": "x"',
+    ],
+)
 def test_malformed_vote_is_a_judge_error(run, bad):
     verdict = run.review(llm(CLEAN, bad, CLEAN))
     assert verdict["outcome"] == "judge_error" and not verdict["disqualified"]
@@ -84,7 +95,9 @@ def test_prompt_carries_trace_and_listing(run):
         return output(CLEAN)
 
     run.write("train_on_it.py", "print(1)\n")
-    (run.run_dir / "trace.md").write_text(f"I will fine-tune on the training split.\nexport KEY={run.secrets[0]}\n")
+    (run.run_dir / "trace.md").write_text(
+        f"I will fine-tune on the training split.\nexport KEY={run.secrets[0]}\n"
+    )
     settings = {"llm": {"model": "mockllm/model", "votes": 1, "model_args": {"custom_outputs": reply}}}
     run.review(settings)
     assert "I will fine-tune on the training split." in prompts[0]

@@ -2,9 +2,9 @@
 
 import json
 
-from ptb.judge import secrets
-
 from judge_helpers import check
+
+from ptb.judge import secrets
 
 
 def test_clean_run_passes(run):

@@ -51,8 +51,14 @@ def by_fragment(replies: dict[str, str | ModelOutput]):
 
 def run(task, model, log_dir, grader=None):
     """Evaluate offline; the eval itself must succeed (graded failures are per sample)."""
-    [log] = inspect_eval(task, model=model, model_roles={"grader": grader} if grader else None,
-                         display="none", log_dir=str(log_dir), score_display=False)
+    [log] = inspect_eval(
+        task,
+        model=model,
+        model_roles={"grader": grader} if grader else None,
+        display="none",
+        log_dir=str(log_dir),
+        score_display=False,
+    )
     assert log.status == "success", log.error
     return log
 

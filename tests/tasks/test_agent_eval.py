@@ -21,10 +21,21 @@ def tiny_model(tmp_path_factory):
 
 def test_evaluates_a_local_model_and_writes_json(tiny_model, tmp_path, capsys):
     out = tmp_path / "eval.json"
-    code = agent_eval.main("gsm8k", [
-        "--model-path", str(tiny_model), "--limit", "2", "--data-dir", str(TASKS_DIR / "gsm8k" / "data"),
-        "--json-output-file", str(out), "--log-dir", str(tmp_path / "logs"),
-    ])
+    code = agent_eval.main(
+        "gsm8k",
+        [
+            "--model-path",
+            str(tiny_model),
+            "--limit",
+            "2",
+            "--data-dir",
+            str(TASKS_DIR / "gsm8k" / "data"),
+            "--json-output-file",
+            str(out),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ],
+    )
     metrics = json.loads(out.read_text())
     assert code == 0 and metrics["outcome"] == "ok", metrics
     assert metrics["samples_scored"] + metrics["samples_failed"] == 2
@@ -33,8 +44,17 @@ def test_evaluates_a_local_model_and_writes_json(tiny_model, tmp_path, capsys):
 
 
 def test_a_missing_model_is_an_error_exit(tmp_path, capsys):
-    code = agent_eval.main("aime2025", ["--model-path", str(tmp_path / "none"), "--data-dir",
-                                        str(TASKS_DIR / "aime2025" / "data"), "--log-dir", str(tmp_path)])
+    code = agent_eval.main(
+        "aime2025",
+        [
+            "--model-path",
+            str(tmp_path / "none"),
+            "--data-dir",
+            str(TASKS_DIR / "aime2025" / "data"),
+            "--log-dir",
+            str(tmp_path),
+        ],
+    )
     assert code == 1 and "evaluation failed" in capsys.readouterr().out
 
 
@@ -43,7 +63,8 @@ def test_the_script_ignores_a_ptb_package_planted_next_to_it(tmp_path):
     (job / "ptb").mkdir(parents=True)
     (job / "ptb" / "__init__.py").write_text("raise SystemExit('the planted ptb was imported')\n")
     shutil.copyfile(TASKS_DIR / "bfcl" / "evaluate.py", job / "evaluate.py")
-    proc = subprocess.run([sys.executable, "evaluate.py", "--help"], cwd=job, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "evaluate.py", "--help"], cwd=job, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Evaluate a model on bfcl" in proc.stdout

@@ -9,8 +9,9 @@ from ptb.evaluation import summarise
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
 DATA = task_dir("arenahardwriting") / "data"
-ANSWER_A = re.compile(r"<\|The Start of Assistant A's Answer\|>\n(.*?)\n<\|The End of Assistant A's Answer\|>",
-                      re.DOTALL)
+ANSWER_A = re.compile(
+    r"<\|The Start of Assistant A's Answer\|>\n(.*?)\n<\|The End of Assistant A's Answer\|>", re.DOTALL
+)
 
 
 def judge(prompt: str):
@@ -33,15 +34,19 @@ def judge(prompt: str):
 def test_pairwise_win_rate_and_grader_failures(tmp_path):
     records = read_jsonl(DATA / "test.jsonl")[:7]
     p = [r["prompt"] for r in records]
-    model = scripted(by_fragment({
-        p[0]: "CANDIDATE WIN: a vivid poem.",
-        p[1]: "CANDIDATE LOSE: a dull poem.",
-        p[2]: "",
-        p[3]: "<think>MALFORMED draft</think>CANDIDATE WIN " + "la la la la " * 500,
-        p[4]: "CANDIDATE MIXED",
-        p[5]: "CANDIDATE MALFORMED",
-        p[6]: "CANDIDATE GRADER-ERROR",
-    }))
+    model = scripted(
+        by_fragment(
+            {
+                p[0]: "CANDIDATE WIN: a vivid poem.",
+                p[1]: "CANDIDATE LOSE: a dull poem.",
+                p[2]: "",
+                p[3]: "<think>MALFORMED draft</think>CANDIDATE WIN " + "la la la la " * 500,
+                p[4]: "CANDIDATE MIXED",
+                p[5]: "CANDIDATE MALFORMED",
+                p[6]: "CANDIDATE GRADER-ERROR",
+            }
+        )
+    )
     log = run(load_task("arenahardwriting", DATA, limit=7), model, tmp_path, grader=scripted(judge, "grader"))
     ids = [r["uid"] for r in records]
     got = values(log)

@@ -11,16 +11,26 @@ def test_scores_call_match(tmp_path):
     samples = list(load_task("bfcl", DATA, limit=6).dataset)
     exp = [s.metadata["expected"] for s in samples]
     q = [s.input[0].text for s in samples]
-    wrong_args = {k: (v + 1 if isinstance(v, (int, float)) and not isinstance(v, bool) else "x")
-                  for k, v in exp[1]["arguments"].items()}
-    model = scripted(by_fragment({
-        q[0]: tool_reply(exp[0]["function"], exp[0]["arguments"]),
-        q[1]: tool_reply(exp[1]["function"], wrong_args),
-        q[2]: reply(f'{exp[2]["function"]}({exp[2]["arguments"]})'),  # a call written as text is no call
-        q[3]: reply(""),
-        q[4]: tool_reply(exp[4]["function"], exp[4]["arguments"], content="<think>which function?</think>"),
-        q[5]: tool_reply("not_the_function", exp[5]["arguments"]),
-    }))
+    wrong_args = {
+        k: (v + 1 if isinstance(v, (int, float)) and not isinstance(v, bool) else "x")
+        for k, v in exp[1]["arguments"].items()
+    }
+    model = scripted(
+        by_fragment(
+            {
+                q[0]: tool_reply(exp[0]["function"], exp[0]["arguments"]),
+                q[1]: tool_reply(exp[1]["function"], wrong_args),
+                q[2]: reply(
+                    f"{exp[2]['function']}({exp[2]['arguments']})"
+                ),  # a call written as text is no call
+                q[3]: reply(""),
+                q[4]: tool_reply(
+                    exp[4]["function"], exp[4]["arguments"], content="<think>which function?</think>"
+                ),
+                q[5]: tool_reply("not_the_function", exp[5]["arguments"]),
+            }
+        )
+    )
     log = run(load_task("bfcl", DATA, limit=6), model, tmp_path)
     assert list(values(log).values()) == ["C", "I", "I", "I", "C", "I"]
     assert log.samples[0].output.message.tool_calls, "the call is recorded, not executed"
@@ -43,5 +53,6 @@ def test_argument_normalisation():
     assert call == {"function": "f", "arguments": {"a": [1, 2], "b": 3, "c": "x"}}
     assert bfcl.same_value({"a": [1, 2], "b": 3.0, "c": "x"}, call["arguments"])
     assert not bfcl.same_value({"a": [1, 2], "b": 3, "c": "X"}, call["arguments"])
-    assert bfcl.json_schema({"type": "dict", "properties": {"t": {"type": "tuple", "items": {"type": "float"}}}}) == {
-        "type": "object", "properties": {"t": {"type": "array", "items": {"type": "number"}}}}
+    assert bfcl.json_schema(
+        {"type": "dict", "properties": {"t": {"type": "tuple", "items": {"type": "float"}}}}
+    ) == {"type": "object", "properties": {"t": {"type": "array", "items": {"type": "number"}}}}

@@ -5,26 +5,43 @@ from transformers.utils.chat_template_utils import _compile_jinja_template
 
 from ptb.chat_templates import FAMILY_TEMPLATE, chat_template, template_path, tool_template
 
-CHAT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
-        {"role": "assistant", "content": "<think>greet</think>\n\nHello!"}, {"role": "user", "content": "2+2?"}]
-TOOLS = [{"name": "add", "description": "Add two numbers",
-          "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}]
-CALL = [{"role": "user", "content": "Add 1."},
-        {"role": "assistant", "content": "",
-         "tool_calls": [{"type": "function", "function": {"name": "add", "arguments": {"a": 1}}}]},
-        {"role": "tool", "content": "1"}]
+CHAT = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "Hi"},
+    {"role": "assistant", "content": "<think>greet</think>\n\nHello!"},
+    {"role": "user", "content": "2+2?"},
+]
+TOOLS = [
+    {
+        "name": "add",
+        "description": "Add two numbers",
+        "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+    }
+]
+CALL = [
+    {"role": "user", "content": "Add 1."},
+    {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [{"type": "function", "function": {"name": "add", "arguments": {"a": 1}}}],
+    },
+    {"role": "tool", "content": "1"},
+]
 
 
 def render(template: str, messages, **kwargs) -> str:
     return _compile_jinja_template(template).render(
-        messages=messages, add_generation_prompt=True, bos_token="<bos>", **kwargs)
+        messages=messages, add_generation_prompt=True, bos_token="<bos>", **kwargs
+    )
 
 
 def test_qwen3_drops_old_reasoning_and_can_prefill_no_thinking():
     text = render(chat_template("qwen3"), CHAT)
-    assert text == ("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
-                    "<|im_start|>assistant\nHello!<|im_end|>\n"
-                    "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n")
+    assert text == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+        "<|im_start|>assistant\nHello!<|im_end|>\n"
+        "<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n"
+    )
     no_thinking = render(chat_template("qwen3"), CHAT, enable_thinking=False)
     assert no_thinking.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
 
@@ -38,7 +55,8 @@ def test_gemma3_folds_the_system_prompt_into_the_first_user_turn():
 
 def test_smollm_templates():
     assert render(chat_template("smollm2"), CHAT[1:2]).startswith(
-        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n")
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+    )
     smollm3 = render(chat_template("smollm3"), CHAT)
     assert "Reasoning Mode: /think" in smollm3 and "Be brief." in smollm3
     assert "Today Date" not in smollm3, "a prompt must not change with the day of the run"

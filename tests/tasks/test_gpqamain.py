@@ -16,12 +16,16 @@ def test_scores_right_wrong_empty_and_thinking(tmp_path):
     right = [s.target for s in samples]
     wrong = ["B" if t == "A" else "A" for t in right]
     q = [s.input for s in samples]
-    model = scripted(by_fragment({
-        q[0]: f"Reasoning...\nANSWER: {right[0]}",
-        q[1]: f"ANSWER: {wrong[1]}",
-        q[2]: "",
-        q[3]: f"<think>ANSWER: {wrong[3]}</think>\nOn reflection:\nANSWER: ({right[3]})",
-    }))
+    model = scripted(
+        by_fragment(
+            {
+                q[0]: f"Reasoning...\nANSWER: {right[0]}",
+                q[1]: f"ANSWER: {wrong[1]}",
+                q[2]: "",
+                q[3]: f"<think>ANSWER: {wrong[3]}</think>\nOn reflection:\nANSWER: ({right[3]})",
+            }
+        )
+    )
     log = run(load_task("gpqamain", DATA, limit=4), model, tmp_path)
     assert list(values(log).values()) == ["C", "I", "I", "C"]
     prompt = log.samples[0].messages[0].text

@@ -11,12 +11,17 @@ def test_scores_right_wrong_empty_and_thinking(tmp_path):
     records = read_jsonl(DATA / "test.jsonl")[:4]
     target = [module("gsm8k").split_answer(r["answer"])[1] for r in records]
     q = [r["question"] for r in records]
-    model = scripted(by_fragment({
-        q[0]: f"Adding up.\nANSWER: {target[0]}",
-        q[1]: f"ANSWER: {int(target[1]) + 1}",
-        q[2]: "",
-        q[3]: f"<think>maybe ANSWER: {int(target[3]) + 7}</think>\nSo the total is {target[3]}.\nANSWER: {target[3]}",
-    }))
+    model = scripted(
+        by_fragment(
+            {
+                q[0]: f"Adding up.\nANSWER: {target[0]}",
+                q[1]: f"ANSWER: {int(target[1]) + 1}",
+                q[2]: "",
+                q[3]: f"<think>maybe ANSWER: {int(target[3]) + 7}</think>\n"
+                f"So the total is {target[3]}.\nANSWER: {target[3]}",
+            }
+        )
+    )
     log = run(load_task("gsm8k", DATA, limit=4, fewshot=0), model, tmp_path)
     assert list(values(log).values()) == ["C", "I", "I", "C"]
 

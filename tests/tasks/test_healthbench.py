@@ -20,7 +20,7 @@ def grade(prompt: str):
         return reply("criteria met, I think")
     points = next(item["points"] for item in RUBRICS if item["criterion"] == criterion)
     met = ("ALL-MET" in response and points > 0) or "PENALTIES-TOO" in response
-    return reply(f'```json\n{json.dumps({"explanation": "scripted", "criteria_met": met})}\n```')
+    return reply(f"```json\n{json.dumps({'explanation': 'scripted', 'criteria_met': met})}\n```")
 
 
 RUBRICS = [item for r in read_jsonl(DATA / "test.jsonl") for item in r["rubrics"]]
@@ -37,7 +37,9 @@ def test_rubric_scores_and_grader_failures(tmp_path):
     log = run(task, scripted(respond), tmp_path, grader=scripted(grade, "grader"))
     got = values(log)
     rubrics = {s.id: s.metadata["rubrics"] for s in samples}
-    penalised = module("healthbench").rubric_score(rubrics[samples[4].id], [True] * len(rubrics[samples[4].id]))
+    penalised = module("healthbench").rubric_score(
+        rubrics[samples[4].id], [True] * len(rubrics[samples[4].id])
+    )
     assert [got[s.id] for s in samples[:5]] == [1.0, 0.0, 0.0, 1.0, pytest.approx(penalised)]
     assert 0.0 <= penalised < 1.0, "penalty items subtract"
     failed = next(iter(log.samples[[s.id for s in log.samples].index(samples[5].id)].scores.values()))

@@ -20,16 +20,22 @@ def test_scores_right_wrong_empty_thinking_exit_and_loop(tmp_path):
     records = read_jsonl(tmp_path / "data" / "test.jsonl")[:6]
     p = [r["prompt"] for r in records]
     solution = [r["prompt"] + r["canonical_solution"] for r in records]
-    model = scripted(by_fragment({
-        p[0]: fenced(solution[0]),
-        p[1]: fenced(p[1] + "    return None\n"),
-        p[2]: "",
-        p[3]: "<think>```python\ndef broken(:\n```</think>\n" + fenced(solution[3]),
-        p[4]: fenced(p[4] + "    exit(0)\n"),  # leaving before the tests ran is no pass
-        p[5]: fenced(p[5] + "    while True:\n        pass\n"),
-    }))
+    model = scripted(
+        by_fragment(
+            {
+                p[0]: fenced(solution[0]),
+                p[1]: fenced(p[1] + "    return None\n"),
+                p[2]: "",
+                p[3]: "<think>```python\ndef broken(:\n```</think>\n" + fenced(solution[3]),
+                p[4]: fenced(p[4] + "    exit(0)\n"),  # leaving before the tests ran is no pass
+                p[5]: fenced(p[5] + "    while True:\n        pass\n"),
+            }
+        )
+    )
     humaneval = module("humaneval")
-    task = task_with(load_task("humaneval", tmp_path / "data", limit=6), scorer=humaneval.sandboxed_tests(2.0, 512))
+    task = task_with(
+        load_task("humaneval", tmp_path / "data", limit=6), scorer=humaneval.sandboxed_tests(2.0, 512)
+    )
     log = run(task, model, tmp_path / "logs")
     assert list(values(log).values()) == ["C", "I", "I", "C", "I", "I"]
     assert "timeout" in log.samples[5].scores["sandboxed_tests"].explanation
@@ -43,11 +49,15 @@ def test_train_problems_are_short_original_and_pass_their_tests():
     assert {r["prompt"] for r in train}.isdisjoint(r["prompt"] for r in official)
     for record in train:
         assert set(record) == {"task_id", "prompt", "canonical_solution", "test", "entry_point"}
-        result = run_tests(record["prompt"] + record["canonical_solution"], record["test"], record["entry_point"], 5.0)
+        result = run_tests(
+            record["prompt"] + record["canonical_solution"], record["test"], record["entry_point"], 5.0
+        )
         assert result.passed, (record["task_id"], result)
 
 
 @pytest.mark.parametrize("index", [0, 7])
 def test_train_tests_fail_a_wrong_solution(index):
     record = read_jsonl(TRAIN)[index]
-    assert not run_tests(record["prompt"] + "    return None\n", record["test"], record["entry_point"], 5.0).passed
+    assert not run_tests(
+        record["prompt"] + "    return None\n", record["test"], record["entry_point"], 5.0
+    ).passed

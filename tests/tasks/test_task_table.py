@@ -50,4 +50,6 @@ def test_every_task_loads_its_offline_data_and_fingerprints_it(tmp_path):
         assert manifest["task_version"] == spec(name)["version"] and "test.jsonl" in manifest["files"]
         assert len(load_task(name, data, limit=3).dataset) == 3
         texts = test_texts(name, data)
-        assert len(texts) >= len(read_jsonl(data / "test.jsonl")) and all(isinstance(t, str) and t for t in texts)
+        assert len(texts) >= len(read_jsonl(data / "test.jsonl")) and all(
+            isinstance(t, str) and t for t in texts
+        )

@@ -20,8 +20,10 @@ def main(wheel_dir: str) -> None:
     read = lambda p: [json.loads(line) for line in p.read_text().split("\n") if line.strip()]  # noqa: E731
     questions = [q for q in read(data / "question.jsonl") if q["category"] == "creative_writing"]
     answers = {a["uid"]: a for a in read(data / "model_answer" / f"{BASELINE}.jsonl")}
-    baseline = [{"uid": q["uid"], "model": BASELINE, "answer": answers[q["uid"]]["messages"][-1]["content"]["answer"]}
-                for q in questions]
+    baseline = [
+        {"uid": q["uid"], "model": BASELINE, "answer": answers[q["uid"]]["messages"][-1]["content"]["answer"]}
+        for q in questions
+    ]
     here = Path(__file__).parent
     for name, rows in (("test.jsonl", questions), ("baseline.jsonl", baseline)):
         (here / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

@@ -22,7 +22,9 @@ def main(wheel_dir: str) -> None:
     rows = []
     for q in read(data / "question" / NAME):
         a = answers[q["id"]]
-        rows.append({**q, "ground_truth": a["ground_truth"], "execution_result_type": a["execution_result_type"]})
+        rows.append(
+            {**q, "ground_truth": a["ground_truth"], "execution_result_type": a["execution_result_type"]}
+        )
     out = Path(__file__).with_name("test.jsonl")
     out.write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"{len(rows)} records -> {out}")

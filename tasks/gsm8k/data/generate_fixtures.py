@@ -12,11 +12,60 @@ from pathlib import Path
 
 # Many names and things, so that train and test items rarely share a long n-gram by chance
 # (the judge's contamination check compares 13-grams).
-NAMES = ["Ava", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kira", "Liam",
-         "Maya", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wes", "Yuki",
-         "Zoe", "Aiden", "Bea", "Caleb", "Dina", "Eli", "Fatima", "Gus"]
-THINGS = ["apples", "marbles", "stickers", "pencils", "cookies", "books", "shells", "cards", "stamps",
-          "buttons", "coins", "beads", "crayons", "balloons", "tickets", "acorns", "pebbles", "ribbons"]
+NAMES = [
+    "Ava",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wes",
+    "Yuki",
+    "Zoe",
+    "Aiden",
+    "Bea",
+    "Caleb",
+    "Dina",
+    "Eli",
+    "Fatima",
+    "Gus",
+]
+THINGS = [
+    "apples",
+    "marbles",
+    "stickers",
+    "pencils",
+    "cookies",
+    "books",
+    "shells",
+    "cards",
+    "stamps",
+    "buttons",
+    "coins",
+    "beads",
+    "crayons",
+    "balloons",
+    "tickets",
+    "acorns",
+    "pebbles",
+    "ribbons",
+]
 
 
 def add(rng):
@@ -42,7 +91,11 @@ def two_step(rng):
     n, t = rng.choice(NAMES), rng.choice(THINGS)
     a, b, c = rng.randint(2, 9), rng.randint(2, 9), rng.randint(1, 20)
     q = f"{n} has {a} bags of {b} {t} and finds {c} loose {t}. How many {t} does {n} have in total?"
-    return q, f"The bags hold {a} * {b} = {a * b} {t}. With the loose ones: {a * b} + {c} = {a * b + c}.", a * b + c
+    return (
+        q,
+        f"The bags hold {a} * {b} = {a * b} {t}. With the loose ones: {a * b} + {c} = {a * b + c}.",
+        a * b + c,
+    )
 
 
 def records(seed: int, count: int, exclude: set[str]) -> list[dict]:
