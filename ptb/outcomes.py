@@ -1,0 +1,34 @@
+"""Every outcome name in the workflow, in one place.
+
+Each stage writes one outcome into its result file (agent.json, verdict.json, metrics.json);
+the leaderboard combines them into one outcome per cell. Code compares against these
+constants, never against a string literal of its own.
+"""
+
+from __future__ import annotations
+
+OK = "ok"
+
+# agent.json (the agent runner)
+TIMEOUT = "timeout"
+NO_MODEL = "no_model"
+AGENT_ERROR = "agent_error"
+INFRA_ERROR = "infra_error"
+AGENT = (OK, TIMEOUT, NO_MODEL, AGENT_ERROR, INFRA_ERROR)
+
+# verdict.json (the judge)
+CLEAN = "clean"
+DISQUALIFIED = "disqualified"
+JUDGE_ERROR = "judge_error"
+JUDGE = (CLEAN, DISQUALIFIED, JUDGE_ERROR)
+
+# metrics.json (evaluate, baseline, profiling)
+EVAL_ERROR = "eval_error"
+EVAL = (OK, NO_MODEL, EVAL_ERROR)
+
+# A cell of the leaderboard ends in exactly one outcome. The first three keep their own
+# score (a model was evaluated and the judge cleared it); the rest score as the base model;
+# `missing`: not run yet.
+MISSING = "missing"
+OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR)
+CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, MISSING)
