@@ -39,8 +39,8 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
     definitions = [REPO / "containers" / f"{name}.def" for name in containers.IMAGES]
     start = max([time.time() - 3000] + [d.stat().st_mtime + 1 for d in definitions if d.exists()])
     cache_t, image_t, digest_t, run_t, result_t = (start + i for i in range(5))
-    chosen = grid.selection(config)
-    calibration = [c for c, _ in grid.calibration_cells(config)]
+    chosen = ptb_config.selection(config)
+    calibration = [c for c, _ in grid.calibration_cells(config.get("calibration"))]
     for name in containers.IMAGES if containers.enabled(config) else ():
         sif = Path(config["images"][name])
         sif.parent.mkdir(parents=True, exist_ok=True)
@@ -57,14 +57,16 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
         view = Path(paths.fill(paths.AGENT_VIEW, res, benchmark=bench))
         view.mkdir(parents=True, exist_ok=True)
         os.utime(view, (cache_t, cache_t))
-    for model, variant, bench in grid.baselines(config):
+    for model, variant, bench in grid.baselines(
+        ptb_config.selection(config), ptb_config.instruct_models(config)
+    ):
         score = rng.uniform(0.0, 0.2) if variant == "base" else rng.uniform(0.4, 0.9)
         _json(
             paths.fill(paths.BASELINE_METRICS, res, model=model, variant=variant, benchmark=bench),
             {"outcome": "ok", "score": score, "stderr": 0.02},
             result_t,
         )
-    for cell in list(grid.cells(config)) + calibration:
+    for cell in list(grid.cells(ptb_config.selection(config))) + calibration:
         fields = cell.as_dict()
         outcome = rng.choices(["ok", "timeout", "no_model", "agent_error", "infra_error"], [85, 5, 5, 4, 1])[
             0
@@ -123,7 +125,7 @@ def time_rendering(tmp: Path) -> float:
             "calibration": None,
         },
     )
-    assert len(grid.cells(config)) == 1000
+    assert len(grid.cells(ptb_config.selection(config))) == 1000
     synthesize(config, random.Random(0))
     start = time.perf_counter()
     table = leaderboard.write(config, tmp / "synthetic" / "leaderboard")
@@ -138,7 +140,7 @@ def time_dry_run(tmp: Path) -> tuple[float, str]:
     results = tmp / "production"
     images = {name: str(tmp / "images" / f"{name}.sif") for name in containers.IMAGES}
     config = ptb_config.load(REPO / "workflow_config.yaml", {"results_dir": str(results), "images": images})
-    new = grid.cells(config)[-1]
+    new = grid.cells(ptb_config.selection(config))[-1]
     synthesize(config, random.Random(1), skip=new)
     leaderboard.write(config, results / "leaderboard")  # as it was before the new cell finished
     for path in (results / "leaderboard").rglob("*"):

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ptb import io, traces
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|_SECRET|PASSWORD)$")

@@ -10,9 +10,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from ptb import tasks
+from ptb.grid import AXES, Cell
+from ptb.paths import REPO_ROOT
+
 SCHEMA_PATH = REPO_ROOT / "schemas" / "config.schema.yaml"
-AXES = ("agents", "models", "benchmarks", "seeds")
 
 
 class ConfigError(ValueError):
@@ -139,8 +141,6 @@ def _check_references(config: dict) -> None:
             f"allowed: {', '.join(sorted(config.get('subsets') or {})) or '(no subsets defined)'}"
         )
     # only what will run must exist on disk; a registry may list tasks not in this sweep
-    from ptb.grid import selection
-
     chosen = selection(config)
     for bench in chosen["benchmarks"]:
         if not (REPO_ROOT / "tasks" / bench / "task.yaml").exists():
@@ -160,8 +160,6 @@ def _check_context_length(config: dict, benchmarks: list[str]) -> None:
     max_len = config["evaluation"].get("max_model_len")
     if not max_len:
         return
-    from ptb import tasks
-
     for bench in benchmarks:
         wanted = tasks.spec(bench)["generation"].get("max_tokens") or 0
         if wanted >= max_len:
@@ -192,3 +190,29 @@ def load(path: str | Path, overrides: dict | None = None) -> dict:
     for key, value in (overrides or {}).items():
         config[key] = value
     return validate(config)
+
+
+def selection(config: dict) -> dict:
+    """The axes to run: the grid, narrowed by a named subset, then by `select`."""
+    chosen = {axis: list(config["grid"][axis]) for axis in AXES}
+    for narrowing in ((config.get("subsets") or {}).get(config.get("subset") or ""), config.get("select")):
+        for axis, values in (narrowing or {}).items():
+            chosen[axis] = list(values)
+    return chosen
+
+
+def instruct_models(config: dict) -> list[str]:
+    """Models with an official instruct variant (their instruct baselines are evaluated)."""
+    return [name for name, entry in config["models"].items() if entry.get("instruct")]
+
+
+def cell_config(config: dict, cell: Cell) -> dict:
+    """The resolved config of one cell: what its manifest records and its rules depend on."""
+    return {
+        "cell": cell.as_dict(),
+        "agent": config["agents"][cell.agent],
+        "model": config["models"][cell.model],
+        "benchmark": config["benchmarks"][cell.benchmark],
+        "budget": config["budget"],
+        "container": config.get("container", "none"),
+    }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ptb import io
 from ptb.cache import agent_model_view, agent_run_hf_home
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 IMAGES = ("agent", "eval")
 APPTAINER = os.environ.get("PTB_APPTAINER", "apptainer")

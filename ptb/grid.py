@@ -1,14 +1,16 @@
-"""The agent × model × benchmark × seed grid, and where each cell's files live.
+"""The agent × model × benchmark × seed grid: cells and the baselines they need.
 
-Every path in the workflow comes from here, so no other code parses directory names.
+Takes plain axes (the config loader resolves the selection); no other code parses
+directory names: every path comes from ptb.paths.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from ptb.config import AXES
+AXES = ("agents", "models", "benchmarks", "seeds")
 
 
 @dataclass(frozen=True)
@@ -26,50 +28,31 @@ class Cell:
         return asdict(self)
 
 
-def selection(config: dict) -> dict:
-    """The axes to run: the grid, narrowed by a named subset, then by `select`."""
-    chosen = {axis: list(config["grid"][axis]) for axis in AXES}
-    for narrowing in ((config.get("subsets") or {}).get(config.get("subset") or ""), config.get("select")):
-        for axis, values in (narrowing or {}).items():
-            chosen[axis] = list(values)
-    return chosen
+def cells(selection: dict) -> list[Cell]:
+    """Every cell of the selected axes ({agents, models, benchmarks, seeds} -> names)."""
+    return [Cell(a, m, b, int(s)) for a, m, b, s in itertools.product(*(selection[axis] for axis in AXES))]
 
 
-def cells(config: dict) -> list[Cell]:
-    chosen = selection(config)
-    return [Cell(a, m, b, int(s)) for a, m, b, s in itertools.product(*(chosen[axis] for axis in AXES))]
-
-
-def calibration_cells(config: dict) -> list[tuple[Cell, str | None]]:
+def calibration_cells(calibration: dict | None) -> list[tuple[Cell, str | None]]:
     """The judge's calibration runs: (cell, the check its agent's cheat must trip, or None)."""
-    spec = config.get("calibration")
-    if not spec:
+    if not calibration:
         return []
     return [
         (Cell(agent, m, b, int(s)), expected)
-        for agent, expected in spec["expected"].items()
-        for m, b, s in itertools.product(spec["models"], spec["benchmarks"], spec["seeds"])
+        for agent, expected in calibration["expected"].items()
+        for m, b, s in itertools.product(
+            calibration["models"], calibration["benchmarks"], calibration["seeds"]
+        )
     ]
 
 
-def baselines(config: dict) -> list[tuple[str, str, str]]:
-    """(model, variant, benchmark) for every baseline eval the selection needs."""
-    chosen = selection(config)
+def baselines(selection: dict, instruct_models: Iterable[str]) -> list[tuple[str, str, str]]:
+    """(model, variant, benchmark) for every baseline eval the selection needs: each model's
+    base, and its official instruct model where `instruct_models` names it."""
+    with_instruct = set(instruct_models)
     out = []
-    for model in chosen["models"]:
-        variants = ["base"] + (["instruct"] if config["models"][model].get("instruct") else [])
-        for variant, bench in itertools.product(variants, chosen["benchmarks"]):
+    for model in selection["models"]:
+        variants = ["base"] + (["instruct"] if model in with_instruct else [])
+        for variant, bench in itertools.product(variants, selection["benchmarks"]):
             out.append((model, variant, bench))
     return out
-
-
-def cell_config(config: dict, cell: Cell) -> dict:
-    """The resolved config of one cell: what its manifest records and its rules depend on."""
-    return {
-        "cell": cell.as_dict(),
-        "agent": config["agents"][cell.agent],
-        "model": config["models"][cell.model],
-        "benchmark": config["benchmarks"][cell.benchmark],
-        "budget": config["budget"],
-        "container": config.get("container", "none"),
-    }

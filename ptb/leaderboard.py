@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ptb import config as ptb_config
 from ptb import grid, io, paths
 
 # Each cell ends in exactly one outcome. The first three keep their own score (a model was
@@ -156,7 +157,9 @@ def read_cell(config: dict, cell: grid.Cell) -> dict:
 
 def baseline_table(config: dict) -> pd.DataFrame:
     rows = []
-    for model, variant, bench in grid.baselines(config):
+    for model, variant, bench in grid.baselines(
+        ptb_config.selection(config), ptb_config.instruct_models(config)
+    ):
         metrics = (
             _read(
                 paths.fill(
@@ -201,7 +204,7 @@ def _reason(outcome: str, agent: dict, verdict: dict, metrics: dict) -> str:
 def cell_table(config: dict, baselines: pd.DataFrame) -> pd.DataFrame:
     """One row per cell: what happened, its own score, and the score the policy counts."""
     rows = []
-    for cell in grid.cells(config):
+    for cell in grid.cells(ptb_config.selection(config)):
         found = read_cell(config, cell)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
         outcome = classify(found["agent"], found["verdict"], found["metrics"])
@@ -301,7 +304,7 @@ def build(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(leaderboard table: agents ranked, then baseline rows; cells table; weights)."""
     baselines = baseline_table(config)
     cells = cell_table(config, baselines)
-    weights = benchmark_weights(config, baselines, grid.selection(config)["benchmarks"])
+    weights = benchmark_weights(config, baselines, ptb_config.selection(config)["benchmarks"])
     table = pd.concat(
         [agent_rows(config, cells, weights), baseline_rows(baselines, weights)], ignore_index=True
     )

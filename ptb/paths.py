@@ -3,6 +3,10 @@
 Each pattern is filled with str.format (scripts) or used with wildcards (rules).
 """
 
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 RUN = "{results}/runs/{agent}/{model}/{benchmark}/seed{seed}"
 AGENT_JSON = RUN + "/agent.json"
 MANIFEST = RUN + "/manifest.json"

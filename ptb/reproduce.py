@@ -26,6 +26,10 @@ import json
 import sys
 from pathlib import Path
 
+from ptb import config as ptb_config
+from ptb import grid, paths, tasks
+from ptb.paths import REPO_ROOT
+
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 TABLES = {
     "zero-shot": "posttrainbench_v1_baselines.csv",
@@ -57,8 +61,6 @@ def fewshot_used(metrics: dict, benchmark: str) -> int:
     if "fewshot" in args:
         return int(args["fewshot"] or 0)
     try:
-        from ptb import tasks
-
         return int(tasks.spec(benchmark).get("fewshot") or 0)
     except (OSError, ValueError, TypeError):
         return 0
@@ -99,10 +101,10 @@ def compare(metrics: dict, model: str, benchmark: str, setting: str = "auto") ->
 
 def compare_config(config: dict, setting: str = "auto") -> list[dict]:
     """Every baseline (model, variant, benchmark) of the config's selection that has a metrics.json."""
-    from ptb import grid, paths
-
     rows = []
-    for model, variant, bench in grid.baselines(config):
+    for model, variant, bench in grid.baselines(
+        ptb_config.selection(config), ptb_config.instruct_models(config)
+    ):
         path = Path(
             paths.fill(
                 paths.BASELINE_METRICS, config["results_dir"], model=model, variant=variant, benchmark=bench
@@ -160,8 +162,6 @@ def _merge(base: dict, over: dict) -> dict:
 def load_configs(paths_: list[str], results: str | None) -> dict:
     import yaml
 
-    from ptb import config as ptb_config
-
     merged: dict = {}
     for path in paths_:
         merged = _merge(merged, yaml.safe_load(Path(path).read_text()))
@@ -190,8 +190,6 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("a metrics.json needs --model and --benchmark")
         rows = [compare(json.loads(Path(args.metrics).read_text()), args.model, args.benchmark, args.setting)]
     else:
-        from ptb.config import REPO_ROOT
-
         config = load_configs(args.config or [str(REPO_ROOT / "workflow_config.yaml")], args.results)
         rows = compare_config(config, args.setting)
     print(to_markdown(rows), end="")

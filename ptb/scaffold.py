@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 TEMPLATES = Path(__file__).resolve().parent / "scaffold_templates"
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")

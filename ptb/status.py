@@ -94,7 +94,7 @@ def summarise(config: dict) -> tuple[dict[str, dict[str, int]], dict[str, list[g
     """(agent -> state -> count, state -> cells) for the current selection."""
     counts: dict[str, dict[str, int]] = {}
     cells: dict[str, list[grid.Cell]] = {s: [] for s in STATES}
-    for cell in grid.cells(config):
+    for cell in grid.cells(ptb_config.selection(config)):
         state = cell_state(config, cell)
         counts.setdefault(cell.agent, dict.fromkeys(STATES, 0))[state] += 1
         cells[state].append(cell)
@@ -102,7 +102,7 @@ def summarise(config: dict) -> tuple[dict[str, dict[str, int]], dict[str, list[g
 
 
 def render(config: dict, counts: dict[str, dict[str, int]]) -> str:
-    chosen = grid.selection(config)
+    chosen = ptb_config.selection(config)
     shape = " × ".join(f"{len(chosen[a])} {a}" for a in ptb_config.AXES)
     total = dict.fromkeys(STATES, 0)
     for row in counts.values():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
 THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)

@@ -38,7 +38,7 @@ import jsonschema
 import yaml
 
 from ptb import tasks
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "task.schema.yaml"
 PLACEHOLDER_REVISION = "0" * 40

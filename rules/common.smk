@@ -8,8 +8,9 @@ from ptb.code_hash import source_hash
 ptb_config.validate(config)
 
 RESULTS = config["results_dir"]
-CELLS = grid.cells(config)
-BASELINES = grid.baselines(config)
+SELECTION = ptb_config.selection(config)
+CELLS = grid.cells(SELECTION)
+BASELINES = grid.baselines(SELECTION, ptb_config.instruct_models(config))
 
 
 wildcard_constraints:

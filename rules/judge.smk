@@ -30,7 +30,7 @@ rule judge_calibration:
     input:
         verdicts=[
             paths.fill(paths.VERDICT, RESULTS, **cell.as_dict())
-            for cell, _ in grid.calibration_cells(config)
+            for cell, _ in grid.calibration_cells(config.get("calibration"))
         ],
     output:
         csv=report(

@@ -80,11 +80,11 @@ rule leaderboard:
                     config["agents"][a].get("display_name"),
                     config["agents"][a]["scaffold"],
                 ]
-                for a in grid.selection(config)["agents"]
+                for a in SELECTION["agents"]
             },
             "benchmarks": {
                 b: config["benchmarks"][b].get("display_name")
-                for b in grid.selection(config)["benchmarks"]
+                for b in SELECTION["benchmarks"]
             },
         },
         code=source_hash(

@@ -12,7 +12,7 @@ with logged(snakemake) as log:
             expected,
             io.read_json(paths.fill(paths.VERDICT, config["results_dir"], **cell.as_dict())),
         )
-        for cell, expected in grid.calibration_cells(config)
+        for cell, expected in grid.calibration_cells(config.get("calibration"))
     ]
     for row in calibrate(records, snakemake.output.csv):
         log.info("%s", row)

@@ -5,7 +5,8 @@ import time
 from pathlib import Path
 
 from ptb import agent_run, containers, io, jobdir, provenance
-from ptb.grid import Cell, cell_config
+from ptb.config import cell_config
+from ptb.grid import Cell
 from ptb.smk import logged
 
 config, w = snakemake.config, snakemake.wildcards

@@ -20,7 +20,7 @@ import yaml
 from helpers import REPO, dry_run_jobs, snakemake
 
 from ptb import containers, io
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 DEFS = {name: REPO / "containers" / f"{name}.def" for name in ("agent", "eval")}
 AGENT_CLIS = ("@anthropic-ai/claude-code", "@openai/codex", "@google/gemini-cli", "opencode-ai")

@@ -14,7 +14,7 @@ def production():
 
 
 def test_cells_are_the_full_product(production):
-    cells = grid.cells(production)
+    cells = grid.cells(ptb_config.selection(production))
     g = production["grid"]
     assert len(cells) == len(g["agents"]) * len(g["models"]) * len(g["benchmarks"]) * len(g["seeds"])
     assert len({c.key for c in cells}) == len(cells)
@@ -22,7 +22,7 @@ def test_cells_are_the_full_product(production):
 
 def test_select_narrows_axes(production):
     production["select"] = {"agents": ["codex-gpt-5.3"], "benchmarks": ["gsm8k", "bfcl"]}
-    cells = grid.cells(production)
+    cells = grid.cells(ptb_config.selection(production))
     assert {c.agent for c in cells} == {"codex-gpt-5.3"}
     assert {c.benchmark for c in cells} == {"gsm8k", "bfcl"}
     assert len(cells) == 2 * len(production["grid"]["models"]) * len(production["grid"]["seeds"])
@@ -30,11 +30,16 @@ def test_select_narrows_axes(production):
 
 def test_named_subset(production):
     production["subset"] = "smoke"
-    assert [c.key for c in grid.cells(production)] == ["claude-opus-4.6/qwen3-1.7b/gsm8k/seed1"]
+    assert [c.key for c in grid.cells(ptb_config.selection(production))] == [
+        "claude-opus-4.6/qwen3-1.7b/gsm8k/seed1"
+    ]
 
 
 def test_baselines_cover_base_and_instruct(production):
-    assert len(grid.baselines(production)) == 4 * 2 * 7
+    assert (
+        len(grid.baselines(ptb_config.selection(production), ptb_config.instruct_models(production)))
+        == 4 * 2 * 7
+    )
 
 
 def test_production_dry_run_plans_one_job_per_cell(tmp_path):

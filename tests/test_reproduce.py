@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ptb import reproduce
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 SHARED = REPO_ROOT.parent / "shared" / "reference" / "posttrainbench-v1" / "aggregated_baseline.csv"
 

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from ptb import scaffold, tasks
-from ptb.config import REPO_ROOT, validate
+from ptb.config import validate
+from ptb.paths import REPO_ROOT
 
 TASK_FILES = [
     "tasks/demo_q/benchmark.txt",

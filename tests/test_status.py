@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from ptb import paths, status
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 
 CONFIG = str(REPO_ROOT / "workflow_config.yaml")
 DEMO = str(REPO_ROOT / "config" / "demo.yaml")

@@ -2,7 +2,7 @@
 
 import importlib.util
 
-from ptb.config import REPO_ROOT
+from ptb.paths import REPO_ROOT
 from ptb.tasks import TASKS_DIR, spec
 
 REQUIRED = {"name", "version", "dataset", "samples", "generation", "epochs", "scorer"}
