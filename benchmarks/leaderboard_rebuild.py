@@ -41,12 +41,14 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
     cache_t, image_t, digest_t, run_t, result_t = (start + i for i in range(5))
     chosen = ptb_config.selection(config)
     calibration = [c for c, _ in grid.calibration_cells(config.get("calibration"))]
-    for name in containers.IMAGES if containers.enabled(config) else ():
+    for name in containers.IMAGES if config["container"] == "apptainer" else ():
         sif = Path(config["images"][name])
         sif.parent.mkdir(parents=True, exist_ok=True)
         sif.write_bytes(b"")
         os.utime(sif, (image_t, image_t))
-        _json(containers.digest_path(res, name), {"image": str(sif), "sha256": "0" * 64}, digest_t)
+        _json(
+            paths.fill(paths.IMAGE_DIGEST, res, image=name), {"image": str(sif), "sha256": "0" * 64}, digest_t
+        )
     for model in set(chosen["models"]) | {c.model for c in calibration}:
         for variant in ("base", "instruct"):
             _json(

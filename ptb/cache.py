@@ -26,21 +26,7 @@ from pathlib import Path
 from ptb import io, tasks
 from ptb.demo_models import BUILDERS
 
-DEFAULT_HF_HOME = "{results}/cache/hf_home"
-DEFAULT_AGENT_HF_HOME = "{results}/cache/agent_hf_home"
-
-
-# -- where the caches are -------------------------------------------------------------
-
-
-def cache_dirs(config: dict) -> dict[str, Path]:
-    """The config's `cache:` paths ({results} filled in), absolute."""
-    section = config.get("cache") or {}
-    results = config.get("results_dir", "results")
-    out = {}
-    for key, default in (("hf_home", DEFAULT_HF_HOME), ("agent_hf_home", DEFAULT_AGENT_HF_HOME)):
-        out[key] = Path(str(section.get(key) or default).format(results=results)).absolute()
-    return out
+# -- where the caches are (ptb.config.cache_dirs resolves the config's `cache:` paths) ----
 
 
 def hub_cache(hf_home: str | Path) -> Path:
@@ -48,9 +34,9 @@ def hub_cache(hf_home: str | Path) -> Path:
     return Path(hf_home) / "hub"
 
 
-def agent_model_view(config: dict, model: str) -> Path:
+def agent_model_view(agent_hf_home: str | Path, model: str) -> Path:
     """The agent's read-only HF_HOME view for one model: its base snapshot only."""
-    return cache_dirs(config)["agent_hf_home"] / model
+    return Path(agent_hf_home) / model
 
 
 def repo_folder(repo_id: str, repo_type: str = "model") -> str:

@@ -201,6 +201,14 @@ def selection(config: dict) -> dict:
     return chosen
 
 
+def cache_dirs(config: dict) -> dict[str, Path]:
+    """The `cache:` paths ({results} filled in), absolute: hf_home and agent_hf_home."""
+    return {
+        key: Path(value.format(results=config["results_dir"])).absolute()
+        for key, value in config["cache"].items()
+    }
+
+
 def instruct_models(config: dict) -> list[str]:
     """Models with an official instruct variant (their instruct baselines are evaluated)."""
     return [name for name, entry in config["models"].items() if entry.get("instruct")]

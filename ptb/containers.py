@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from ptb import io
-from ptb.cache import agent_model_view, agent_run_hf_home
+from ptb.cache import agent_run_hf_home
 from ptb.paths import REPO_ROOT
 
 IMAGES = ("agent", "eval")
@@ -28,10 +28,6 @@ REPO_PARTS = ("agents", "ptb", "tasks")
 GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 # not passed into the container: the image has its own PATH; apptainer sets HOME (--home)
 HOST_ONLY = ("PATH", "HOME")
-
-
-def enabled(config: dict) -> bool:
-    return config.get("container") == "apptainer"
 
 
 @functools.lru_cache(maxsize=None)  # asked once per planned job
@@ -53,15 +49,6 @@ def warn_no_runtime_once() -> None:
         )
 
 
-def image_path(config: dict, name: str) -> str:
-    return config["images"][name]
-
-
-def digest_path(results: str, name: str) -> str:
-    """Where the digest of image `name` is recorded (an input of the jobs that use it)."""
-    return f"{results}/containers/{name}.json"
-
-
 def image_digest(sif: str | Path, definition: str | Path | None = None) -> dict:
     """sha256 and size of a built image, with the definition it was built from."""
     sif = Path(sif)
@@ -69,18 +56,6 @@ def image_digest(sif: str | Path, definition: str | Path | None = None) -> dict:
     if definition is not None and Path(definition).exists():
         record.update(definition=str(definition), definition_sha256=io.sha256_file(definition))
     return record
-
-
-def recorded_digests(config: dict, names=IMAGES) -> dict:
-    """The digests recorded for this results dir (empty without containers)."""
-    if not enabled(config):
-        return {}
-    out = {}
-    for name in names:
-        path = Path(digest_path(config["results_dir"], name))
-        if path.exists():
-            out[name] = io.read_json(path)
-    return out
 
 
 def exec_prefix(
@@ -137,25 +112,32 @@ def container_env(env: dict) -> dict:
 
 
 def agent_command(
-    config: dict, env: dict, *, model: str, job_dir: Path, run_dir: Path, read_only=(), environ=os.environ
+    env: dict,
+    *,
+    image: str | None,
+    view: Path,
+    job_dir: Path,
+    run_dir: Path,
+    read_only=(),
+    environ=os.environ,
 ) -> tuple[list[str], dict]:
     """(prefix, env) for ptb.agent_run.run_agent: the container wrapper and the agent's environment.
 
-    Both modes give the agent a private HF_HOME in its home that holds its base model
-    only (ptb.cache.agent_run_hf_home) and the GPUs SLURM allocated to the job. With
-    containers, the prefix runs solve.sh in the agent image (see `exec_prefix`).
+    Both modes give the agent a private HF_HOME in its home that links to `view`, the
+    model's agent view holding its base model only (ptb.cache.agent_run_hf_home), and the
+    GPUs SLURM allocated to the job. With an `image` (None: no containers), the prefix runs
+    solve.sh in the agent image (see `exec_prefix`).
     """
     env = dict(env)
-    view = agent_model_view(config, model)
     env["HF_HOME"] = str(agent_run_hf_home(env["HOME"], view))
     env.update({name: environ[name] for name in GPU_VARIABLES if name in environ})
-    if not enabled(config):
+    if image is None:
         return [], env
     scratch = Path(run_dir) / "scratch"
     scratch.mkdir(parents=True, exist_ok=True)
     binds = [REPO_ROOT / part for part in REPO_PARTS] + [view, *read_only]
     prefix = exec_prefix(
-        image_path(config, "agent"),
+        image,
         job_dir=job_dir,
         home=Path(env["HOME"]),
         scratch=scratch,

@@ -28,6 +28,7 @@ AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
 # architecture, so after the first evaluation of a base model the others start faster
 VLLM_CACHE = "{results}/cache/vllm"
 INSPECT_DATA = "{results}/cache/inspect"  # inspect's traces of the evaluation jobs
+IMAGE_DIGEST = "{results}/containers/{image}.json"  # an input of every job that uses the image
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 LOGS = "{results}/logs"

@@ -9,6 +9,19 @@ import sys
 from pathlib import Path
 
 
+class Untracked:
+    """A rule param that never re-runs a finished job: `params: settings=Untracked({...})`.
+
+    Snakemake's params trigger compares only values of builtin types and skips any other
+    object (persistence._serialize_param: UNREPRESENTABLE). Agent runs pass their values
+    this way, so a config edit can never re-run finished GPU-hours by accident;
+    tests/test_incremental.py checks it. The script reads `.value`.
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+
 @contextlib.contextmanager
 def logged(snakemake):
     """Send the script's stdout, stderr and logging to the rule's log file."""

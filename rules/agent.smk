@@ -1,4 +1,4 @@
-# The GPU-bound agent runs. Inputs are ancient() and there are no params, so only an
+# The GPU-bound agent runs. Inputs are ancient() and params Untracked, so only an
 # explicit request (--forcerun / -R on a cell) re-runs a finished run.
 
 
@@ -17,13 +17,23 @@ rule agent_run:
         handout=pattern(paths.HANDOUT),
     log:
         log_path("agent", "{agent}/{model}/{benchmark}/seed{seed}"),
-    threads: resources_for("agent").get("cpus", 1)
+    threads: resources_for("agent")["cpus"]
     resources:
-        gpu=resources_for("agent").get("gpu", 0),
-        mem_mb=resources_for("agent").get("mem_mb", 16000),
+        gpu=resources_for("agent")["gpu"],
+        mem_mb=resources_for("agent")["mem_mb"],
         runtime=int(
             config["budget"]["hours"] * 60 + config["budget"]["grace_seconds"] / 60
         )
         + 30,
+    params:
+        # Untracked: a config edit never re-runs a finished agent run (ptb/smk.py)
+        run=lambda w: Untracked(
+            {
+                "image": config["images"]["agent"] if CONTAINERS else None,
+                "view": str(
+                    ptb_cache.agent_model_view(CACHE_DIRS["agent_hf_home"], w.model)
+                ),
+            }
+        ),
     script:
         "../scripts/run_agent.py"

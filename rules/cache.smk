@@ -4,9 +4,6 @@
 # view (cache/agent_view/<benchmark>) the training split only. See ptb/cache.py.
 # Air-gapped clusters: run these rules where the hub is reachable first
 # (docs/cluster.md):  snakemake --until prepare_model prepare_dataset agent_view --cores 4
-from ptb import cache as ptb_cache
-
-CACHE_DIRS = ptb_cache.cache_dirs(config)
 
 
 rule prepare_model:
@@ -14,10 +11,10 @@ rule prepare_model:
         manifest=pattern(paths.MODEL_MANIFEST),
     log:
         log_path("cache", "model/{model}/{variant}"),
-    threads: resources_for("cache").get("cpus", 1)
+    threads: resources_for("cache")["cpus"]
     resources:
-        mem_mb=resources_for("cache").get("mem_mb", 8000),
-        runtime=resources_for("cache").get("runtime", 120),
+        mem_mb=resources_for("cache")["mem_mb"],
+        runtime=resources_for("cache")["runtime"],
     params:
         ref=lambda w: config["models"][w.model][w.variant],
         dest=lambda w: paths.fill(
@@ -26,7 +23,7 @@ rule prepare_model:
         hub_cache=str(ptb_cache.hub_cache(CACHE_DIRS["hf_home"])),
         # base models only: the agent's HF cache view, with this model and nothing else
         agent_view=lambda w: (
-            str(ptb_cache.agent_model_view(config, w.model))
+            str(ptb_cache.agent_model_view(CACHE_DIRS["agent_hf_home"], w.model))
             if w.variant == "base"
             else None
         ),
@@ -40,8 +37,8 @@ rule prepare_dataset:
     log:
         log_path("cache", "dataset/{benchmark}"),
     resources:
-        mem_mb=resources_for("cache").get("mem_mb", 8000),
-        runtime=resources_for("cache").get("runtime", 120),
+        mem_mb=resources_for("cache")["mem_mb"],
+        runtime=resources_for("cache")["runtime"],
     params:
         data=lambda w: config["benchmarks"][w.benchmark]["data"],
         datasets_cache=str(CACHE_DIRS["hf_home"] / "datasets"),

@@ -1,13 +1,17 @@
 # Config validation, the grid, and helpers shared by every rule file.
+from ptb import cache as ptb_cache
 from ptb import config as ptb_config
 from ptb import containers as ptb_containers
 from ptb import grid, paths
 from ptb.code_hash import source_hash
+from ptb.smk import Untracked
 
 # Fails before any job runs, naming the bad key and what is allowed.
 ptb_config.validate(config)
 
 RESULTS = config["results_dir"]
+CACHE_DIRS = ptb_config.cache_dirs(config)
+CONTAINERS = config["container"] == "apptainer"
 SELECTION = ptb_config.selection(config)
 CELLS = grid.cells(SELECTION)
 BASELINES = grid.baselines(SELECTION, ptb_config.instruct_models(config))
@@ -31,7 +35,8 @@ def log_path(stage, template):
 
 
 def resources_for(stage):
-    return config["resources"].get(stage, {})
+    """A stage's resources, schema defaults filled in (profiling uses evaluate's)."""
+    return config["resources"][stage]
 
 
 def cell_files(template):
@@ -78,9 +83,9 @@ def image_input(name, keep=False):
 
     keep=True: ancient(), so a rebuilt image never re-runs the job (agent runs).
     """
-    if not ptb_containers.enabled(config):
+    if not CONTAINERS:
         return []
-    path = ptb_containers.digest_path(RESULTS, name)
+    path = paths.fill(paths.IMAGE_DIGEST, RESULTS, image=name)
     return ancient(path) if keep else path
 
 
@@ -91,9 +96,9 @@ def image_for(name):
     only) on a machine without apptainer plans the jobs without their image and says so,
     instead of failing; a real run there fails as it must.
     """
-    if not ptb_containers.enabled(config):
+    if not CONTAINERS:
         return None
-    image = ptb_containers.image_path(config, name)
+    image = config["images"][name]
 
     def container(wildcards):
         if workflow.dryrun and not ptb_containers.runtime_available():

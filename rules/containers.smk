@@ -6,7 +6,7 @@
 # (a login or build node: these are local rules); a prebuilt .sif newer than its .def
 # is used as is. docs/cluster.md.
 for _image in ptb_containers.IMAGES:
-    if _image not in config.get("images", {}):
+    if _image not in config["images"]:
         continue
 
     rule:
@@ -27,7 +27,7 @@ rule image_digest:
     input:
         sif=lambda w: config["images"][w.image],
     output:
-        digest=ptb_containers.digest_path(RESULTS, "{image}"),
+        digest=pattern(paths.IMAGE_DIGEST),
     log:
         log_path("containers", "digest_{image}"),
     wildcard_constraints:

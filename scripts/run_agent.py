@@ -51,9 +51,9 @@ with logged(snakemake) as log:
     )
     # the agent's HF_HOME (its base model only), its GPUs, and with containers the apptainer wrapper
     container, env = containers.agent_command(
-        config,
         env,
-        model=cell.model,
+        image=snakemake.params.run.value["image"],
+        view=Path(snakemake.params.run.value["view"]),
         job_dir=job_dir,
         run_dir=run_dir,
         read_only=[base["path"], env["PTB_AGENT_CACHE"]],
@@ -75,7 +75,8 @@ with logged(snakemake) as log:
         "cell": cell.as_dict(),
         "config": cell_config(config, cell),
         "software": provenance.software(),
-        "images": containers.recorded_digests(config, ("agent",)),  # the image solve.sh ran in
+        # the image solve.sh ran in
+        "images": {"agent": io.read_json(snakemake.input.image)} if snakemake.input.get("image") else {},
         "base_model": {k: base.get(k) for k in ("source", "hf_id", "revision", "files")},
         "prompt_sha256": handout["prompt.md"],
         "handout": handout,

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import huggingface_hub
 import pytest
+import yaml
 from huggingface_hub.errors import LocalEntryNotFoundError
 
 from ptb import cache, io
 from ptb import config as ptb_config
+from ptb.paths import REPO_ROOT
 
 REAL_SNAPSHOT_DOWNLOAD = huggingface_hub.snapshot_download
 BASE = {"source": "hub", "hf_id": "Org/Tiny-Base", "revision": "main"}
@@ -242,9 +244,9 @@ def test_dataset_data_files_are_passed(hub_datasets, tmp_path):
 def test_agent_views_hold_no_test_set_and_no_instruct_model(hub, hub_datasets, tmp_path):
     """The full cache has both models and the test set; nothing the agent can reach does."""
     config = ptb_config.validate({**_minimal_config(), "results_dir": str(tmp_path / "results")})
-    dirs = cache.cache_dirs(config)
+    dirs = ptb_config.cache_dirs(config)
     hub_dir = cache.hub_cache(dirs["hf_home"])
-    view = cache.agent_model_view(config, "tiny")
+    view = cache.agent_model_view(dirs["agent_hf_home"], "tiny")
     base = cache.prepare_model(BASE, tmp_path / "b", hub_dir, agent_view=view)
     instruct = cache.prepare_model(INSTRUCT, tmp_path / "i", hub_dir)
     dataset_dir = tmp_path / "results" / "cache" / "datasets" / "gsm8k"
@@ -271,21 +273,18 @@ def test_agent_views_hold_no_test_set_and_no_instruct_model(hub, hub_datasets, t
 
 
 def _minimal_config() -> dict:
-    import yaml
-
-    from ptb.config import REPO_ROOT
-
     return yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
 
 
 def test_cache_dirs_come_from_the_config(tmp_path):
     config = ptb_config.validate({**_minimal_config(), "results_dir": "res"})
-    dirs = cache.cache_dirs(config)
+    dirs = ptb_config.cache_dirs(config)
     assert dirs["hf_home"] == Path("res/cache/hf_home").absolute()
     assert dirs["agent_hf_home"] == Path("res/cache/agent_hf_home").absolute()
     config["cache"] = {"hf_home": "/shared/hf", "agent_hf_home": "/shared/agent-views"}
-    assert cache.cache_dirs(ptb_config.validate(config))["hf_home"] == Path("/shared/hf")
-    assert cache.agent_model_view(config, "qwen3-4b") == Path("/shared/agent-views/qwen3-4b")
+    dirs = ptb_config.cache_dirs(ptb_config.validate(config))
+    assert dirs["hf_home"] == Path("/shared/hf")
+    assert cache.agent_model_view(dirs["agent_hf_home"], "qwen3-4b") == Path("/shared/agent-views/qwen3-4b")
     without = _minimal_config()
     without.pop("cache")
     assert ptb_config.validate(without)["cache"]["hf_home"] == "{results}/cache/hf_home", "schema default"

@@ -128,12 +128,6 @@ def test_eval_image_can_run_snakemake_rule_scripts():
 
 
 def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
-    config = {
-        "container": "apptainer",
-        "results_dir": str(tmp_path / "results"),
-        "images": {"agent": "containers/agent.sif", "eval": "containers/eval.sif"},
-        "cache": {"hf_home": str(tmp_path / "hf"), "agent_hf_home": str(tmp_path / "views")},
-    }
     run_dir = tmp_path / "results" / "runs" / "a" / "m" / "b" / "seed1"
     job_dir, home = run_dir / "job", run_dir / "home"
     job_dir.mkdir(parents=True)
@@ -148,9 +142,9 @@ def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
         "PYTHONPATH": str(REPO_ROOT),
     }
     prefix, inner = containers.agent_command(
-        config,
         env,
-        model="m",
+        image="containers/agent.sif",
+        view=tmp_path / "views" / "m",
         job_dir=job_dir,
         run_dir=run_dir,
         read_only=[data_view],
@@ -189,18 +183,12 @@ def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
 
 
 def test_without_containers_the_agent_runs_on_the_host(tmp_path):
-    config = {
-        "container": "none",
-        "results_dir": str(tmp_path),
-        "cache": {"agent_hf_home": str(tmp_path / "v")},
-    }
     env = {"PATH": "/bin", "HOME": str(tmp_path / "home")}
     prefix, inner = containers.agent_command(
-        config, env, model="m", job_dir=tmp_path, run_dir=tmp_path, environ={}
+        env, image=None, view=tmp_path / "v" / "m", job_dir=tmp_path, run_dir=tmp_path, environ={}
     )
     assert prefix == []
     assert inner["HF_HOME"] == str(tmp_path / "home" / ".cache" / "huggingface")
-    assert containers.recorded_digests(config) == {}
 
 
 # -- planning and wiring through snakemake ---------------------------------------------

@@ -6,7 +6,7 @@ that finished state (same path, same mtimes, same .snakemake metadata), changes 
 reads the job table of `snakemake -n --quiet rules`.
 
 Semantics under test (README "Re-running"): the profiles leave out the `code` rerun trigger;
-agent_run has ancient() inputs and no params; judge, evaluate/baseline and leaderboard carry a
+agent_run has ancient() inputs and Untracked params (ptb/smk.py); judge, evaluate/baseline and leaderboard carry a
 hash of their code and settings in params.
 """
 
@@ -175,6 +175,11 @@ def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
     # a base model whose manifest really changed: its baseline re-runs, the agent run does not
     manifest.write_text(json.dumps(json.loads(manifest.read_text())))
     assert plan(work) == {"baseline": 1, **LEADERBOARD_ONLY}
+
+
+def test_an_agent_config_edit_never_reruns_a_finished_run(work):
+    """The agent rule's values travel as Untracked params: editing the entry re-runs nothing."""
+    assert plan(work, extra=("agents={noop: {llm: another-llm, options: {steps: 3}}}",)) == {}
 
 
 def test_an_agent_reruns_on_an_explicit_request_only(work):
