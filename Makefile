@@ -59,7 +59,7 @@ test: setup lint
 lint: setup
 	ruff format --check .
 	ruff check .
-	snakefmt --check Snakefile rules/
+	snakefmt --check Snakefile demo.smk rules/
 	snakemake --lint > .lint.log 2>&1 || true
 	@if grep -E "^    \* " .lint.log | grep -v "conda environment or container"; then \
 		cat .lint.log; echo "snakemake --lint found the problems above"; exit 1; fi

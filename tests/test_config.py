@@ -2,7 +2,7 @@
 
 import pytest
 import yaml
-from helpers import REPO, snakemake
+from helpers import REPO, planned_jobs, snakemake
 
 from ptb import config as ptb_config
 
@@ -172,3 +172,14 @@ def test_the_workflow_refuses_a_duplicated_key_before_any_job(tmp_path):
     proc = snakemake("-n", "--configfile", "workflow_config.yaml", str(extra), check=False)
     assert proc.returncode != 0
     assert f"config file {extra}, line 3" in proc.stdout + proc.stderr
+
+
+def test_the_demo_profile_keeps_its_config_under_an_extra_configfile(tmp_path):
+    """`--profile profiles/demo --configfile X` is the demo with X merged over it, never the
+    production grid with X (a profile's `configfile:` list would be replaced)."""
+    extra = tmp_path / "two-seeds.yaml"
+    extra.write_text("grid: {seeds: [1, 2]}\ncalibration: null\n")
+    proc = snakemake("--profile", "profiles/demo", "-n", "--quiet", "rules", "--configfile", str(extra))
+    jobs = planned_jobs(proc)
+    assert jobs["agent_run"] == 2 * 2 * 2, "the demo's 2 agents x 2 models, with X's 2 seeds"
+    assert "judge_calibration" not in jobs
