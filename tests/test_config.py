@@ -181,5 +181,5 @@ def test_the_demo_profile_keeps_its_config_under_an_extra_configfile(tmp_path):
     extra.write_text("grid: {seeds: [1, 2]}\ncalibration: null\n")
     proc = snakemake("--profile", "profiles/demo", "-n", "--quiet", "rules", "--configfile", str(extra))
     jobs = planned_jobs(proc)
-    assert jobs["agent_run"] == 2 * 2 * 2, "the demo's 2 agents x 2 models, with X's 2 seeds"
+    assert jobs["agent_run"] == 2 * 2 * 2 * 2, "the demo grid (2 agents, models, benchmarks), X's 2 seeds"
     assert "judge_calibration" not in jobs
