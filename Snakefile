@@ -4,7 +4,10 @@
 # Offline demo:   make demo
 from snakemake.utils import min_version
 
+from ptb.config import check_files
+
 min_version("9.0")
+check_files(["workflow_config.yaml"])  # a YAML error or a duplicated key: file and line
 
 
 configfile: "workflow_config.yaml"

@@ -6,7 +6,9 @@ from ptb import grid, paths
 from ptb.code_hash import source_hash
 from ptb.smk import Untracked
 
-# Fails before any job runs, naming the bad key and what is allowed.
+# Fails before any job runs, naming the file and line (YAML errors, duplicated keys), or the
+# bad key and what is allowed.
+ptb_config.check_files(workflow.configfiles)
 ptb_config.validate(config)
 
 RESULTS = config["results_dir"]

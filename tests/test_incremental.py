@@ -6,8 +6,8 @@ that finished state (same path, same mtimes, same .snakemake metadata), changes 
 reads the job table of `snakemake -n --quiet rules`.
 
 Semantics under test (README "Re-running"): the profiles leave out the `code` rerun trigger;
-agent_run has ancient() inputs and Untracked params (ptb/smk.py); judge, evaluate/baseline and leaderboard carry a
-hash of their code and settings in params.
+agent_run has ancient() inputs and Untracked params (ptb/smk.py); judge, evaluate/baseline and
+leaderboard carry a hash of their code and settings in params.
 """
 
 from __future__ import annotations
