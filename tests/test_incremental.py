@@ -163,7 +163,7 @@ def test_a_display_name_reruns_the_leaderboard_only(work):
 
 
 def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
-    edit(work, "ptb/agent_run.py", "scripts/run_agent.py", "agents/noop/solve.sh", "rules/agent.smk")
+    edit(work, "ptb/agent_run.py", "scripts/agent_run.py", "agents/noop/solve.sh", "rules/agent.smk")
     manifest = work / paths.fill(paths.MODEL_MANIFEST, RESULTS, model="tiny-qwen3", variant="base")
     for path in (
         manifest,
