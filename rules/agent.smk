@@ -1,6 +1,11 @@
 # The GPU-bound agent runs. Inputs are ancient() and params Untracked, so only an
 # explicit request (--forcerun / -R on a cell) re-runs a finished run.
 
+# every agent's API-key variables: each run redacts them all from its outputs
+SECRET_NAMES = sorted(
+    {name for entry in config["agents"].values() for name in entry["env"]}
+)
+
 
 rule agent_run:
     input:
@@ -35,13 +40,7 @@ rule agent_run:
                 "cell_config": ptb_config.cell_config(
                     config, grid.Cell(w.agent, w.model, w.benchmark, int(w.seed))
                 ),
-                "secret_names": sorted(
-                    {
-                        name
-                        for entry in config["agents"].values()
-                        for name in entry["env"]
-                    }
-                ),
+                "secret_names": SECRET_NAMES,
                 "image": config["images"]["agent"] if CONTAINERS else None,
                 "view": str(
                     ptb_cache.agent_model_view(CACHE_DIRS["agent_hf_home"], w.model)
