@@ -28,6 +28,11 @@ AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
 # architecture, so after the first evaluation of a base model the others start faster
 VLLM_CACHE = "{results}/cache/vllm"
 INSPECT_DATA = "{results}/cache/inspect"  # inspect's traces of the evaluation jobs
+PROFILE_DIR = "{results}/profiling/{benchmark}"  # reward profiling (ptb.profiling)
+PROFILE_JSON = PROFILE_DIR + "/profile.json"
+PROFILE_MD = PROFILE_DIR + "/profile.md"
+PROFILE_SAMPLES = PROFILE_DIR + "/{model}/{variant}/samples.json"
+PROFILE_LOGS = PROFILE_DIR + "/{model}/{variant}/logs"
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 LOGS = "{results}/logs"
