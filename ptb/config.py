@@ -261,6 +261,25 @@ def unpinned_models(config: dict) -> list[str]:
     ]
 
 
+def resolve_section(name: str, values: dict) -> dict:
+    """Config section `name` made of `values`: validated against the schema, its defaults filled.
+
+    For tools that run without the workflow config (the agent-facing evaluate.py), so that
+    their defaults are the schema's, as the workflow's are.
+    """
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    wrapper = {
+        "$defs": schema.get("$defs", {}),
+        "type": "object",
+        "properties": {name: schema["properties"][name]},
+    }
+    instance = {name: copy.deepcopy(values)}
+    errors = list(_with_defaults(jsonschema.Draft202012Validator)(wrapper).iter_errors(instance))
+    if errors:
+        raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+    return instance[name]
+
+
 def load(path: str | Path, overrides: dict | None = None) -> dict:
     """Read a YAML config, apply overrides (as snakemake --config does), validate it."""
     config = read_file(path)
