@@ -30,6 +30,7 @@ VLLM_CACHE = "{results}/cache/vllm"
 INSPECT_DATA = "{results}/cache/inspect"  # inspect's traces of the evaluation jobs
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
+CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
 LOGS = "{results}/logs"
 
 
