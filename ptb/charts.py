@@ -37,8 +37,9 @@ def build(
     benchmarks: dict[str, str],
     budget_hours: float,
 ) -> dict:
-    """name -> altair chart, for every name in CHARTS. table and cells: the leaderboard's tables;
-    agents and benchmarks: id -> display name; budget_hours: the time chart's dashed line."""
+    """name -> altair chart, for every name in ptb.paths.CHARTS. table and cells: the
+    leaderboard's tables; agents and benchmarks: id -> display name; budget_hours: the time
+    chart's dashed line."""
     agent_rows = table[table.scaffold != "baseline"]
     order = list(table.sort_values("avg", ascending=False, na_position="last")["agent"])
     width = 420

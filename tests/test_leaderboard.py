@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import dry_run_jobs, snakemake
 
 from ptb import config as ptb_config
 from ptb import grid, leaderboard, paths, result_files
@@ -419,3 +420,21 @@ def test_unlabelled_agents_and_incomplete_records_are_named(results):
     del records[3]["verdict"]
     with pytest.raises(ValueError, match="lacks verdict"):
         leaderboard.build(**{**inputs(results), "cells": records})
+
+
+def test_the_rule_declares_every_file_the_leaderboard_reads(tmp_path):
+    """The leaderboard job's inputs are exactly the files of its cell and baseline records
+    (agent.json included), so a newer file of any kind re-renders it."""
+    select = "select={agents: [noop, sft], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1, 2]}"
+    proc = snakemake(
+        "-n", "leaderboard", "--configfile", "config/demo.yaml",
+        "--config", select, "calibration=", f"results_dir={tmp_path}",
+    )  # fmt: skip
+    job = next(j for j in dry_run_jobs(proc.stdout + proc.stderr) if j["rule"] == "leaderboard")
+    cells = grid.cells(
+        {"agents": ["noop", "sft"], "models": ["tiny-qwen3"], "benchmarks": ["gsm8k"], "seeds": [1, 2]}
+    )
+    records = [result_files.cell_record(str(tmp_path), c) for c in cells]
+    expected = {r[k] for r in records for k in ("agent_json", "verdict", "metrics")}
+    expected.add(result_files.baseline_record(str(tmp_path), "tiny-qwen3", "base", "gsm8k")["metrics"])
+    assert set(job["input"].split(", ")) == expected
