@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import time
@@ -16,19 +15,9 @@ from pathlib import Path
 
 from ptb import io, traces
 from ptb.paths import REPO_ROOT
+from ptb.redaction import redact_tree
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|_SECRET|PASSWORD)$")
-REDACTED = "[REDACTED]"
-
-
-def known_secrets(config: dict, environ=os.environ) -> list[str]:
-    """Values of every key-like variable and every variable any agent entry passes through."""
-    names = {n for agent in config["agents"].values() for n in agent.get("env", [])}
-    names |= {n for n in environ if SECRET_NAME.search(n)}
-    return sorted(
-        {environ[n] for n in names if environ.get(n) and len(environ[n]) >= 8}, key=len, reverse=True
-    )
 
 
 def agent_environment(agent: dict, fields: dict, home: Path, environ=os.environ) -> dict:
@@ -93,25 +82,6 @@ def classify(result: dict, has_model: bool) -> tuple[str, str]:
     return "ok", "final_model collected"
 
 
-def redact_tree(root: Path, secrets: list[str], max_bytes: int = 50 << 20) -> list[str]:
-    """Replace secret values in every file under root; return the files that held one."""
-    if not secrets:
-        return []
-    needles = [s.encode() for s in secrets]
-    touched = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > max_bytes:
-            continue
-        data = path.read_bytes()
-        if any(n in data for n in needles):
-            for needle in needles:
-                data = data.replace(needle, REDACTED.encode())
-            path.chmod(path.stat().st_mode | 0o200)
-            path.write_bytes(data)
-            touched.append(str(path.relative_to(root)))
-    return touched
-
-
 def run_agent(
     *,
     scaffold: str,
@@ -120,7 +90,7 @@ def run_agent(
     env: dict,
     budget_s: float,
     grace_s: float,
-    secrets: list[str],
+    secrets: dict[str, str],
     container: list[str] | None = None,
 ) -> dict:
     """Run agents/<scaffold>/solve.sh in job_dir; write the trace; return agent.json's content."""
@@ -151,13 +121,15 @@ def run_agent(
         io.write_text_atomic(
             run_dir / "trace.md", traces.render(scaffold, raw_log.read_text(errors="replace"))
         )
-    redacted = redact_tree(run_dir, secrets)
+    # the record (file, offset, variable, encoding; never a value) lets the judge report the leak
+    redactions = redact_tree(run_dir, secrets)
     return {
         "outcome": outcome,
         "reason": reason,
         "has_model": has_model,
         **result,
-        "redacted_files": redacted,
+        "redactions": redactions,
+        "redacted_files": sorted({r["file"] for r in redactions}),
         "budget_seconds": budget_s,
         "grace_seconds": grace_s,
     }

@@ -4,7 +4,7 @@ import json
 import time
 from pathlib import Path
 
-from ptb import agent_run, containers, io, jobdir, provenance
+from ptb import agent_run, containers, io, jobdir, provenance, redaction
 from ptb.config import cell_config
 from ptb.grid import Cell
 from ptb.smk import logged
@@ -66,7 +66,7 @@ with logged(snakemake) as log:
         env=env,
         budget_s=budget_s,
         grace_s=config["budget"]["grace_seconds"],
-        secrets=agent_run.known_secrets(config),
+        secrets=redaction.known_secrets(redaction.secret_names(config["agents"])),
         container=container,
     )
     result["final_model"] = str(job_dir / "final_model") if result["has_model"] else None
