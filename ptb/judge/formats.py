@@ -76,19 +76,24 @@ class _Head(io.RawIOBase):
     """A stream whose first bytes were already read (to sniff it), readable from the start again."""
 
     def __init__(self, head: bytes, rest: BinaryIO):
-        self.head, self.rest = head, rest
+        self.head, self.rest, self.position = head, rest, 0
 
     def readable(self) -> bool:
         return True
+
+    def tell(self) -> int:  # pickletools asks for positions
+        return self.position
 
     def readinto(self, buffer) -> int:
         if self.head:
             size = min(len(buffer), len(self.head))
             buffer[:size], self.head = self.head[:size], self.head[size:]
-            return size
-        data = self.rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        else:
+            data = self.rest.read(len(buffer))
+            size = len(data)
+            buffer[:size] = data
+        self.position += size
+        return size
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
