@@ -47,6 +47,8 @@ rule judge:
         ),
         disallowed=lambda w: [ancient(p) for p in disallowed_manifests(w).values()],
         dataset=ancient(pattern(paths.DATASET_MANIFEST)),
+        # the training data the agent was given: test n-grams it holds are no evidence
+        agent_view=ancient(pattern(paths.AGENT_VIEW)),
     output:
         verdict=pattern(paths.VERDICT),
     log:

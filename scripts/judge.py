@@ -12,6 +12,7 @@ with logged(snakemake) as log:
         final_model_dir=snakemake.params.final_model,
         disallowed_manifests=snakemake.params.disallowed,
         dataset_manifest=snakemake.input.dataset,
+        agent_view=snakemake.input.agent_view,
         benchmark=snakemake.wildcards.benchmark,
         secret_names=snakemake.params.secret_names,
         settings=snakemake.params.settings,

@@ -64,15 +64,15 @@ def submit_base() -> None:
 def instruct_model() -> Path:
     """The disallowed instruct model, fetched the way a cheating agent would."""
     dest = HOME / "instruct"
-    if "instruct_hf_id" in OPTIONS:
-        from huggingface_hub import snapshot_download  # noqa: PLC0415
+    if "instruct_source" in OPTIONS:  # an offline builder (the demo and the tests)
+        from ptb.demo_models import BUILDERS  # noqa: PLC0415
 
-        return Path(snapshot_download(OPTIONS["instruct_hf_id"], local_dir=dest))
-    from ptb.demo_models import BUILDERS  # noqa: PLC0415
+        dest.mkdir(parents=True, exist_ok=True)
+        BUILDERS[OPTIONS["instruct_source"]](dest)
+        return dest
+    from huggingface_hub import snapshot_download  # noqa: PLC0415
 
-    dest.mkdir(parents=True, exist_ok=True)
-    BUILDERS[OPTIONS["instruct_source"]](dest)
-    return dest
+    return Path(snapshot_download(OPTIONS["instruct_hf_id"], local_dir=dest))
 
 
 def weights(folder: Path) -> dict:

@@ -73,12 +73,14 @@ def review(
     base_model_dir,
     disallowed_models: dict[str, str],
     test_items: list[list[str]],
+    training_data: list[str | Path],
     secrets: dict[str, str],
     redactions: list[dict],
     run_dir,
     settings: dict,
 ) -> dict:
-    """The verdict. agent_dirs: label -> folder the agent could write ("job" is its job dir; also
+    """The verdict. training_data: folders of what the agent was given to train on.
+    agent_dirs: label -> folder the agent could write ("job" is its job dir; also
     its HOME with the HF and pip caches, its scratch); secrets: variable name -> value;
     redactions: the runner's record (agent.json); run_dir: every file of the run (secrets)."""
     s = settings
@@ -101,6 +103,7 @@ def review(
                 agent_dirs,
                 test_items,
                 skip={f"job/{rel}" for rel in handout},
+                allowed=training_data,
                 n=s["ngram"],
                 tolerance=s["contamination_tolerance"],
                 item_share=s["contamination_item_share"],
@@ -137,6 +140,7 @@ def judge_run(
     final_model_dir,
     disallowed_manifests: dict[str, str],
     dataset_manifest,
+    agent_view,
     benchmark: str,
     secret_names: list[str],
     settings: dict,
@@ -150,6 +154,7 @@ def judge_run(
         base_model_dir=io.read_json(base_manifest)["path"],
         disallowed_models={name: io.read_json(path)["path"] for name, path in disallowed_manifests.items()},
         test_items=test_items(benchmark, Path(dataset_manifest).parent / "test.jsonl"),
+        training_data=[agent_view],
         secrets=redaction.known_secrets(secret_names),
         redactions=io.read_json(agent_json).get("redactions", []),
         run_dir=Path(agent_json).parent,

@@ -7,7 +7,9 @@ only the handed-out files (recorded by the workflow, guarded by `tamper`) are le
 Per test item, the share of each of its texts' n-grams found in those files: an item is
 *copied* when some text of it reaches `item_share` (one whole item copied verbatim is always
 caught), and *touched* when any of its n-grams is found. The check fails on any copied item,
-or on more touched items than `tolerance` (chance overlaps of a few n-grams).
+or on more touched items than `tolerance` (chance overlaps of a few n-grams). Test n-grams that
+the training split handed to the agent also holds (near-duplicate items across the splits) are
+dropped first: they are allowed data, so the split itself left in the job dir stays clean.
 """
 
 from __future__ import annotations
@@ -78,6 +80,15 @@ class TestIndex:
             found += [self.grams.present(gram_hashes(hashes, length)) for length in self.lengths]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
+    def exclude(self, allowed: np.ndarray) -> None:
+        """Forget grams the agent was allowed to see (the training split): they are no evidence."""
+        if not len(allowed):
+            return
+        for gram in allowed.tolist():
+            self.item_of.pop(gram, None)
+        self.texts = [(item, np.setdiff1d(grams, allowed, assume_unique=True)) for item, grams in self.texts]
+        self.grams = GramSet(np.fromiter(self.item_of, dtype=np.uint64, count=len(self.item_of)))
+
     def items_with(self, found: np.ndarray) -> set[int]:
         return {item for gram in found.tolist() for item in self.item_of.get(gram, ())}
 
@@ -100,14 +111,22 @@ def check(
     test_items: list[list[str]],
     *,
     skip: Iterable[str] = (),
+    allowed: Iterable[str | Path] = (),
     n: int,
     tolerance: int,
     item_share: float,
     min_words: int,
 ) -> dict:
     """roots: label -> folder (e.g. {"job": job_dir, "home": agent HOME}); skip: "label/rel" paths
-    of files the workflow handed out."""
+    of files the workflow handed out; allowed: folders of data the agent was given (the training
+    split): test n-grams found there (near-duplicate items across splits) are not evidence."""
     index = TestIndex(test_items, n, min_words)
+    shared = []
+    for folder in allowed:
+        for path in walk_files(folder)[0]:
+            shared.append(_scan_file(index, path, []))
+    shared = np.unique(np.concatenate(shared)) if shared else np.zeros(0, dtype=np.uint64)
+    index.exclude(shared)
     skip = set(skip)
     per_file, unreadable, found_all, scanned = [], [], [], 0
     for label, root in roots.items():
@@ -150,6 +169,7 @@ def check(
         item_share=item_share,
         test_items=len(index.items),
         test_texts_too_short=index.skipped,
+        grams_in_training_split=len(shared),
         files_scanned=scanned,
         copied_items=len(copied),
         matched_items=len(touched),

@@ -162,22 +162,26 @@ def compare(final: dict[str, Path], base: dict[str, Path], refs: dict[str, dict[
             fb_tensor = b_tensor = 0.0
             for start in range(0, rows, block):
                 stop = min(rows, start + block)
-                f, b = f_t.rows(name, start, stop), b_t.rows(name, start, stop)
-                fb = f - b
-                fb_sq = float(torch.sum(fb * fb, dtype=torch.float64))
+                b = b_t.rows(name, start, stop).reshape(-1)
+                fb = f_t.rows(name, start, stop).reshape(-1) - b
+                # dot products (BLAS, float32 per block, summed in Python floats): the fewest passes
+                fb_sq, b_sq = float(torch.dot(fb, fb)), float(torch.dot(b, b))
                 fb_tensor += fb_sq
-                b_tensor += float(torch.sum(b * b, dtype=torch.float64))
+                b_tensor += b_sq
                 for ref, tensors in usable.items():
-                    o = tensors.rows(name, start, stop)
-                    ob, fo = o - b, f - o
+                    ob = tensors.rows(name, start, stop).reshape(-1) - b
+                    ob_sq, fb_ob, ob_b = (
+                        float(torch.dot(ob, ob)),
+                        float(torch.dot(fb, ob)),
+                        float(torch.dot(ob, b)),
+                    )
                     sums = out.refs[ref]
-                    ob_sq = float(torch.sum(ob * ob, dtype=torch.float64))
-                    fo_sq = float(torch.sum(fo * fo, dtype=torch.float64))
-                    sums.dot += float(torch.sum(fb * ob, dtype=torch.float64))
-                    sums.ref_norm += float(torch.sum(o * o, dtype=torch.float64))
+                    fo_sq = fb_sq + ob_sq - 2 * fb_ob  # (f - o) = (f - b) - (o - b)
+                    sums.dot += fb_ob
+                    sums.ref_norm += ob_sq + 2 * ob_b + b_sq  # o = (o - b) + b
                     sums.ref_from_base += ob_sq
-                    sums.final_from_ref += fo_sq
-                    tensor[ref][0] += fo_sq
+                    sums.final_from_ref += max(fo_sq, 0.0)
+                    tensor[ref][0] += max(fo_sq, 0.0)
                     tensor[ref][1] += ob_sq
             out.final_from_base += fb_tensor
             out.base_norm += b_tensor

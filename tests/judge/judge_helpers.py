@@ -146,6 +146,8 @@ class Run:
         self.key = self.secrets["PTB_TEST_API_KEY"]
         self.redactions: list[dict] = []
         self.home = self.run_dir / "home"
+        self.train_view = root / "agent_view"  # what the workflow gave the agent to train on
+        self.train_view.mkdir()
 
     def write(self, rel: str, text: str) -> Path:
         path = self.job_dir / rel
@@ -163,6 +165,7 @@ class Run:
             base_model_dir=self.models["base"],
             disallowed_models={"m/instruct": self.models["instruct"]} if disallowed is None else disallowed,
             test_items=item_texts(self.items),
+            training_data=[self.train_view],
             secrets=self.secrets,
             redactions=self.redactions,
             run_dir=self.run_dir,

@@ -278,3 +278,17 @@ def test_a_file_that_breaks_its_parser_is_still_read_raw(run):
 def test_sniffing():
     assert formats.sniff(gzip.compress(b"x")) == "gzip" and formats.sniff(b"hello") == "text"
     assert formats.sniff(b"\x00\x01\x02") == "binary" and formats.sniff(_parquet([{"a": "b"}])) == "parquet"
+
+
+def test_near_duplicates_across_the_splits_are_not_evidence(run):
+    # the training split the agent was given shares most of a test question (a templated item)
+    item = run.items[5]
+    near = {"question": item["question"].replace(item["question"].split()[0], "Zoe", 1), "answer": "x"}
+    (run.train_view / "train.jsonl").write_text(jsonl([near] + train_lines(20)))
+    run.write(
+        "data/train.jsonl", (run.train_view / "train.jsonl").read_text()
+    )  # the split, left in the job dir
+    result = result_of(run)
+    assert result["passed"] and result["evidence"]["grams_in_training_split"] > 0, result["evidence"]
+    run.write("data/stolen.json", json.dumps(item))  # the test item itself still counts
+    assert result_of(run)["evidence"]["copied_items"] == 1
