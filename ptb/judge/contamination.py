@@ -59,24 +59,20 @@ class TestIndex:
     def scan(self, chunks: Iterable[bytes]) -> np.ndarray:
         """Distinct test grams in a stream of consecutive text chunks."""
         found = []
-        carry_words: list[bytes] = []
+        carry = np.zeros(0, dtype=np.uint64)  # the last words' hashes: a gram may span two chunks
         held = b""
         keep = self.lengths[-1] - 1
         for chunk in chunks:
             chunk = held + chunk
-            # a word may go on in the next chunk: hold back the bytes after the last separator
             tokens = words(chunk)
-            if tokens and chunk[-1:].translate(NORMALISE) != b" ":
-                held = tokens.pop()
-            else:
-                held = b""
-            tokens = carry_words + tokens
-            hashes = word_hashes(tokens)
+            # a word may go on in the next chunk: hold back the bytes after the last separator
+            held = tokens.pop() if tokens and chunk[-1:].translate(NORMALISE) != b" " else b""
+            hashes = np.concatenate((carry, word_hashes(tokens)))
             for length in self.lengths:
                 found.append(self.grams.present(gram_hashes(hashes, length)))
-            carry_words = tokens[-keep:] if keep else []
+            carry = hashes[len(hashes) - keep :] if keep else carry[:0]
         if held:
-            hashes = word_hashes(carry_words + [held])
+            hashes = np.concatenate((carry, word_hashes([held])))
             found += [self.grams.present(gram_hashes(hashes, length)) for length in self.lengths]
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
