@@ -15,7 +15,10 @@ the identity check needs (see `Comparison`).
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
+import struct
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,22 +89,47 @@ def resolve(model_dir: str | Path) -> dict[str, Path]:
     return resolved
 
 
+DTYPES = {
+    "BF16": "bfloat16",
+    "F16": "float16",
+    "F32": "float32",
+    "F64": "float64",
+    "I8": "int8",
+    "U8": "uint8",
+}
+
+
 class Tensors:
-    """Lazy reads of a resolved folder's tensors, by blocks of rows."""
+    """Blocks of rows of a resolved folder's tensors, read with pread from the safetensors layout
+    (8-byte header length, JSON header, data): memory holds one block, not mapped files."""
 
     def __init__(self, resolved: dict[str, Path], stack: ExitStack):
-        from safetensors import safe_open  # noqa: PLC0415
-
-        handles = {
-            path: stack.enter_context(safe_open(str(path), framework="pt")) for path in set(resolved.values())
-        }
-        self.slices = {name: handles[path].get_slice(name) for name, path in resolved.items()}
+        self.entries = {}
+        files = {}
+        for path in sorted(set(resolved.values())):
+            handle = stack.enter_context(open(path, "rb"))
+            size = struct.unpack("<Q", handle.read(8))[0]
+            files[path] = (handle.fileno(), 8 + size, json.loads(handle.read(size)))
+        for name, path in resolved.items():
+            fd, data_start, header = files[path]
+            entry = header[name]
+            if entry["dtype"] not in DTYPES:
+                raise RefusedFolder(f"tensor {name} has dtype {entry['dtype']}, not a weight dtype")
+            self.entries[name] = (fd, data_start + entry["data_offsets"][0], entry["shape"], entry["dtype"])
+        self.slices = self.entries  # names present
 
     def shape(self, name: str) -> list[int]:
-        return list(self.slices[name].get_shape())
+        return list(self.entries[name][2])
 
     def rows(self, name: str, start: int, stop: int):
-        return self.slices[name][start:stop].float()
+        import torch  # noqa: PLC0415
+
+        fd, offset, shape, dtype = self.entries[name]
+        kind = getattr(torch, DTYPES[dtype])
+        width = torch.tensor([], dtype=kind).element_size()
+        per_row = math.prod(shape[1:]) if shape else 1
+        data = os.pread(fd, (stop - start) * per_row * width, offset + start * per_row * width)
+        return torch.frombuffer(bytearray(data), dtype=kind).float()
 
 
 @dataclass
@@ -156,7 +184,7 @@ def compare(final: dict[str, Path], base: dict[str, Path], refs: dict[str, dict[
                 if name in tensors.slices
                 and (_rows_to_compare(f_t.shape(name), tensors.shape(name)) or 0) >= rows
             }
-            per_row = max(1, int(torch.tensor(f_t.shape(name)[1:]).prod().item()))
+            per_row = max(1, math.prod(f_t.shape(name)[1:]))
             block = max(1, BLOCK_ELEMENTS // per_row)
             tensor = {ref: [0.0, 0.0] for ref in usable}  # (f - o)^2 and (o - b)^2 of this tensor
             fb_tensor = b_tensor = 0.0
