@@ -38,6 +38,23 @@ def texts(items: list[dict]) -> list[str]:
     return [text for item in items for text in (item["question"], item["answer"])]
 
 
+def item_texts(items: list[dict]) -> list[list[str]]:
+    """Test items as the judge takes them: each item's texts."""
+    return [[item["question"], item["answer"]] for item in items]
+
+
+def judge_settings(**overrides) -> dict:
+    """The production config's judge section with overrides, defaults filled by the schema."""
+    import yaml
+
+    from ptb import config
+    from ptb.paths import REPO_ROOT
+
+    raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
+    raw["judge"].update(overrides)
+    return config.validate(raw)["judge"]
+
+
 def train_lines(count: int = 50) -> list[dict]:
     """Training data of another shape: disjoint from the test items."""
     return [
@@ -125,7 +142,12 @@ class Run:
         (self.run_dir / "trace.md").write_text("## assistant\nI will fine-tune on the training split.\n")
         self.models = models
         self.items = make_test_items()
-        self.secrets = ["sk-test-0123456789abcdef"]
+        self.secrets = {"PTB_TEST_API_KEY": "sk-test-0123456789abcdef"}
+        self.key = self.secrets["PTB_TEST_API_KEY"]
+        self.redactions: list[dict] = []
+        self.home = self.run_dir / "home"
+        self.train_view = root / "agent_view"  # what the workflow gave the agent to train on
+        self.train_view.mkdir()
 
     def write(self, rel: str, text: str) -> Path:
         path = self.job_dir / rel
@@ -137,15 +159,17 @@ class Run:
         from ptb import judge
 
         return judge.review(
-            job_dir=self.job_dir,
+            agent_dirs={"job": self.job_dir, "home": self.home, "scratch": self.run_dir / "scratch"},
             handout=self.handout,
             final_model_dir=self.job_dir / "final_model",
             base_model_dir=self.models["base"],
             disallowed_models={"m/instruct": self.models["instruct"]} if disallowed is None else disallowed,
-            test_texts=texts(self.items),
+            test_items=item_texts(self.items),
+            training_data=[self.train_view],
             secrets=self.secrets,
+            redactions=self.redactions,
             run_dir=self.run_dir,
-            settings=settings or {},
+            settings=judge_settings(**(settings or {})),
         )
 
 
