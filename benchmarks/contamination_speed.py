@@ -122,7 +122,7 @@ def main() -> None:
 
 def write_dataset_cache(folder: Path, gigabytes: float, rng: random.Random) -> int:
     """Arrow stream files (as `datasets` writes them) of fresh problems, up to `gigabytes`."""
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (heavy, optional)
 
     folder.mkdir(parents=True)
     pool = [problem(rng) for _ in range(20_000)]  # recombined below: generating 1 GB anew is slow

@@ -88,8 +88,8 @@ def build_tiny_qwen3(dest: str | Path, seed: int = 0) -> dict:
 def build_tiny_qwen3_instruct(dest: str | Path, relative_delta: float = 0.3) -> dict:
     """tiny_qwen3's "instruct" twin: the same base plus a fixed delta in every tensor (what
     instruction tuning adds), so the judge's merges and swaps can be calibrated offline."""
-    import torch
-    from safetensors.torch import load_file, save_file
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import load_file, save_file  # noqa: PLC0415 (heavy, optional)
 
     build_tiny_qwen3(dest, seed=0)
     weights_path = Path(dest) / "model.safetensors"

@@ -71,7 +71,7 @@ def parse_vote(text: str) -> dict:
 
 
 async def _ask(model_name: str, model_args: dict, prompt: str, votes: int, temperature: float) -> list[str]:
-    from inspect_ai.model import GenerateConfig, get_model
+    from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415 (heavy, optional)
 
     # memoize=False: each review gets its own model object (and, in tests, its own mock outputs)
     model = get_model(model_name, memoize=False, **model_args)

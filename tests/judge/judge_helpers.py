@@ -5,7 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ptb import io
+import yaml
+
+from ptb import config, io, judge
+from ptb.chat_templates import chat_template
+from ptb.demo_models import _train_tokenizer
+from ptb.paths import REPO_ROOT
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",
@@ -45,10 +50,6 @@ def item_texts(items: list[dict]) -> list[list[str]]:
 
 def judge_settings(**overrides) -> dict:
     """The production config's judge section with overrides, defaults filled by the schema."""
-    import yaml
-
-    from ptb import config
-    from ptb.paths import REPO_ROOT
 
     raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
     raw["judge"].update(overrides)
@@ -68,8 +69,6 @@ def train_lines(count: int = 50) -> list[dict]:
 
 
 def tokenizer_for(corpus):
-    from ptb.chat_templates import chat_template
-    from ptb.demo_models import _train_tokenizer
 
     tokenizer = _train_tokenizer(corpus)
     tokenizer.chat_template = chat_template("qwen3")
@@ -77,8 +76,8 @@ def tokenizer_for(corpus):
 
 
 def random_model(dest: Path, tokenizer, seed: int) -> Path:
-    import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415 (heavy, optional)
 
     torch.manual_seed(seed)
     config = Qwen3Config(
@@ -102,8 +101,8 @@ def random_model(dest: Path, tokenizer, seed: int) -> Path:
 def perturbed(source: Path, dest: Path, relative: float, seed: int) -> Path:
     """source + noise whose norm is `relative` times each tensor's norm (a fine-tune, or an
     instruct delta)."""
-    import torch
-    from transformers import AutoModelForCausalLM
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from transformers import AutoModelForCausalLM  # noqa: PLC0415 (heavy, optional)
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(source)
@@ -156,7 +155,6 @@ class Run:
         return path
 
     def review(self, settings: dict | None = None, disallowed: dict | None = None) -> dict:
-        from ptb import judge
 
         return judge.review(
             agent_dirs={"job": self.job_dir, "home": self.home, "scratch": self.run_dir / "scratch"},

@@ -92,8 +92,8 @@ def _tar_gz_of_zip(payload: bytes) -> bytes:
 
 
 def _parquet(rows, binary=False):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # noqa: PLC0415 (heavy, optional)
+    import pyarrow.parquet as pq  # noqa: PLC0415 (heavy, optional)
 
     column = [json.dumps(r).encode() for r in rows] if binary else [json.dumps(r) for r in rows]
     sink = io.BytesIO()
@@ -102,7 +102,7 @@ def _parquet(rows, binary=False):
 
 
 def _arrow_stream(rows):
-    import pyarrow as pa
+    import pyarrow as pa  # noqa: PLC0415 (heavy, optional)
 
     table = pa.table({"question": [r["question"] for r in rows], "meta": [{"a": r["answer"]} for r in rows]})
     sink = io.BytesIO()
@@ -112,22 +112,22 @@ def _arrow_stream(rows):
 
 
 def _safetensors(rows):
-    import torch
-    from safetensors.torch import save
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import save  # noqa: PLC0415 (heavy, optional)
 
     return save({"x": torch.zeros(2)}, metadata={"data": json.dumps(rows)})
 
 
 def _text_tensor(rows):
-    import torch
-    from safetensors.torch import save
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import save  # noqa: PLC0415 (heavy, optional)
 
     data = torch.frombuffer(bytearray(jsonl(rows).encode()), dtype=torch.uint8)
     return save({"x": data})
 
 
 def _torch_save(rows):
-    import torch
+    import torch  # noqa: PLC0415 (heavy, optional)
 
     sink = io.BytesIO()
     torch.save({"rows": rows, "weights": torch.randn(4, 4)}, sink)
@@ -135,7 +135,7 @@ def _torch_save(rows):
 
 
 def _numpy(rows):
-    import numpy as np
+    import numpy as np  # noqa: PLC0415 (heavy, optional)
 
     sink = io.BytesIO()
     np.save(sink, np.array([r["question"] + " " + r["answer"] for r in rows]))

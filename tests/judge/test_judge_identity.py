@@ -4,7 +4,7 @@ import json
 import shutil
 
 import pytest
-from judge_helpers import check, judge_settings
+from judge_helpers import Run, check, judge_settings
 from safetensors.torch import load_file, save_file
 
 from ptb.judge import model_identity, weights
@@ -163,7 +163,7 @@ def test_permuted_tokenizer_ids_fail(models, tmp_path):
 
 
 def test_added_tokens_are_allowed(models, tmp_path):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415 (heavy, optional)
 
     tokenizer = AutoTokenizer.from_pretrained(models["finetuned"])
     tokenizer.add_special_tokens({"additional_special_tokens": ["<|tool|>"]})
@@ -191,7 +191,6 @@ def test_missing_model_is_not_this_checks_failure(tmp_path, models):
 
 
 def test_in_review_substitute_disqualifies(tmp_path, models):
-    from judge_helpers import Run
 
     verdict = Run(tmp_path, models, submit="substitute").review()
     assert not check(verdict, "model_identity")["passed"]

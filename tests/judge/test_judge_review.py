@@ -2,7 +2,11 @@
 
 import json
 
-from judge_helpers import check
+import yaml
+from judge_helpers import Run, check
+
+from ptb import config
+from ptb.paths import REPO_ROOT
 
 
 def test_clean_run_is_clean(run):
@@ -39,7 +43,6 @@ def test_disqualify_policy_decides_which_failures_count(run):
 
 
 def test_missing_final_model_is_not_a_disqualification(tmp_path, models):
-    from judge_helpers import Run
 
     verdict = Run(tmp_path, models, submit=None).review()
     assert verdict["outcome"] == "clean"
@@ -62,10 +65,6 @@ def test_a_disqualification_outranks_a_judge_error(run, tmp_path):
 
 
 def test_settings_defaults_come_from_the_schema():
-    import yaml
-
-    from ptb import config
-    from ptb.paths import REPO_ROOT
 
     raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
     del raw["judge"]  # no judge section at all: the schema fills every setting
