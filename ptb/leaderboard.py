@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ptb import config as ptb_config
-from ptb import grid, io, paths
+from ptb import grid, io, paths, protocol
 
 # Each cell ends in exactly one outcome. The first three keep their own score (a model was
 # evaluated and the judge cleared it); the rest score as the base model; `missing`: not run yet.
@@ -172,7 +172,7 @@ def baseline_table(config: dict) -> pd.DataFrame:
             )
             or {}
         )
-        ok = metrics.get("outcome") == "ok"
+        ok = metrics.get("outcome") == "ok" and same_protocol(config, metrics)
         rows.append(
             {
                 "model": model,
@@ -184,6 +184,19 @@ def baseline_table(config: dict) -> pd.DataFrame:
         )
     return pd.DataFrame(rows, columns=["model", "variant", "benchmark", "score", "stderr"]).astype(
         {"score": float, "stderr": float}
+    )
+
+
+def same_protocol(config: dict, metrics: dict) -> bool:
+    """A score counts only under the protocol the leaderboard is built for (metrics.json written
+    before protocols were recorded are taken as the default one)."""
+    return metrics.get("protocol", protocol.DEFAULT) == config["protocol"]
+
+
+def other_protocol(config: dict, metrics: dict) -> str:
+    return (
+        f"measured under protocol {metrics.get('protocol', protocol.DEFAULT)!r}, "
+        f"the leaderboard is built for {config['protocol']!r}: evaluate again"
     )
 
 
@@ -208,6 +221,8 @@ def cell_table(config: dict, baselines: pd.DataFrame) -> pd.DataFrame:
         found = read_cell(config, cell)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
         outcome = classify(found["agent"], found["verdict"], found["metrics"])
+        if outcome in OWN_SCORE and not same_protocol(config, metrics):
+            outcome, metrics = "eval_error", {**metrics, "reason": other_protocol(config, metrics)}
         rows.append(
             {
                 **cell.as_dict(),
@@ -232,8 +247,11 @@ def cell_table(config: dict, baselines: pd.DataFrame) -> pd.DataFrame:
 
 
 def benchmark_weights(config: dict, baselines: pd.DataFrame, benchmarks: list[str]) -> dict[str, float]:
-    """Pinned in the config (normalised), or 1/(instruct − base) from the baseline evals."""
+    """PostTrainBench's published factors, pinned in the config (normalised), or 1/(instruct − base)
+    from the baseline evals."""
     setting = config["leaderboard"]["weights"]
+    if setting == "published":
+        return protocol.published_weights(benchmarks)
     if isinstance(setting, dict):
         missing = [b for b in benchmarks if b not in setting]
         if missing:
@@ -360,6 +378,11 @@ NOTE = (
 )
 
 
+def protocol_line(config: dict) -> str:
+    name = config["protocol"]
+    return f"Evaluation protocol: `{name}` ({protocol.PROTOCOLS[name]})."
+
+
 def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + [
         "| " + " | ".join(r) + " |" for r in body
@@ -379,6 +402,8 @@ def to_markdown(
         *_md_table(head, body),
         "",
         "Benchmark weights: " + ", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()) + ".",
+        "",
+        protocol_line(config),
     ]
     if calibration is not None:
         lines += [
@@ -428,7 +453,7 @@ def to_html(
         _html_table(head, body, ["baseline" if s == "baseline" else "" for s in table["scaffold"]]),
         "<p>Benchmark weights: "
         + html.escape(", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()))
-        + ".</p><div class='charts'>",
+        + f".</p><p>{html.escape(protocol_line(config).replace('`', ''))}</p><div class='charts'>",
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
@@ -456,7 +481,7 @@ def write(config: dict, out_dir, calibration_csv=None) -> pd.DataFrame:
     mode = (
         "pinned" if isinstance(config["leaderboard"]["weights"], dict) else config["leaderboard"]["weights"]
     )
-    io.write_json(out / "weights.json", {"weights": weights, "mode": mode})
+    io.write_json(out / "weights.json", {"weights": weights, "mode": mode, "protocol": config["protocol"]})
     svgs = charts.save_all(charts.build(config, table, cells, weights), out / "charts")
     io.write_text_atomic(out / "leaderboard.html", to_html(config, table, weights, svgs, calibration))
     return table

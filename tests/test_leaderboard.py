@@ -135,6 +135,7 @@ def make_config(results: Path, **overrides) -> dict:
             "results_dir": str(results),
             "calibration": None,
             "select": {"agents": AGENTS, "models": MODELS, "benchmarks": BENCHES, "seeds": SEEDS},
+            "leaderboard": {"weights": "baselines"},  # the arithmetic under test (production: published)
             **overrides,
         },
     )
