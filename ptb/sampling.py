@@ -1,0 +1,70 @@
+"""The sampling parameters an evaluation's requests end up with, per protocol.
+
+PostTrainBench v1 sends no sampling parameter but max_tokens (inspect's openai-compatible
+provider passes only what the GenerateConfig sets, and its evaluate.py sets max_tokens alone).
+Its vLLM (0.11.0, started by inspect with vLLM's default `--generation-config auto`) then fills in
+the model folder's generation_config.json: `ModelConfig.get_diff_sampling_param()` takes
+repetition_penalty, temperature, top_k, top_p and min_p from `GenerationConfig.to_diff_dict()`
+(only values that differ from transformers' GenerationConfig defaults), and `get_max_tokens()`
+caps the request's max_tokens at the file's max_new_tokens. No seed is sent: every request
+draws its own. So a base model folder without sampling settings is decoded with temperature 1,
+and an instruct folder with its recommended settings (Qwen3: 0.6 / 0.95 / top_k 20).
+
+Under posttrainbench-v1 the workflow sends those effective values explicitly (the same on any
+vLLM version, and recorded in metrics.json); under the corrected protocol it decodes greedily
+with a fixed seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ptb.protocol import POSTTRAINBENCH_V1
+
+# vLLM's available_params, and transformers' GenerationConfig defaults that to_diff_dict drops
+SAMPLING_KEYS = ("repetition_penalty", "temperature", "top_k", "top_p", "min_p")
+HF_DEFAULTS = {"repetition_penalty": 1.0, "temperature": 1.0, "top_k": 50, "top_p": 1.0, "min_p": None}
+CORRECTED_SAMPLING = {"temperature": 0.0, "top_p": 1.0, "seed": 42}
+
+
+def generation_config(model_dir: str | Path) -> dict:
+    """The model folder's generation_config.json ({} when there is none, as vLLM treats it)."""
+    path = Path(model_dir) / "generation_config.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error}); vLLM would refuse this model folder") from None
+
+
+def v1_sampling(config: dict, max_tokens: int) -> dict:
+    """What vLLM 0.11 applied to PostTrainBench's requests, given generation_config.json."""
+    effective = {
+        key: config[key]
+        for key in SAMPLING_KEYS
+        if config.get(key) is not None and config[key] != HF_DEFAULTS[key]
+    }
+    cap = config.get("max_new_tokens")
+    effective["max_tokens"] = min(max_tokens, cap) if cap else max_tokens
+    return effective
+
+
+def effective_sampling(protocol: str, model_dir: str | Path, max_tokens: int) -> dict:
+    """The sampling parameters of every request of an evaluation: recorded in metrics.json and
+    sent explicitly (see generate_config_args)."""
+    if protocol == POSTTRAINBENCH_V1:
+        return v1_sampling(generation_config(model_dir), max_tokens)
+    return {**CORRECTED_SAMPLING, "max_tokens": max_tokens}
+
+
+def generate_config_args(sampling: dict, provider: str) -> dict:
+    """inspect GenerateConfig arguments for these parameters. vLLM's extras (top_k, min_p,
+    repetition_penalty) travel in the request body; inspect's hf provider reads top_k itself and
+    has no min_p or repetition_penalty (CPU runs only: the demo and tests)."""
+    args = {k: sampling[k] for k in ("max_tokens", "temperature", "top_p", "seed") if k in sampling}
+    extras = {k: sampling[k] for k in ("top_k", "min_p", "repetition_penalty") if k in sampling}
+    if provider == "vllm":
+        return {**args, "extra_body": extras} if extras else args
+    return {**args, **({"top_k": extras["top_k"]} if "top_k" in extras else {})}
