@@ -45,6 +45,23 @@ def corrected_completion(raw: str) -> str:
     return THINK_BLOCK.sub("", raw or "").strip()
 
 
+def reply_text(output) -> str:
+    """The reply as the server sent it (an inspect ModelOutput). inspect's openai provider cuts a
+    closed <think> block out into a reasoning part; it goes back in front of the text, so that each
+    protocol's rule sees what PostTrainBench's inspect saw."""
+    if not output.choices:
+        return output.completion or ""
+    content = output.message.content
+    if isinstance(content, str):
+        return content
+    parts = [
+        f"<think>{c.reasoning}</think>" if c.type == "reasoning" else c.text
+        for c in content
+        if c.type in ("reasoning", "text")
+    ]
+    return "".join(parts)
+
+
 def completion(raw: str, protocol: str) -> str:
     return v1_completion(raw) if protocol == POSTTRAINBENCH_V1 else corrected_completion(raw)
 
