@@ -59,3 +59,40 @@ def chat_template(family: str, tools: bool = False, protocol: str = protocols.CO
 def tool_template(family: str, protocol: str = protocols.CORRECTED) -> str:
     """The template for tool-calling tasks (renders the `tools` passed to apply_chat_template)."""
     return chat_template(family, tools=True, protocol=protocol)
+
+
+def render_prompt(
+    template: str,
+    messages: list[dict],
+    tools: list[dict] | None = None,
+    *,
+    bos_token: str | None = None,
+    eos_token: str | None = None,
+    today=None,
+) -> str:
+    """The prompt a chat request becomes, as vLLM renders it: transformers' chat-template renderer
+    (its tojson keeps key order), the tokenizer's special tokens and the generation prompt.
+    today: a datetime for templates that print the date (SmolLM3's v1 header); default: now."""
+    import datetime  # noqa: PLC0415
+
+    from transformers.utils import chat_template_utils  # noqa: PLC0415 (heavy; rendering only)
+
+    real = chat_template_utils.datetime
+    if today is not None:
+
+        class Frozen(datetime.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return today
+
+        chat_template_utils.datetime = Frozen
+    try:
+        return chat_template_utils._compile_jinja_template(template).render(
+            messages=messages,
+            tools=tools,
+            add_generation_prompt=True,
+            bos_token=bos_token,
+            eos_token=eos_token,
+        )
+    finally:
+        chat_template_utils.datetime = real

@@ -13,9 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from transformers.utils import chat_template_utils
 
-from ptb.chat_templates import chat_template
+from ptb.chat_templates import chat_template, render_prompt
 from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "posttrainbench_v1"
@@ -25,23 +24,9 @@ SPECIAL = {"qwen3": (None, "<|im_end|>"), "gemma3": ("<bos>", "<eos>"), "smollm3
 
 
 def render(template: str, messages: list, tools: list | None, family: str) -> str:
-    """As vLLM renders a chat request: transformers' template renderer, the tokenizer's special
-    tokens, the generation prompt; SmolLM3's "Today Date" frozen to the fixtures' day."""
+    """As vLLM renders a chat request, SmolLM3's "Today Date" frozen to the fixtures' day."""
     bos, eos = SPECIAL[family]
-
-    class Frozen(datetime.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return FIXED_DATE
-
-    real = chat_template_utils.datetime
-    chat_template_utils.datetime = Frozen
-    try:
-        return chat_template_utils._compile_jinja_template(template).render(
-            messages=messages, tools=tools, add_generation_prompt=True, bos_token=bos, eos_token=eos
-        )
-    finally:
-        chat_template_utils.datetime = real
+    return render_prompt(template, messages, tools, bos_token=bos, eos_token=eos, today=FIXED_DATE)
 
 
 @pytest.mark.parametrize(
