@@ -11,8 +11,8 @@ draws its own. So a base model folder without sampling settings is decoded with 
 and an instruct folder with its recommended settings (Qwen3: 0.6 / 0.95 / top_k 20).
 
 Under posttrainbench-v1 the workflow sends those effective values explicitly (the same on any
-vLLM version, and recorded in metrics.json); under the corrected protocol it decodes greedily
-with a fixed seed.
+vLLM version, and recorded in metrics.json); under the corrected protocol it sends the task's
+own generation settings (task.yaml `generation`: greedy, seeded).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ptb.protocol import POSTTRAINBENCH_V1
 # vLLM's available_params, and transformers' GenerationConfig defaults that to_diff_dict drops
 SAMPLING_KEYS = ("repetition_penalty", "temperature", "top_k", "top_p", "min_p")
 HF_DEFAULTS = {"repetition_penalty": 1.0, "temperature": 1.0, "top_k": 50, "top_p": 1.0, "min_p": None}
-CORRECTED_SAMPLING = {"temperature": 0.0, "top_p": 1.0, "seed": 42}
+REQUEST_KEYS = ("max_tokens", "temperature", "top_p", "top_k", "seed")
 
 
 def generation_config(model_dir: str | Path) -> dict:
@@ -51,12 +51,13 @@ def v1_sampling(config: dict, max_tokens: int) -> dict:
     return effective
 
 
-def effective_sampling(protocol: str, model_dir: str | Path, max_tokens: int) -> dict:
+def effective_sampling(protocol: str, model_dir: str | Path, generation: dict) -> dict:
     """The sampling parameters of every request of an evaluation: recorded in metrics.json and
-    sent explicitly (see generate_config_args)."""
+    sent explicitly (see generate_config_args). generation: the task's settings (task.yaml); v1
+    keeps only its max_tokens (PostTrainBench's evaluate.py limit)."""
     if protocol == POSTTRAINBENCH_V1:
-        return v1_sampling(generation_config(model_dir), max_tokens)
-    return {**CORRECTED_SAMPLING, "max_tokens": max_tokens}
+        return v1_sampling(generation_config(model_dir), generation["max_tokens"])
+    return {k: generation[k] for k in REQUEST_KEYS if generation.get(k) is not None}
 
 
 def generate_config_args(sampling: dict, provider: str) -> dict:

@@ -46,14 +46,16 @@ DEFAULTS_AND_EXTRAS = {"temperature": 1, "top_k": 50, "repetition_penalty": 1.05
 def test_v1_applies_the_model_folders_generation_config_as_vllm_does(tmp_path, config, expected):
     if config:
         (tmp_path / "generation_config.json").write_text(json.dumps(config))
-    got = sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, 4000)
+    task_settings = {"max_tokens": 4000, "temperature": 0.0, "top_p": 1.0, "seed": 42}
+    got = sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, task_settings)
     assert got == expected
     assert "seed" not in got, "PostTrainBench sends no seed"
 
 
-def test_corrected_decodes_greedily_with_a_seed_whatever_the_folder_says(tmp_path):
+def test_corrected_sends_the_tasks_settings_whatever_the_folder_says(tmp_path):
     (tmp_path / "generation_config.json").write_text(json.dumps(QWEN3_INSTRUCT))
-    got = sampling.effective_sampling(protocol.CORRECTED, tmp_path, 16000)
+    task_settings = {"max_tokens": 16000, "temperature": 0.0, "top_p": 1.0, "seed": 42, "stop_seqs": None}
+    got = sampling.effective_sampling(protocol.CORRECTED, tmp_path, task_settings)
     assert got == {"temperature": 0.0, "top_p": 1.0, "seed": 42, "max_tokens": 16000}
 
 
@@ -76,4 +78,4 @@ def test_extras_go_in_the_request_body_for_vllm():
 def test_a_broken_generation_config_is_named(tmp_path):
     (tmp_path / "generation_config.json").write_text("{not json")
     with pytest.raises(ValueError, match="generation_config.json: not valid JSON"):
-        sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, 4000)
+        sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, {"max_tokens": 4000})
