@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ptb import config as ptb_config
-from ptb import leaderboard, paths, protocol
+from ptb import leaderboard, paths, protocol, tasks
 
 FACTORS = json.loads((Path(__file__).parent / "fixtures" / "reference" / "factors.json").read_text())
 PRODUCTION = ptb_config.load(ptb_config.REPO_ROOT / "workflow_config.yaml")
@@ -81,3 +81,11 @@ def test_leaderboard_counts_only_scores_of_its_protocol(tmp_path):
     assert cells.iloc[0]["outcome"] == "ok" and cells.iloc[0]["score"] == pytest.approx(0.8)
     page = leaderboard.to_markdown(config, table, weights)
     assert "Evaluation protocol: `posttrainbench-v1`" in page
+
+
+def test_context_fits_the_longest_generation():
+    """PostTrainBench sets no max_model_len (Qwen3: 40960 tokens): ours must leave room for the
+    longest max_tokens plus a long prompt (GSM8K's 10 worked examples are ~2k tokens), or vLLM would
+    cut replies that PostTrainBench let run."""
+    longest = max(tasks.spec(name)["generation"]["max_tokens"] for name in FACTORS)
+    assert PRODUCTION["evaluation"]["max_model_len"] >= longest + 4096
