@@ -13,7 +13,7 @@ Normalized events (dicts, key "kind"):
   thinking     {"text"}                        reasoning summaries
   tool_call    {"name", "input", "id"?}
   tool_result  {"output", "id"?, "error"?}
-  result       {"status"?, "text"?, "usage"?, "cost_usd"?, "stats"?}
+  result       {"status"?, "text"?, "usage"?, "cost_usd"?, "stats"?, "error"?}
   error        {"text"}
 
 Usage: python -m ptb.traces <scaffold> <raw_file> <out_md>
@@ -108,10 +108,12 @@ def _claude(ev: dict, state: dict) -> list[dict]:
                 out.append({"kind": "user", "text": block.get("text", "")})
         return out
     if kind == "result":
+        # a failed API call ends with subtype "success" and is_error true (Claude Code 2.1)
         return [
             {
                 "kind": "result",
-                "status": ev.get("subtype"),
+                "status": "error" if ev.get("is_error") else ev.get("subtype"),
+                "error": bool(ev.get("is_error")),
                 "text": ev.get("result"),
                 "cost_usd": ev.get("total_cost_usd"),
                 "usage": ev.get("usage"),
@@ -219,7 +221,15 @@ def _gemini(ev: dict, state: dict) -> list[dict]:
         return [{"kind": "error", "text": f"{ev.get('severity', 'error')}: {ev.get('message', '')}"}]
     if kind == "result":
         err = (ev.get("error") or {}).get("message")
-        return [{"kind": "result", "status": ev.get("status"), "text": err, "stats": ev.get("stats")}]
+        return [
+            {
+                "kind": "result",
+                "status": ev.get("status"),
+                "text": err,
+                "error": ev.get("status") == "error",
+                "stats": ev.get("stats"),
+            }
+        ]
     return []
 
 
@@ -389,6 +399,15 @@ def _render_result(ev: dict) -> str:
         f"- {key}: `{json.dumps(ev[key], sort_keys=True)}`" for key in ("usage", "stats") if ev.get(key)
     ]
     return "\n\n".join([head, "\n".join(facts)]) if facts else head
+
+
+def last_error(scaffold: str, raw_text: str, max_chars: int = 300) -> str | None:
+    """The CLI's last error message in a raw log (for the reason in agent.json), abbreviated."""
+    text = None
+    for ev in parse(scaffold, raw_text):
+        if ev["kind"] == "error" or (ev["kind"] == "result" and ev.get("error")):
+            text = str(ev.get("text") or "").strip() or text
+    return text if text is None or len(text) <= max_chars else text[:max_chars] + " [...]"
 
 
 def render(scaffold: str, raw_text: str) -> str:

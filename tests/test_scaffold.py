@@ -31,7 +31,6 @@ def task_root(tmp_path, monkeypatch):
     """A scaffolded task in a temporary root, with ptb.tasks pointed at it."""
     assert scaffold.new_task_main(["demo_q", "--root", str(tmp_path)]) == 0
     monkeypatch.setattr(tasks, "TASKS_DIR", tmp_path / "tasks")
-    monkeypatch.syspath_prepend(str(REPO_ROOT / "tests" / "tasks"))  # the scripted-model helpers
     return tmp_path
 
 

@@ -33,7 +33,8 @@ def test_config_files_merge_like_snakemake():
     assert config["benchmarks"]["gsm8k"]["display_name"] == "GSM8K"  # nested keys merge, not replace
     assert config["benchmarks"]["gsm8k"]["limit"] == 20
     demo_limit = yaml.safe_load(Path(DEMO).read_text())["benchmarks"]["humaneval"]["limit"]
-    assert config["benchmarks"]["humaneval"] == {"display_name": "HE", "data": "local", "limit": demo_limit}
+    humaneval = {"display_name": "HE", "data": "local", "limit": demo_limit, "task_args": {}}
+    assert config["benchmarks"]["humaneval"] == humaneval
     assert status.parse_value("{a: [1, x]}") == {"a": ["1", "x"]}  # snakemake keeps nested scalars as strings
     assert (
         status.parse_value("3") == 3
