@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
+import inspect
 import json
 import re
 from pathlib import Path
@@ -52,9 +53,14 @@ def module(name: str):
     return loaded
 
 
-def load_task(name: str, data_dir: str | Path, **task_args):
-    """Build the task's inspect Task over the records in data_dir."""
-    return getattr(module(name), name)(data_dir=str(data_dir), **task_args)
+def load_task(name: str, data_dir: str | Path, protocol: str | None = None, **task_args):
+    """Build the task's inspect Task over the records in data_dir, under `protocol` (ptb/protocol.py)
+    where the task function takes one: each task implements the protocols itself, and a task
+    without the argument scores alike under every protocol."""
+    function = getattr(module(name), name)
+    if protocol is not None and "protocol" in inspect.signature(function).parameters:
+        task_args["protocol"] = protocol
+    return function(data_dir=str(data_dir), **task_args)
 
 
 def read_jsonl(path: str | Path) -> list[dict]:

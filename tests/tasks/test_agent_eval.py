@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from ptb import agent_eval
+from ptb import agent_eval, tasks
 from ptb.demo_models import build_tiny_qwen3
 from ptb.paths import REPO_ROOT
 from ptb.tasks import TASKS_DIR
@@ -41,7 +41,8 @@ def test_evaluates_a_local_model_and_writes_json(tiny_model, tmp_path, capsys):
     metrics = json.loads(out.read_text())
     assert code == 0 and metrics["outcome"] == "ok", metrics
     assert metrics["samples_scored"] + metrics["samples_failed"] == 2
-    assert metrics["task_version"] == "1.0.0"
+    assert metrics["task_version"] == tasks.spec("gsm8k")["version"]
+    assert metrics["protocol"] == "posttrainbench-v1"
     assert capsys.readouterr().out.startswith("gsm8k: score ")
 
 
