@@ -18,6 +18,7 @@ import string
 import unicodedata
 
 from ptb.protocol import POSTTRAINBENCH_V1
+from ptb.tasks import strip_thinking
 
 # --- the reply as the scorer sees it ----------------------------------------------------------
 
@@ -26,7 +27,6 @@ from ptb.protocol import POSTTRAINBENCH_V1
 V1_THINK = re.compile(
     r'<think(?:\s+signature="([^"]*)")?(?:\s+redacted="(true)")?\s*>(.*?)</think>', re.DOTALL
 )
-THINK_BLOCK = re.compile(r"<think\b[^>]*>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 
 
 def v1_completion(raw: str) -> str:
@@ -42,7 +42,7 @@ def v1_completion(raw: str) -> str:
 
 def corrected_completion(raw: str) -> str:
     """The reply less every think block, an unterminated one included (thinking is no answer)."""
-    return THINK_BLOCK.sub("", raw or "").strip()
+    return strip_thinking(raw)
 
 
 def reply_text(output) -> str:

@@ -22,7 +22,6 @@ from ptb.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
 THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 def task_dir(name: str) -> Path:
@@ -71,23 +70,6 @@ def read_jsonl(path: str | Path) -> list[dict]:
 def strip_thinking(text: str) -> str:
     """Drop <think>...</think> blocks (and an unterminated trailing one)."""
     return THINK_BLOCK.sub("", text or "").strip()
-
-
-def last_number(text: str) -> str | None:
-    """The last number in text, normalised (thousands separators and trailing .0 removed)."""
-    found = NUMBER.findall(strip_thinking(text).replace("$", ""))
-    if not found:
-        return None
-    return normalise_number(found[-1])
-
-
-def normalise_number(raw: str) -> str:
-    value = raw.replace(",", "").rstrip(".")
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return str(int(number)) if number == int(number) else str(number)
 
 
 def offline_records(name: str) -> list[dict] | None:
