@@ -5,12 +5,15 @@ from __future__ import annotations
 import copy
 import re
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import yaml
+from snakemake.utils import update_config
 
-from ptb import tasks
+from ptb import grid, tasks
 from ptb.grid import AXES, Cell
 from ptb.paths import REPO_ROOT
 
@@ -280,11 +283,17 @@ def resolve_section(name: str, values: dict) -> dict:
     return instance[name]
 
 
-def load(path: str | Path, overrides: dict | None = None) -> dict:
-    """Read a YAML config, apply overrides (as snakemake --config does), validate it."""
-    config = read_file(path)
-    for key, value in (overrides or {}).items():
-        config[key] = value
+WORKFLOW_CONFIG = REPO_ROOT / "workflow_config.yaml"  # the Snakefile's `configfile:`
+
+
+def load(configfiles: Iterable[str | Path] = (), overrides: dict | None = None) -> dict:
+    """The config `snakemake --configfile FILES --config OVERRIDES` runs with: the Snakefile's
+    workflow_config.yaml, then each of `configfiles` in order, then `overrides`, deep-merged by
+    snakemake's own loader and merge; then validated (schema defaults filled)."""
+    config: dict = {}
+    for path in [WORKFLOW_CONFIG, *configfiles]:
+        update_config(config, read_file(path))  # strictly: file and line of a YAML error
+    update_config(config, overrides or {})
     return validate(config)
 
 
@@ -318,5 +327,27 @@ def cell_config(config: dict, cell: Cell) -> dict:
         "model": config["models"][cell.model],
         "benchmark": config["benchmarks"][cell.benchmark],
         "budget": config["budget"],
-        "container": config.get("container", "none"),
+        "container": config["container"],
     }
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What the command-line tools look at, read off a loaded config as plain values."""
+
+    results: str  # results_dir
+    selection: dict  # axis -> names, as selection() resolves them
+    cells: list[Cell]
+    baselines: list[tuple[str, str, str]]  # (model, variant, benchmark)
+    models: dict  # selected model -> its registry entry (base and instruct refs, display_name)
+
+
+def sweep(config: dict) -> Sweep:
+    chosen = selection(config)
+    return Sweep(
+        results=config["results_dir"],
+        selection=chosen,
+        cells=grid.cells(chosen),
+        baselines=grid.baselines(chosen, instruct_models(config)),
+        models={name: config["models"][name] for name in chosen["models"]},
+    )

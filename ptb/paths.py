@@ -36,6 +36,7 @@ PROFILE_SAMPLES = PROFILE_DIR + "/{model}/{variant}/samples.json"
 PROFILE_LOGS = PROFILE_DIR + "/{model}/{variant}/logs"
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
+CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
 LOGS = "{results}/logs"
 
 

@@ -39,14 +39,14 @@ def generation_config(model_dir: str | Path) -> dict:
         raise ValueError(f"{path}: not valid JSON ({error}); vLLM would refuse this model folder") from None
 
 
-def v1_sampling(config: dict, max_tokens: int) -> dict:
+def v1_sampling(folder_settings: dict, max_tokens: int) -> dict:
     """What vLLM 0.11 applied to PostTrainBench's requests, given generation_config.json."""
     effective = {
-        key: config[key]
+        key: folder_settings[key]
         for key in SAMPLING_KEYS
-        if config.get(key) is not None and config[key] != HF_DEFAULTS[key]
+        if folder_settings.get(key) is not None and folder_settings[key] != HF_DEFAULTS[key]
     }
-    cap = config.get("max_new_tokens")
+    cap = folder_settings.get("max_new_tokens")
     effective["max_tokens"] = min(max_tokens, cap) if cap else max_tokens
     return effective
 

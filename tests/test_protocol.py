@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from ptb import config as ptb_config
-from ptb import leaderboard, paths, protocol, tasks
+from ptb import leaderboard, protocol, result_files, tasks
+from ptb.grid import Cell
 
 FACTORS = json.loads((Path(__file__).parent / "fixtures" / "reference" / "factors.json").read_text())
-PRODUCTION = ptb_config.load(ptb_config.REPO_ROOT / "workflow_config.yaml")
+PRODUCTION = ptb_config.load()
 
 
 def test_default_protocol_is_posttrainbench_v1_with_its_published_weights():
@@ -19,7 +20,7 @@ def test_default_protocol_is_posttrainbench_v1_with_its_published_weights():
     assert PRODUCTION["leaderboard"]["weights"] == "published"
     benchmarks = ptb_config.selection(PRODUCTION)["benchmarks"]
     assert sorted(benchmarks) == sorted(FACTORS)
-    weights = leaderboard.benchmark_weights(PRODUCTION, None, benchmarks)
+    weights = leaderboard.benchmark_weights(PRODUCTION["leaderboard"]["weights"], None, benchmarks)
     assert weights.keys() == FACTORS.keys()
     for bench, factor in FACTORS.items():
         assert abs(weights[bench] - factor) < 1e-9, bench
@@ -35,52 +36,49 @@ def test_published_weights_of_a_subset_keep_their_ratios():
 
 def test_an_unknown_protocol_fails_at_load_naming_the_key(tmp_path):
     with pytest.raises(Exception, match="protocol"):
-        ptb_config.load(ptb_config.REPO_ROOT / "workflow_config.yaml", {"protocol": "ptb-v2"})
+        ptb_config.load(overrides={"protocol": "ptb-v2"})
     with pytest.raises(ValueError, match="allowed: posttrainbench-v1, posttrainbench-v1-corrected"):
         protocol.check("ptb-v2")
 
 
-def put(results: Path, template: str, data: dict, **fields) -> None:
-    path = Path(paths.fill(template, str(results), **fields))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
+def put(path: str, data: dict) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data))
 
 
 def test_leaderboard_counts_only_scores_of_its_protocol(tmp_path):
     """A metrics.json measured under the other protocol is not averaged in: the cell counts as
     an eval error (base model's score) and says why; the page names the protocol."""
-    config = ptb_config.load(
-        ptb_config.REPO_ROOT / "workflow_config.yaml",
-        {
-            "results_dir": str(tmp_path),
-            "calibration": None,
-            "select": {"agents": ["noop"], "models": ["qwen3-1.7b"], "benchmarks": ["gsm8k"], "seeds": [1]},
-        },
-    )
-    cell = {"agent": "noop", "model": "qwen3-1.7b", "benchmark": "gsm8k", "seed": 1}
-    for variant, score in (("base", 0.1), ("instruct", 0.9)):
-        put(
-            tmp_path,
-            paths.BASELINE_METRICS,
-            {"outcome": "ok", "score": score, "stderr": 0.0},
-            model="qwen3-1.7b",
-            variant=variant,
-            benchmark="gsm8k",
-        )
-    put(tmp_path, paths.AGENT_JSON, {"outcome": "ok", "has_model": True}, **cell)
-    put(tmp_path, paths.VERDICT, {"outcome": "ok", "disqualified": False}, **cell)
+    cell = result_files.cell_record(str(tmp_path), Cell("noop", "qwen3-1.7b", "gsm8k", 1))
+    baselines = [
+        result_files.baseline_record(str(tmp_path), "qwen3-1.7b", v, "gsm8k") for v in ("base", "instruct")
+    ]
+    for record, score in zip(baselines, (0.1, 0.9)):
+        put(record["metrics"], {"outcome": "ok", "score": score, "stderr": 0.0})
+    put(cell["agent_json"], {"outcome": "ok", "has_model": True})
+    put(cell["verdict"], {"outcome": "ok", "disqualified": False})
     metrics = {"outcome": "ok", "score": 0.8, "stderr": 0.01, "protocol": protocol.CORRECTED}
-    put(tmp_path, paths.METRICS, metrics, **cell)
-    _, cells, _ = leaderboard.build(config)
+    put(cell["metrics"], metrics)
+    labels = {
+        "agents": {"noop": {"display_name": "No-op", "scaffold": "noop"}},
+        "benchmarks": {"gsm8k": "GSM8K"},
+    }
+    inputs = {"cells": [cell], "baselines": baselines, **labels, "weights": "published"}
+    _, cells, _ = leaderboard.build(**inputs)
     [row] = cells.to_dict("records")
     assert row["outcome"] == "eval_error" and row["score"] == pytest.approx(0.1)
     assert "posttrainbench-v1-corrected" in row["reason"]
 
-    put(tmp_path, paths.METRICS, {**metrics, "protocol": protocol.POSTTRAINBENCH_V1}, **cell)
-    table, cells, weights = leaderboard.build(config)
+    put(cell["metrics"], {**metrics, "protocol": protocol.POSTTRAINBENCH_V1})
+    table, cells, weights = leaderboard.build(**inputs)
     assert cells.iloc[0]["outcome"] == "ok" and cells.iloc[0]["score"] == pytest.approx(0.8)
-    page = leaderboard.to_markdown(config, table, weights)
+    assert weights == {"gsm8k": 1.0}
+    page = leaderboard.to_markdown(
+        table, weights, labels["benchmarks"], protocol_name=protocol.POSTTRAINBENCH_V1
+    )
     assert "Evaluation protocol: `posttrainbench-v1`" in page
+    _, cells, _ = leaderboard.build(**inputs, protocol_name=protocol.CORRECTED)  # built for the other one
+    assert cells.iloc[0]["outcome"] == "eval_error"
 
 
 def test_context_fits_the_longest_generation():
