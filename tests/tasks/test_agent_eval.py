@@ -89,3 +89,12 @@ def test_the_options_default_to_the_workflow_schemas_evaluation_defaults(capsys)
     assert (
         "evaluation.gpu_memory_utilization': 1.5 is greater than the maximum of 1" in capsys.readouterr().err
     )
+
+
+def test_the_protocol_is_an_option_and_checked(capsys):
+    args = agent_eval.parse_args("gsm8k", ["--model-path", "m", "--protocol", "posttrainbench-v1-corrected"])
+    assert args.protocol == "posttrainbench-v1-corrected"
+    assert agent_eval.parse_args("gsm8k", ["--model-path", "m"]).protocol == "posttrainbench-v1"
+    with pytest.raises(SystemExit):
+        agent_eval.parse_args("gsm8k", ["--model-path", "m", "--protocol", "v2"])
+    assert "invalid choice: 'v2'" in capsys.readouterr().err
