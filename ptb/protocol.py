@@ -13,6 +13,12 @@ under different protocols.
   judge to be bugs in v1 (each named in docs/posttrainbench-v1.md): seeded greedy decoding instead
   of whatever the model folder's generation_config.json asks for, answer extraction that reads the
   reply's final answer, and an errored sample scored 0 instead of failing the eval.
+
+Where each part lives: the chat templates (ptb.chat_templates), the requests' sampling
+(ptb.sampling), what an errored sample does (ON_SAMPLE_ERROR, applied by ptb.evaluation), the
+weights (leaderboard `weights: published`), and the prompts and scoring of each task: a task whose
+scoring differs between protocols takes a `protocol` argument, which ptb.tasks.load_task passes
+(ptb.answers holds the shared v1 and corrected rules).
 """
 
 from __future__ import annotations
