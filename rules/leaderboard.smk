@@ -97,9 +97,12 @@ rule leaderboard:
             },
             "weights": config["leaderboard"]["weights"],
             "budget_hours": config["budget"]["hours"],
+            "protocol_name": config["protocol"],
         },
         code=source_hash(
             "ptb/leaderboard.py",
+            "ptb/protocol.py",
+            "ptb/reference/posttrainbench_v1_factors.json",
             "ptb/charts.py",
             "ptb/outcomes.py",
             "scripts/leaderboard.py",

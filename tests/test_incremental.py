@@ -111,7 +111,11 @@ CELL_AGAIN = {"agent_run": 1, "judge": 1, "evaluate": 1, **LEADERBOARD_ONLY}
 def test_a_finished_run_has_nothing_to_do(work):
     assert plan(work) == {}
     board = work / paths.fill(paths.LEADERBOARD_DIR, RESULTS)
-    assert json.loads((board / "weights.json").read_text()) == {"mode": "pinned", "weights": {"gsm8k": 1.0}}
+    assert json.loads((board / "weights.json").read_text()) == {
+        "mode": "pinned",
+        "weights": {"gsm8k": 1.0},
+        "protocol": "posttrainbench-v1-corrected",  # the demo's
+    }
     assert "No-op (base model)" in (board / "leaderboard.md").read_text()
 
 
