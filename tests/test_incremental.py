@@ -154,7 +154,9 @@ def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
     assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
 
 
-@pytest.mark.parametrize("rel", ["ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"])
+@pytest.mark.parametrize(
+    "rel", ["ptb/leaderboard.py", "ptb/charts.py", "ptb/outcomes.py", "scripts/leaderboard.py"]
+)
 def test_leaderboard_code_reruns_the_leaderboard_only(work, rel):
     edit(work, rel)
     assert plan(work) == LEADERBOARD_ONLY
