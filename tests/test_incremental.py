@@ -154,12 +154,15 @@ def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
     assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
 
 
-@pytest.mark.parametrize(
-    "rel", ["ptb/leaderboard.py", "ptb/charts.py", "ptb/outcomes.py", "scripts/leaderboard.py"]
-)
+@pytest.mark.parametrize("rel", ["ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"])
 def test_leaderboard_code_reruns_the_leaderboard_only(work, rel):
     edit(work, rel)
     assert plan(work) == LEADERBOARD_ONLY
+
+
+def test_the_outcome_rules_rerun_the_leaderboard_and_the_pages(work):
+    edit(work, "ptb/outcomes.py")  # both classify cells with it
+    assert plan(work) == {**PAGES, **LEADERBOARD_ONLY}
 
 
 def test_a_display_name_reruns_the_leaderboard_and_the_agent_page_only(work):
