@@ -40,6 +40,11 @@ PROFILE_LOGS = PROFILE_DIR + "/{model}/{variant}/logs"
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
+LEADERBOARD_HTML = LEADERBOARD_DIR + "/leaderboard.html"
+# the audit pages (ptb.audit): one per agent, one per cell with its summary for the agent page
+AUDIT_AGENT = LEADERBOARD_DIR + "/agents/{agent}.html"
+AUDIT_CELL = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.html"
+AUDIT_CELL_SUMMARY = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.json"
 LOGS = "{results}/logs"
 
 

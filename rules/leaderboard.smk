@@ -109,3 +109,79 @@ rule leaderboard:
         ),
     script:
         "../scripts/leaderboard.py"
+
+
+# The audit pages (ptb.audit): a job per cell and per agent, so that a new cell rewrites its
+# own page, its agent's page and the leaderboard, and no other page. Each cell page reads the
+# cell's record files (declared here) and what the same jobs wrote beside them (agent.log,
+# the .eval log, the job dir), which change only with the declared files.
+LEADERBOARD_HTML = paths.fill(paths.LEADERBOARD_HTML, RESULTS)
+AUDIT_CODE = source_hash(
+    "ptb/audit",
+    "ptb/outcomes.py",
+    "ptb/traces.py",
+    "scripts/audit_cell.py",
+    "scripts/audit_agent.py",
+)
+AUDIT_CELLS = {agent: [] for agent in SELECTION["agents"]}
+for cell in CELLS:
+    AUDIT_CELLS[cell.agent].append(cell.as_dict())
+
+
+rule audit_cell:
+    input:
+        agent_json=pattern(paths.AGENT_JSON),
+        manifest=pattern(paths.MANIFEST),
+        handout=pattern(paths.HANDOUT),
+        verdict=pattern(paths.VERDICT),
+        metrics=pattern(paths.METRICS),
+        base_metrics=paths.fill(
+            paths.BASELINE_METRICS,
+            RESULTS,
+            model="{model}",
+            variant="base",
+            benchmark="{benchmark}",
+        ),
+    output:
+        page=pattern(paths.AUDIT_CELL),
+        summary=pattern(paths.AUDIT_CELL_SUMMARY),
+    log:
+        log_path("audit", "{agent}/{model}/{benchmark}/seed{seed}"),
+    localrule: True
+    params:
+        leaderboard=LEADERBOARD_HTML,
+        agent_page=pattern(paths.AUDIT_AGENT),
+        code=AUDIT_CODE,
+    script:
+        "../scripts/audit_cell.py"
+
+
+rule audit_agent:
+    input:
+        summaries=lambda w: [
+            paths.fill(paths.AUDIT_CELL_SUMMARY, RESULTS, **c)
+            for c in AUDIT_CELLS[w.agent]
+        ],
+    output:
+        page=report(
+            pattern(paths.AUDIT_AGENT),
+            caption="../report/audit_agent.rst",
+            category="Audit",
+            labels={"agent": "{agent}"},
+        ),
+    log:
+        log_path("audit", "{agent}"),
+    localrule: True
+    params:
+        cell_pages=lambda w: [
+            paths.fill(paths.AUDIT_CELL, RESULTS, **c) for c in AUDIT_CELLS[w.agent]
+        ],
+        display_name=lambda w: config["agents"][w.agent].get("display_name", w.agent),
+        benchmarks={
+            b: config["benchmarks"][b].get("display_name", b)
+            for b in SELECTION["benchmarks"]
+        },
+        leaderboard=LEADERBOARD_HTML,
+        code=AUDIT_CODE,
+    script:
+        "../scripts/audit_agent.py"
