@@ -13,8 +13,7 @@ rule prepare_model:
         log_path("cache", "model/{model}/{variant}"),
     threads: resources_for("cache")["cpus"]
     resources:
-        mem_mb=resources_for("cache")["mem_mb"],
-        runtime=resources_for("cache")["runtime"],
+        **stage_resources("cache"),
     params:
         ref=lambda w: config["models"][w.model][w.variant],
         dest=lambda w: paths.fill(
@@ -36,9 +35,9 @@ rule prepare_dataset:
         manifest=pattern(paths.DATASET_MANIFEST),
     log:
         log_path("cache", "dataset/{benchmark}"),
+    threads: resources_for("cache")["cpus"]
     resources:
-        mem_mb=resources_for("cache")["mem_mb"],
-        runtime=resources_for("cache")["runtime"],
+        **stage_resources("cache"),
     params:
         data=lambda w: config["benchmarks"][w.benchmark]["data"],
         datasets_cache=str(CACHE_DIRS["hf_home"] / "datasets"),

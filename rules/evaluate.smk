@@ -68,14 +68,12 @@ rule evaluate:
         metrics=pattern(paths.METRICS),
     log:
         log_path("evaluate", "{agent}/{model}/{benchmark}/seed{seed}"),
-    retries: resources_for("evaluate").get("retries", 0)
+    retries: resources_for("evaluate")["retries"]
     container:
         image_for("eval")
-    threads: resources_for("evaluate").get("cpus", 1)
+    threads: resources_for("evaluate")["cpus"]
     resources:
-        gpu=resources_for("evaluate").get("gpu", 0),
-        mem_mb=resources_for("evaluate").get("mem_mb", 16000),
-        runtime=resources_for("evaluate").get("runtime", 120),
+        **stage_resources("evaluate"),
     params:
         settings=eval_params,
         throughput=throughput_settings,

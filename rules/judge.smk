@@ -13,11 +13,10 @@ rule judge:
         verdict=pattern(paths.VERDICT),
     log:
         log_path("judge", "{agent}/{model}/{benchmark}/seed{seed}"),
-    retries: resources_for("judge").get("retries", 0)
-    threads: resources_for("judge").get("cpus", 1)
+    retries: resources_for("judge")["retries"]
+    threads: resources_for("judge")["cpus"]
     resources:
-        mem_mb=resources_for("judge").get("mem_mb", 8000),
-        runtime=resources_for("judge").get("runtime", 60),
+        **stage_resources("judge"),
     params:
         settings=config.get("judge", {}),
         code=source_hash("ptb/judge", "scripts/judge.py"),
