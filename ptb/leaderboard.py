@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ptb import charts, io
+from ptb import charts, io, job_times
 from ptb.outcomes import (
     CELL,
     DISQUALIFIED,
@@ -410,15 +410,21 @@ def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
     return "Benchmark weights: " + ", ".join(f"{benchmarks[b]} {w:.3f}" for b, w in weights.items()) + "."
 
 
+GPU_HOURS_TITLE = "GPU-hours by agent and stage (wall time of each job's benchmark file x its GPUs)"
+
+
 def to_markdown(
     table: pd.DataFrame,
     weights: dict,
     benchmarks: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
+    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     head, body = rows_for_display(table, weights, benchmarks)
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
     lines.append(_weights_line(weights, benchmarks))
+    if gpu_hours and gpu_hours[1]:
+        lines += ["", f"## {GPU_HOURS_TITLE}", "", *_md_table(*gpu_hours)]
     if calibration is not None:
         lines += ["", f"## {CALIBRATION_TITLE}", "", *_md_table(*calibration)]
     return "\n".join(lines) + "\n"
@@ -448,6 +454,7 @@ def to_html(
     benchmarks: dict[str, str],
     charts_svg: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
+    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
     head, body = rows_for_display(table, weights, benchmarks)
@@ -460,6 +467,8 @@ def to_html(
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
+    if gpu_hours and gpu_hours[1]:
+        parts += [f"<h2>{html.escape(GPU_HOURS_TITLE)}</h2>", _html_table(*gpu_hours)]
     if calibration is not None:
         parts += [f"<h2>{html.escape(CALIBRATION_TITLE)}</h2>", _html_table(*calibration)]
     return "".join(parts) + "</body></html>\n"
@@ -474,21 +483,33 @@ def write(
     weights,
     budget_hours: float,
     calibration_csv=None,
+    jobs: list[dict] | None = None,
+    stage_gpus: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page.
     Arguments as for `build`; budget_hours: the agents' time budget (the time chart's line);
-    calibration_csv: the judge's calibration table, shown as a footer (None: no footer)."""
+    calibration_csv: the judge's calibration table, shown as a footer (None: no footer);
+    jobs, stage_gpus: the jobs' benchmark files and each stage's GPUs (ptb.job_times), counted
+    into gpu_hours.csv, a table and the time chart."""
     out = Path(out_dir)
     table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights)
     calibration = read_calibration(calibration_csv)
+    names = {a: label["display_name"] for a, label in agents.items()}
+    usage = job_times.usage(jobs or [], stage_gpus or {})
+    usage_rows = job_times.table_rows(usage, names)
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
-    io.write_text_atomic(out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration))
+    io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
+    io.write_text_atomic(
+        out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration, usage_rows)
+    )
     io.write_json(
         out / "weights.json", {"weights": chosen, "mode": "pinned" if isinstance(weights, dict) else weights}
     )
-    names = {a: label["display_name"] for a, label in agents.items()}
-    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours)
+    usage_named = usage.assign(agent=usage["agent"].map(lambda a: names.get(a, a)))
+    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours, usage_named)
     svgs = charts.save_all(figures, out / "charts")
-    io.write_text_atomic(out / "leaderboard.html", to_html(table, chosen, benchmarks, svgs, calibration))
+    io.write_text_atomic(
+        out / "leaderboard.html", to_html(table, chosen, benchmarks, svgs, calibration, usage_rows)
+    )
     return table

@@ -38,6 +38,15 @@ CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
 LOGS = "{results}/logs"
+# snakemake's benchmark: file of each job (wall and CPU time, memory): <stage>/<job>.tsv, the job
+# named as its log; ptb.job_times counts GPU-hours from them
+BENCHMARKS = "{results}/benchmarks"
+CELL_JOB = "{agent}/{model}/{benchmark}/seed{seed}"
+BASELINE_JOB = "{model}/{variant}/{benchmark}"
+
+
+def job_benchmark(stage: str, job: str) -> str:
+    return f"{BENCHMARKS}/{stage}/{job}.tsv"
 
 
 def fill(pattern: str, results: str, **fields) -> str:

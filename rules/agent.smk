@@ -22,6 +22,8 @@ rule agent_run:
         handout=pattern(paths.HANDOUT),
     log:
         log_path("agent", "{agent}/{model}/{benchmark}/seed{seed}"),
+    benchmark:
+        benchmark_path("agent", paths.CELL_JOB)
     threads: resources_for("agent")["cpus"]
     resources:
         **stage_resources(

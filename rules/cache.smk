@@ -11,6 +11,8 @@ rule prepare_model:
         manifest=pattern(paths.MODEL_MANIFEST),
     log:
         log_path("cache", "model/{model}/{variant}"),
+    benchmark:
+        benchmark_path("cache", "model/{model}/{variant}")
     threads: resources_for("cache")["cpus"]
     resources:
         **stage_resources("cache"),
@@ -35,6 +37,8 @@ rule prepare_dataset:
         manifest=pattern(paths.DATASET_MANIFEST),
     log:
         log_path("cache", "dataset/{benchmark}"),
+    benchmark:
+        benchmark_path("cache", "dataset/{benchmark}")
     threads: resources_for("cache")["cpus"]
     resources:
         **stage_resources("cache"),
@@ -53,6 +57,8 @@ rule agent_view:
         view=directory(pattern(paths.AGENT_VIEW)),
     log:
         log_path("cache", "agent_view/{benchmark}"),
+    benchmark:
+        benchmark_path("cache", "agent_view/{benchmark}")
     localrule: True
     script:
         "../scripts/agent_view.py"

@@ -36,6 +36,11 @@ def log_path(stage, template):
     return f"{RESULTS}/logs/{stage}/{template}.log"
 
 
+def benchmark_path(stage, template):
+    """A job's snakemake benchmark file (named as its log): ptb.job_times reads them."""
+    return pattern(paths.job_benchmark(stage, template))
+
+
 # the placement keys of a stage that snakemake-executor-plugin-slurm reads (2.8: gpu_model
 # with gpu as --gpus=<model>:<n>, slurm_partition -p, qos --qos, constraint -C, slurm_extra
 # appended); unset (null) ones are left out, so the profile's default-resources apply

@@ -68,6 +68,8 @@ rule evaluate:
         metrics=pattern(paths.METRICS),
     log:
         log_path("evaluate", "{agent}/{model}/{benchmark}/seed{seed}"),
+    benchmark:
+        benchmark_path("evaluate", paths.CELL_JOB)
     retries: resources_for("evaluate")["retries"]
     container:
         image_for("eval")
@@ -93,5 +95,7 @@ use rule evaluate as baseline with:
         metrics=pattern(paths.BASELINE_METRICS),
     log:
         log_path("baseline", "{model}/{variant}/{benchmark}"),
+    benchmark:
+        benchmark_path("baseline", paths.BASELINE_JOB)
     params:
         log_dir=pattern(paths.BASELINE_LOGS),

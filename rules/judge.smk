@@ -13,6 +13,8 @@ rule judge:
         verdict=pattern(paths.VERDICT),
     log:
         log_path("judge", "{agent}/{model}/{benchmark}/seed{seed}"),
+    benchmark:
+        benchmark_path("judge", paths.CELL_JOB)
     retries: resources_for("judge")["retries"]
     threads: resources_for("judge")["cpus"]
     resources:
@@ -39,6 +41,8 @@ rule judge_calibration:
         ),
     log:
         log_path("judge", "calibration"),
+    benchmark:
+        benchmark_path("judge", "calibration")
     localrule: True
     script:
         "../scripts/judge_calibration.py"

@@ -24,6 +24,8 @@ rule profile_model:
         samples=pattern(paths.PROFILE_SAMPLES),
     log:
         log_path("profiling", "{benchmark}/{model}/{variant}"),
+    benchmark:
+        benchmark_path("profiling", "{benchmark}/{model}/{variant}")
     container:
         image_for("eval")  # model-written code runs here (HumanEval), as in evaluate
     threads: resources_for("evaluate")["cpus"]
@@ -53,6 +55,8 @@ rule profile_task:
         md=pattern(paths.PROFILE_MD),
     log:
         log_path("profiling", "{benchmark}/profile"),
+    benchmark:
+        benchmark_path("profiling", "{benchmark}/profile")
     localrule: True
     params:
         profiling=PROFILING,

@@ -1,11 +1,16 @@
 """At home on a cluster: per-stage placement reaches every job's resources, a smoke subset is one
 cell, and API agents on the host are named once at load."""
 
+import json
+from pathlib import Path
+
 import pytest
 import yaml
 from helpers import REPO, dry_run_jobs, planned_jobs, snakemake
 
 from ptb import config as ptb_config
+from ptb import job_times, leaderboard, result_files
+from ptb.grid import Cell
 
 GPU_STAGES = {"agent_run": "agent", "evaluate": "evaluate", "baseline": "evaluate"}
 
@@ -143,3 +148,65 @@ def test_no_warning_when_no_api_agent_runs_on_the_host(production, capsys, chang
         production["container"] = "none"
     ptb_config.validate(production)
     assert "container: none" not in capsys.readouterr().err
+
+
+# -- GPU-hours from the jobs' benchmark files ---------------------------------------------
+
+
+def plant_benchmark(path: str, seconds: float | str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(
+        "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+        f"{seconds}\t0:00:00\t10\t10\t10\t10\t0\t0\t50\t1.0\n"
+    )
+
+
+def test_gpu_hours_count_each_stage_with_its_gpus(tmp_path):
+    results = str(tmp_path)
+    cells = [Cell("sft", "m", "gsm8k", 1), Cell("sft", "m", "gsm8k", 2), Cell("noop", "m", "gsm8k", 1)]
+    jobs = [j for c in cells for j in job_times.cell_jobs(results, c)] + job_times.baseline_jobs(
+        results, "m", "base", "gsm8k"
+    )
+    tsv = {(j["agent"], j["stage"], j["tsv"].split("/seed")[-1]): j["tsv"] for j in jobs}
+    plant_benchmark(tsv[("sft", "agent", "1.tsv")], 3600)
+    plant_benchmark(tsv[("sft", "agent", "2.tsv")], 1800)
+    plant_benchmark(tsv[("sft", "evaluate", "1.tsv")], 360)
+    plant_benchmark(tsv[("sft", "judge", "1.tsv")], 7200)  # a CPU stage: no GPU-hours
+    plant_benchmark(tsv[("noop", "agent", "1.tsv")], "garbage")  # unreadable: not counted
+    plant_benchmark(jobs[-1]["tsv"], 720)  # the baseline
+    usage = job_times.usage(jobs, {"agent": 2, "evaluate": 1, "judge": 0}).set_index(["agent", "stage"])
+    assert usage.loc[("sft", "agent"), "gpu_hours"] == pytest.approx(2 * 1.5)
+    assert usage.loc[("sft", "agent"), "jobs"] == 2
+    assert usage.loc[("sft", "evaluate"), "gpu_hours"] == pytest.approx(0.1)
+    assert usage.loc[("sft", "judge"), "gpu_hours"] == 0 and usage.loc[("sft", "judge"), "hours"] == 2
+    assert usage.loc[("baselines", "evaluate"), "gpu_hours"] == pytest.approx(0.2)
+    assert "noop" not in usage.index.get_level_values("agent"), "a missing or unreadable file counts nothing"
+
+
+def test_the_leaderboard_shows_gpu_hours_per_agent_and_stage(tmp_path):
+    """The rule hands the leaderboard every cell's and baseline's benchmark files and the GPUs per
+    stage (planned with the grid); the table and the time chart show the jobs that ran."""
+    cells = [result_files.cell_record(str(tmp_path), Cell("noop", "tiny-qwen3", "gsm8k", 1))]
+    base = result_files.baseline_record(str(tmp_path), "tiny-qwen3", "base", "gsm8k")
+    scored = {"outcome": "ok", "stderr": 0.1, "samples_scored": 2}
+    for path, data in (
+        (cells[0]["agent_json"], {"outcome": "ok", "wall_seconds": 60}),
+        (cells[0]["verdict"], {"disqualified": False, "checks": {}}),
+        (cells[0]["metrics"], {**scored, "score": 0.5}),
+        (base["metrics"], {**scored, "score": 0.25}),
+    ):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(data))
+    jobs = job_times.cell_jobs(str(tmp_path), Cell("noop", "tiny-qwen3", "gsm8k", 1))
+    plant_benchmark(jobs[0]["tsv"], 7200)
+    out = tmp_path / "board"
+    leaderboard.write(
+        out, cells=cells, baselines=[base], agents={"noop": {"display_name": "No-op", "scaffold": "noop"}},
+        benchmarks={"gsm8k": "GSM8K"}, weights={"gsm8k": 1.0}, budget_hours=1, jobs=jobs,
+        stage_gpus={"agent": 4, "evaluate": 1, "judge": 0},
+    )  # fmt: skip
+    md = (out / "leaderboard.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| No-op") and "8.00" in line)
+    assert "| 8.00 |" in row, md  # 2 h x 4 GPUs
+    assert "GPU-hours per agent and stage" in (out / "charts" / "time.svg").read_text()
+    assert "GPU-hours" in (out / "leaderboard.html").read_text()
