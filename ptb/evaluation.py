@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import io, outcomes, provenance, tasks
+from ptb import eval_store, io, outcomes, provenance, tasks
 from ptb.chat_templates import chat_template
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -58,9 +58,11 @@ def model_for(
     benchmark: str,
     evaluation: dict,
     sampling: dict | None = None,
+    label: str = "local",
 ):
     """An inspect Model for a local model folder: vllm/ on GPU, hf/ on CPU. With `sampling`
-    (profiling), hf samples from an RNG seeded once per model with sampling["seed"]."""
+    (profiling), hf samples from an RNG seeded once per model with sampling["seed"]. label: the
+    hf/ model's name in the .eval log (vllm/ names it by its path, which names the cell)."""
     from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
 
     settings = tasks.spec(benchmark)
@@ -86,7 +88,7 @@ def model_for(
     greedy = settings["generation"]["temperature"] == 0
     seeded = {} if sampling is None else {"config": GenerateConfig(seed=sampling["seed"]), "memoize": False}
     return get_model(
-        "hf/local",
+        f"hf/{label}",
         model_path=model_path,
         chat_template=template,
         device="cpu",
@@ -217,8 +219,13 @@ def evaluate(
     task_args: dict | None = None,
     sampling: dict | None = None,
     summary=summarise,
+    cell: dict | None = None,
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
+
+    cell: what is evaluated (agent, model, benchmark, seed; or model, variant, benchmark), the
+    .eval log's tags and metadata and the hf/ model's name (cell_label), so `inspect view` over
+    results/ tells every log apart.
 
     sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
     model_for). summary(log): what to keep of a finished eval, with samples_scored and
@@ -241,7 +248,8 @@ def evaluate(
             # process's next eval of the same model path, with this task's flags (tool parser or not)
             started = time.perf_counter()
             provider = evaluation["provider"]
-            with model_for(provider, model_path, family, benchmark, evaluation, sampling) as model:
+            label = cell_label(cell or {})
+            with model_for(provider, model_path, family, benchmark, evaluation, sampling, label) as model:
                 loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
                 [log] = inspect_eval(
                     task,
@@ -250,7 +258,10 @@ def evaluate(
                     log_dir=log_dir,
                     epochs=evaluation["epochs"],
                     max_connections=evaluation["max_connections"],
-                    display="none",
+                    tags=[f"{key}={value}" for key, value in (cell or {}).items()],
+                    metadata=cell,
+                    display="log",  # progress lines in the rule's log (ptb.smk.logged)
+                    log_level="info",
                     log_format="eval",
                     fail_on_error=False,
                     score_display=False,
@@ -280,6 +291,16 @@ def evaluate(
     return {"outcome": outcomes.OK, **metrics}
 
 
+def cell_label(cell: dict) -> str:
+    """A model name for the .eval log: agent/model/seed<seed> for a cell's model, model/variant
+    for a baseline's (names with '/' or ':' inside are not produced: config names exclude them)."""
+    if "agent" in cell:
+        return f"{cell['agent']}/{cell['model']}/seed{cell['seed']}"
+    if "variant" in cell:
+        return f"{cell['model']}/{cell['variant']}"
+    return "local"
+
+
 def evaluate_job(
     *,
     agent_json: str | None,
@@ -290,16 +311,24 @@ def evaluate_job(
     settings: dict,
     throughput: dict,
     log_dir: str,
+    cell: dict | None = None,
+    store: dict | None = None,
 ) -> dict:
     """One evaluate or baseline job: the model is the baseline's cached one (model_json) or the
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
-    section without its throughput keys, limit, task_args, hashes); throughput: the rest."""
+    section without its throughput keys, limit, task_args, hashes); throughput: the rest.
+    store: {results, reuse} of the evaluation store (ptb.eval_store): a scored evaluation is
+    stored under its key; with reuse, a stored one is copied instead of evaluating again."""
     if model_json is not None:
         model_path, missing = io.read_json(model_json)["path"], "the model cache names no path"
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
+    store_key = eval_store.key(model_path, family, benchmark, settings) if store and model_path else None
+    stored = eval_store.lookup(store["results"], store_key) if store_key and store["reuse"] else None
+    if stored is not None:  # these weights were scored with these settings: the same evaluation
+        return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}
     if model_path is None:
         metrics = {"outcome": outcomes.NO_MODEL, "reason": missing}
     else:
@@ -312,8 +341,19 @@ def evaluate_job(
             evaluation={**settings["evaluation"], **throughput},
             limit=settings["limit"],
             task_args=settings["task_args"],
+            # the protocol names the scoring rules a log was scored under (where settings carry one)
+            cell={**(cell or {}), **{k: settings[k] for k in ("protocol",) if k in settings}},
         )
-    return {**metrics, "model_path": model_path, "settings": settings, "software": provenance.software()}
+    result = {
+        **metrics,
+        "model_path": model_path,
+        "settings": settings,
+        "software": provenance.software(),
+        "evaluation_key": store_key,
+    }
+    if store_key and result["outcome"] == outcomes.OK:
+        eval_store.save(store["results"], store_key, result)
+    return result
 
 
 # inspect logs the output of the `vllm serve` it starts here, a line per record

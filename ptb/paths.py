@@ -38,6 +38,7 @@ CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
 LOGS = "{results}/logs"
+EVAL_STORE = "{results}/eval-store/{key}/metrics.json"  # evaluations by content (ptb.eval_store)
 # snakemake's benchmark: file of each job (wall and CPU time, memory): <stage>/<job>.tsv, the job
 # named as its log; ptb.job_times counts GPU-hours from them
 BENCHMARKS = "{results}/benchmarks"

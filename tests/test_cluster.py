@@ -2,14 +2,17 @@
 cell, and API agents on the host are named once at load."""
 
 import json
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from helpers import REPO, dry_run_jobs, planned_jobs, snakemake
+from inspect_ai.log import read_eval_log
 
 from ptb import config as ptb_config
-from ptb import job_times, leaderboard, result_files
+from ptb import eval_store, job_times, leaderboard, paths, result_files
 from ptb.grid import Cell
 
 GPU_STAGES = {"agent_run": "agent", "evaluate": "evaluate", "baseline": "evaluate"}
@@ -210,3 +213,100 @@ def test_the_leaderboard_shows_gpu_hours_per_agent_and_stage(tmp_path):
     assert "| 8.00 |" in row, md  # 2 h x 4 GPUs
     assert "GPU-hours per agent and stage" in (out / "charts" / "time.svg").read_text()
     assert "GPU-hours" in (out / "leaderboard.html").read_text()
+
+
+# -- evaluations keyed by weights, inspect's conventions -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def store_run(tmp_path_factory) -> Path:
+    """noop (submits the base) and cheat_substitute (another model) on tiny-qwen3, 2 items."""
+    results = tmp_path_factory.mktemp("store") / "results"
+    snakemake(
+        "--profile", "profiles/demo",
+        "--config", "select={agents: [noop, cheat_substitute], models: [tiny-qwen3], benchmarks: [gsm8k]}",
+        "calibration=", f"results_dir={results}", "benchmarks={gsm8k: {limit: 2}}",
+    )  # fmt: skip
+    return results
+
+
+def metrics_of(results: Path, agent: str | None = None) -> dict:
+    if agent is None:
+        path = paths.fill(
+            paths.BASELINE_METRICS, str(results), model="tiny-qwen3", variant="base", benchmark="gsm8k"
+        )
+    else:
+        path = paths.fill(
+            paths.METRICS, str(results), agent=agent, model="tiny-qwen3", benchmark="gsm8k", seed=1
+        )
+    return json.loads(Path(path).read_text())
+
+
+def test_identical_weights_are_evaluated_once(store_run):
+    """The base baseline evaluates and stores; noop's copy of the base reuses it (no .eval log of
+    its own); the substituted model is evaluated on its own key."""
+    base, noop, other = (
+        metrics_of(store_run),
+        metrics_of(store_run, "noop"),
+        metrics_of(store_run, "cheat_substitute"),
+    )
+    assert base["evaluation_key"] == noop["evaluation_key"] != other["evaluation_key"]
+    assert noop["reused_from"] == base["model_path"] and noop["model_path"].endswith(
+        "noop/tiny-qwen3/gsm8k/seed1/job/final_model"
+    )
+    assert noop["score"] == base["score"] and noop["log_file"] == base["log_file"]
+    assert "reused_from" not in base and "reused_from" not in other
+    assert not list((store_run / "eval" / "noop").rglob("*.eval")), "noop was not evaluated again"
+    stored = sorted(p.parent.name for p in (store_run / "eval-store").glob("*/metrics.json"))
+    assert stored == sorted([base["evaluation_key"], other["evaluation_key"]])
+    log = (store_run / "logs" / "evaluate" / "noop" / "tiny-qwen3" / "gsm8k" / "seed1.log").read_text()
+    assert "reused_from" in log
+
+
+def test_a_changed_tokenizer_or_setting_changes_the_key(store_run, tmp_path):
+    base = metrics_of(store_run)
+    copy = tmp_path / "model"
+    shutil.copytree(base["model_path"], copy)
+    settings = base["settings"]
+    same = eval_store.key(str(copy), "qwen3", "gsm8k", settings)
+    assert same == base["evaluation_key"], "a byte-identical copy has the base's key"
+    (copy / ".cache").mkdir()
+    (copy / ".cache" / "download.lock").write_text("x")  # hidden: cannot change what is served
+    assert eval_store.key(str(copy), "qwen3", "gsm8k", settings) == same
+    tokenizer = next(p for p in copy.iterdir() if p.name.startswith("tokenizer"))
+    tokenizer.write_text(tokenizer.read_text() + " ")
+    assert eval_store.key(str(copy), "qwen3", "gsm8k", settings) != same
+    assert eval_store.key(base["model_path"], "smollm2", "gsm8k", settings) != same, "the template"
+    assert eval_store.key(base["model_path"], "qwen3", "gsm8k", {**settings, "limit": 3}) != same
+
+
+def test_eval_logs_name_their_cell_and_the_rule_log_shows_progress(store_run):
+    base, other = metrics_of(store_run), metrics_of(store_run, "cheat_substitute")
+    base_log = read_eval_log(base["log_file"], header_only=True)
+    assert base_log.eval.model == "hf/tiny-qwen3/base"
+    assert set(base_log.eval.tags) == {"model=tiny-qwen3", "variant=base", "benchmark=gsm8k"}
+    other_log = read_eval_log(other["log_file"], header_only=True)
+    assert other_log.eval.model == "hf/cheat_substitute/tiny-qwen3/seed1"
+    assert {k: other_log.eval.metadata[k] for k in ("agent", "model", "benchmark", "seed")} == {
+        "agent": "cheat_substitute", "model": "tiny-qwen3", "benchmark": "gsm8k", "seed": "1"
+    }  # fmt: skip
+    log = (
+        store_run / "logs" / "evaluate" / "cheat_substitute" / "tiny-qwen3" / "gsm8k" / "seed1.log"
+    ).read_text()
+    assert "Samples: 2/2" in log and "hf/cheat_substitute/tiny-qwen3/seed1 succeeded" in log
+
+
+def test_every_job_has_a_benchmark_file(store_run):
+    jobs = [
+        ("agent", "noop/tiny-qwen3/gsm8k/seed1"),
+        ("evaluate", "cheat_substitute/tiny-qwen3/gsm8k/seed1"),
+        ("judge", "noop/tiny-qwen3/gsm8k/seed1"),
+        ("baseline", "tiny-qwen3/base/gsm8k"),
+        ("cache", "model/tiny-qwen3/base"),
+        ("leaderboard", "leaderboard"),
+    ]
+    for stage, job in jobs:
+        seconds = job_times.wall_seconds(paths.fill(paths.job_benchmark(stage, job), str(store_run)))
+        assert seconds is not None and seconds >= 0, (stage, job)
+    usage = pd.read_csv(store_run / "leaderboard" / "gpu_hours.csv")
+    assert set(usage["agent"]) == {"noop", "cheat_substitute", "baselines"}
