@@ -50,5 +50,16 @@ def job_benchmark(stage: str, job: str) -> str:
     return f"{BENCHMARKS}/{stage}/{job}.tsv"
 
 
+def checkout(start: str | Path | None = None) -> Path:
+    """The workflow checkout a command runs in: the nearest folder at or above `start` (default:
+    the working directory) with a Snakefile and tasks/; else the one this package was loaded from.
+    The CLIs that write or read tasks/ and agents/ (new-task, new-agent, validate-task) act on it."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Snakefile").is_file() and (folder / "tasks").is_dir():
+            return folder
+    return REPO_ROOT
+
+
 def fill(pattern: str, results: str, **fields) -> str:
     return pattern.format(results=results, **fields)

@@ -2,20 +2,21 @@
 cell, and API agents on the host are named once at load."""
 
 import json
+import re
 import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from helpers import REPO, dry_run_jobs, planned_jobs, snakemake
+from helpers import REPO, SNAKEMAKE, dry_run_jobs, planned_jobs, snakemake
 from inspect_ai.log import read_eval_log
 
 from ptb import config as ptb_config
 from ptb import eval_store, job_times, leaderboard, paths, result_files
 from ptb.grid import Cell
-
-GPU_STAGES = {"agent_run": "agent", "evaluate": "evaluate", "baseline": "evaluate"}
 
 
 @pytest.fixture
@@ -310,3 +311,60 @@ def test_every_job_has_a_benchmark_file(store_run):
         assert seconds is not None and seconds >= 0, (stage, job)
     usage = pd.read_csv(store_run / "leaderboard" / "gpu_hours.csv")
     assert set(usage["agent"]) == {"noop", "cheat_substitute", "baselines"}
+
+
+# -- the CLIs act on the checkout they are run in ------------------------------------------
+
+
+def fake_checkout(root: Path) -> Path:
+    (root / "tasks").mkdir(parents=True)
+    (root / "agents").mkdir()
+    (root / "tests" / "tasks").mkdir(parents=True)
+    (root / "tests" / "agents").mkdir(parents=True)
+    (root / "Snakefile").write_text("# another checkout\n")
+    return root
+
+
+def test_new_task_and_validate_task_act_on_the_checkout_they_run_in(tmp_path):
+    other = fake_checkout(tmp_path / "other")
+    inside = other / "tasks"
+    bin_dir = Path(SNAKEMAKE).parent
+    made = subprocess.run(
+        [str(bin_dir / "new-task"), "mytask"], cwd=inside, capture_output=True, text=True, timeout=120
+    )
+    assert made.returncode == 0, made.stderr
+    assert (other / "tasks" / "mytask" / "task.yaml").exists(), "written into the checkout around cwd"
+    assert not (REPO / "tasks" / "mytask").exists(), "not into the installed package's checkout"
+    checked = subprocess.run(
+        [str(bin_dir / "validate-task"), "mytask"], cwd=other, capture_output=True, text=True, timeout=300
+    )
+    assert "no such task folder" not in checked.stdout, checked.stdout[-2000:]
+    assert "validate-task mytask" in checked.stdout
+    assert paths.checkout(tmp_path) == paths.REPO_ROOT, "outside any checkout: the package's own"
+
+
+# -- packaging -----------------------------------------------------------------------------
+
+
+def pins(path: Path) -> dict[str, str]:
+    found = {}
+    for line in path.read_text().splitlines():
+        spec = line.split("#")[0].strip()
+        if "==" in spec:
+            name, version = spec.split("==")
+            found[name.strip().lower().replace("_", "-")] = version.strip()
+    return found
+
+
+def test_the_constraints_pin_the_whole_set_and_agree_with_every_direct_pin():
+    constraints = pins(REPO / "constraints.txt")
+    assert len(constraints) > 100 and "ptb" not in constraints
+    for requirements in ("requirements.txt", "requirements-nodeps.txt"):
+        for name, version in pins(REPO / requirements).items():
+            assert constraints.get(name) == version, f"{requirements}: {name}=={version} vs constraints"
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = [re.split(r"[<>=!~ ]", d)[0].lower() for d in project["dependencies"]]
+    assert "snakemake" in declared and "inspect-ai" in declared
+    assert set(declared) <= set(constraints), set(declared) - set(constraints)
+    assert "*.egg-info/" in (REPO / ".gitignore").read_text().splitlines(), "make setup leaves none untracked"
+    assert "-c constraints.txt -r requirements.txt" in (REPO / "Makefile").read_text()
