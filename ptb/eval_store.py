@@ -4,16 +4,23 @@ The key is a hash of the model folder's files (weights, tokenizer, config: every
 symlinks followed, hidden files left out), the family (it picks the chat template), the benchmark
 and the score settings the rule passes (evaluation settings without throughput, limit, task args,
 task and code hashes). The base model's baseline, the no-op agent's copy of it and any run that
-submits the base unchanged share one key: the baseline evaluates and stores, the cells copy.
+submits the base unchanged share one key: whichever job comes first evaluates and stores, the
+others copy (a job that finds the key claimed waits for it: an flock on <key>/lock, which NFSv4
+and Lustre honour).
 
-Layout: results/eval-store/<key>/metrics.json (ptb.paths.EVAL_STORE), written atomically; the
-rule evaluate waits for its base model's baseline (an ancient() input: order, not a rerun
-trigger), so the shared evaluation is there when the cells look. Deleting an entry makes the
-next evaluation with that key run again.
+Layout: results/eval-store/<key>/metrics.json (ptb.paths.EVAL_STORE), written atomically; each
+copy names the evaluation it reuses (`reused_from`, `log_file`). Deleting an entry makes the next
+evaluation with that key run again (e.g. before --forcerun of an evaluation).
+
+Not a DAG edge on purpose: an order-only input (ancient) on the baseline drops the dependent
+evaluation from a plan whose baseline re-runs for another reason (snakemake 9.27), and a plain
+input would re-run every cell's evaluation when its baseline re-runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 from pathlib import Path
@@ -39,6 +46,19 @@ def key(model_path: str, family: str, benchmark: str, settings: dict) -> str:
 
 def entry(results: str, evaluation_key: str) -> Path:
     return Path(paths.fill(paths.EVAL_STORE, results, key=evaluation_key))
+
+
+@contextlib.contextmanager
+def claimed(results: str, evaluation_key: str):
+    """Hold the key while evaluating: another job with the same key waits here, then copies."""
+    lock = entry(results, evaluation_key).with_name("lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def lookup(results: str, evaluation_key: str) -> dict | None:

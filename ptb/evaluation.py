@@ -312,47 +312,50 @@ def evaluate_job(
     throughput: dict,
     log_dir: str,
     cell: dict | None = None,
-    store: dict | None = None,
+    store: str | None = None,
 ) -> dict:
     """One evaluate or baseline job: the model is the baseline's cached one (model_json) or the
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
     section without its throughput keys, limit, task_args, hashes); throughput: the rest.
-    store: {results, reuse} of the evaluation store (ptb.eval_store): a scored evaluation is
-    stored under its key; with reuse, a stored one is copied instead of evaluating again."""
+    store: the results dir whose evaluation store (ptb.eval_store) to use: an evaluation with the
+    same key is copied from it instead of run again; a new one is stored (None: no store)."""
     if model_json is not None:
         model_path, missing = io.read_json(model_json)["path"], "the model cache names no path"
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
-    store_key = eval_store.key(model_path, family, benchmark, settings) if store and model_path else None
-    stored = eval_store.lookup(store["results"], store_key) if store_key and store["reuse"] else None
-    if stored is not None:  # these weights were scored with these settings: the same evaluation
-        return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}
+    record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:
-        metrics = {"outcome": outcomes.NO_MODEL, "reason": missing}
-    else:
-        metrics = evaluate(
-            model_path=model_path,
-            family=family,
-            benchmark=benchmark,
-            data_dir=dataset_dir,
-            log_dir=log_dir,
-            evaluation={**settings["evaluation"], **throughput},
-            limit=settings["limit"],
-            task_args=settings["task_args"],
-            # the protocol names the scoring rules a log was scored under (where settings carry one)
-            cell={**(cell or {}), **{k: settings[k] for k in ("protocol",) if k in settings}},
-        )
-    result = {
-        **metrics,
-        "model_path": model_path,
-        "settings": settings,
-        "software": provenance.software(),
-        "evaluation_key": store_key,
-    }
-    if store_key and result["outcome"] == outcomes.OK:
-        eval_store.save(store["results"], store_key, result)
+        return {"outcome": outcomes.NO_MODEL, "reason": missing, **record}
+
+    def scored() -> dict:
+        return {
+            **evaluate(
+                model_path=model_path,
+                family=family,
+                benchmark=benchmark,
+                data_dir=dataset_dir,
+                log_dir=log_dir,
+                evaluation={**settings["evaluation"], **throughput},
+                limit=settings["limit"],
+                task_args=settings["task_args"],
+                # the protocol names the scoring rules a log was scored under (where settings carry one)
+                cell={**(cell or {}), **{k: settings[k] for k in ("protocol",) if k in settings}},
+            ),
+            **record,
+        }
+
+    if store is None:
+        return scored()
+    key = eval_store.key(model_path, family, benchmark, settings)
+    with eval_store.claimed(store, key):  # a job with the same key waits, then copies
+        stored = eval_store.lookup(store, key)
+        if stored is not None:  # these weights were scored with these settings: the same evaluation
+            return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}
+        result = {**scored(), "evaluation_key": key}
+        if result["outcome"] == outcomes.OK:
+            eval_store.save(store, key, result)
     return result
 
 

@@ -65,17 +65,6 @@ rule evaluate:
         agent=pattern(paths.AGENT_JSON),
         dataset=pattern(paths.DATASET_MANIFEST),
         image=image_input("eval"),
-        # order only (ancient: never a rerun trigger): the base model's evaluation is in the
-        # store before a cell looks there, so a cell that submitted the base copies it
-        base_evaluation=ancient(
-            paths.fill(
-                paths.BASELINE_METRICS,
-                RESULTS,
-                model="{model}",
-                variant="base",
-                benchmark="{benchmark}",
-            )
-        ),
     output:
         metrics=pattern(paths.METRICS),
     log:
@@ -94,8 +83,8 @@ rule evaluate:
         family=lambda w: config["models"][w.model]["family"],
         log_dir=pattern(paths.EVAL_LOGS),
         environment=EVAL_ENVIRONMENT,
-        # evaluations keyed by weights and settings (ptb/eval_store.py): a cell copies a stored one
-        store={"results": RESULTS, "reuse": True},
+        # evaluations keyed by weights and settings (ptb/eval_store.py): identical ones run once
+        store=RESULTS,
     script:
         "../scripts/evaluate.py"
 
@@ -113,4 +102,3 @@ use rule evaluate as baseline with:
         benchmark_path("baseline", paths.BASELINE_JOB)
     params:
         log_dir=pattern(paths.BASELINE_LOGS),
-        store={"results": RESULTS, "reuse": False},  # a baseline always evaluates, and stores

@@ -5,6 +5,8 @@ import json
 import re
 import shutil
 import subprocess
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -244,24 +246,47 @@ def metrics_of(results: Path, agent: str | None = None) -> dict:
 
 
 def test_identical_weights_are_evaluated_once(store_run):
-    """The base baseline evaluates and stores; noop's copy of the base reuses it (no .eval log of
-    its own); the substituted model is evaluated on its own key."""
+    """The base baseline and noop's copy of the base share a key: one of them evaluated (whichever
+    came first; the other waited on the key) and the other copied; the substituted model has its
+    own key and evaluation."""
     base, noop, other = (
         metrics_of(store_run),
         metrics_of(store_run, "noop"),
         metrics_of(store_run, "cheat_substitute"),
     )
     assert base["evaluation_key"] == noop["evaluation_key"] != other["evaluation_key"]
-    assert noop["reused_from"] == base["model_path"] and noop["model_path"].endswith(
-        "noop/tiny-qwen3/gsm8k/seed1/job/final_model"
+    first, copy = (base, noop) if "reused_from" in noop else (noop, base)
+    assert "reused_from" not in first and copy["reused_from"] == first["model_path"]
+    assert copy["score"] == first["score"] and copy["log_file"] == first["log_file"]
+    assert noop["model_path"].endswith("noop/tiny-qwen3/gsm8k/seed1/job/final_model")
+    assert "reused_from" not in other
+    logs = list((store_run / "eval" / "noop").rglob("*.eval")) + list(
+        (store_run / "baselines").rglob("*.eval")
     )
-    assert noop["score"] == base["score"] and noop["log_file"] == base["log_file"]
-    assert "reused_from" not in base and "reused_from" not in other
-    assert not list((store_run / "eval" / "noop").rglob("*.eval")), "noop was not evaluated again"
+    assert len(logs) == 1, f"the base weights were evaluated once: {logs}"
     stored = sorted(p.parent.name for p in (store_run / "eval-store").glob("*/metrics.json"))
     assert stored == sorted([base["evaluation_key"], other["evaluation_key"]])
-    log = (store_run / "logs" / "evaluate" / "noop" / "tiny-qwen3" / "gsm8k" / "seed1.log").read_text()
-    assert "reused_from" in log
+    copy_log = (
+        "evaluate/noop/tiny-qwen3/gsm8k/seed1.log" if copy is noop else "baseline/tiny-qwen3/base/gsm8k.log"
+    )
+    assert "reused_from" in (store_run / "logs" / copy_log).read_text()
+
+
+def test_a_job_waits_for_an_evaluation_of_its_key_in_flight(tmp_path):
+    """Two jobs with one key at once: the second waits for the first's claim, then finds its entry."""
+    key, order = "k" * 32, []
+    with eval_store.claimed(str(tmp_path), key):
+        waiter = threading.Thread(
+            target=lambda: order.append(("waiter", eval_store.claimed(str(tmp_path), key).__enter__()))
+        )
+        waiter.start()
+        time.sleep(0.5)
+        assert waiter.is_alive() and not order, "blocked while the key is claimed"
+        eval_store.save(str(tmp_path), key, {"outcome": "ok", "score": 0.5})
+        order.append(("first", None))
+    waiter.join(timeout=10)
+    assert [name for name, _ in order] == ["first", "waiter"]
+    assert eval_store.lookup(str(tmp_path), key)["score"] == 0.5
 
 
 def test_a_changed_tokenizer_or_setting_changes_the_key(store_run, tmp_path):
