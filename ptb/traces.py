@@ -26,6 +26,8 @@ import json
 import sys
 from pathlib import Path
 
+from ptb import io
+
 INPUT_CHARS = 400  # a tool call's input, abbreviated
 OUTPUT_HEAD, OUTPUT_TAIL = 1200, 600  # a tool result keeps its head and tail (errors sit at the end)
 LOG_HEAD, LOG_TAIL = 800, 800  # a run of plain-text lines (stderr, progress bars)
@@ -451,8 +453,6 @@ def main(argv: list[str]) -> int:
             f"no trace parser for scaffold {scaffold!r} (have: {', '.join(sorted(PARSERS))})", file=sys.stderr
         )
         return 2
-    from ptb import io  # imported here: the parsers themselves need only the standard library
-
     io.write_text_atomic(out_md, render(scaffold, Path(raw_file).read_text(errors="replace")))
     return 0
 

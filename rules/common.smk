@@ -66,17 +66,6 @@ def stage_resources(stage, runtime=None):
     return chosen
 
 
-def cell_files(template):
-    return [paths.fill(template, RESULTS, **cell.as_dict()) for cell in CELLS]
-
-
-def baseline_files(template):
-    return [
-        paths.fill(template, RESULTS, model=m, variant=v, benchmark=b)
-        for m, v, b in BASELINES
-    ]
-
-
 # Containers (rules/containers.smk builds the images)
 
 

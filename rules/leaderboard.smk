@@ -19,6 +19,8 @@ TIMED_JOBS = [
 
 rule leaderboard:
     input:
+        # agent.json too (outcome, time used), though upstream of verdict and metrics: it costs
+        # no measurable planning time (benchmarks/plan_grid.py, CPU time within noise)
         agents=[c["agent_json"] for c in LEADERBOARD_CELLS],
         verdicts=[c["verdict"] for c in LEADERBOARD_CELLS],
         metrics=[c["metrics"] for c in LEADERBOARD_CELLS],
@@ -104,6 +106,7 @@ rule leaderboard:
             },
             "weights": config["leaderboard"]["weights"],
             "budget_hours": config["budget"]["hours"],
+            "protocol_name": config["protocol"],
             "jobs": TIMED_JOBS,
             "stage_gpus": {
                 stage: resources_for(stage)["gpu"]
@@ -112,6 +115,8 @@ rule leaderboard:
         },
         code=source_hash(
             "ptb/leaderboard.py",
+            "ptb/protocol.py",
+            "ptb/reference/posttrainbench_v1_factors.json",
             "ptb/charts.py",
             "ptb/outcomes.py",
             "ptb/job_times.py",
