@@ -310,11 +310,14 @@ def test_eval_logs_name_their_cell_and_the_rule_log_shows_progress(store_run):
     base, other = metrics_of(store_run), metrics_of(store_run, "cheat_substitute")
     base_log = read_eval_log(base["log_file"], header_only=True)
     assert base_log.eval.model == "hf/tiny-qwen3/base"
-    assert set(base_log.eval.tags) == {"model=tiny-qwen3", "variant=base", "benchmark=gsm8k"}
+    assert set(base_log.eval.tags) == {
+        "model=tiny-qwen3", "variant=base", "benchmark=gsm8k", "protocol=posttrainbench-v1-corrected"
+    }  # fmt: skip
     other_log = read_eval_log(other["log_file"], header_only=True)
     assert other_log.eval.model == "hf/cheat_substitute/tiny-qwen3/seed1"
-    assert {k: other_log.eval.metadata[k] for k in ("agent", "model", "benchmark", "seed")} == {
-        "agent": "cheat_substitute", "model": "tiny-qwen3", "benchmark": "gsm8k", "seed": "1"
+    assert {k: other_log.eval.metadata[k] for k in ("agent", "model", "benchmark", "seed", "protocol")} == {
+        "agent": "cheat_substitute", "model": "tiny-qwen3", "benchmark": "gsm8k", "seed": "1",
+        "protocol": "posttrainbench-v1-corrected",
     }  # fmt: skip
     log = (
         store_run / "logs" / "evaluate" / "cheat_substitute" / "tiny-qwen3" / "gsm8k" / "seed1.log"
