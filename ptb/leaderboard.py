@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from ptb import charts, io, paths, protocol
+from ptb import charts, io, job_times, paths, protocol
 from ptb.outcomes import (
     CELL,
     EVAL_ERROR,
@@ -416,16 +416,22 @@ def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
     return "Benchmark weights: " + ", ".join(f"{benchmarks[b]} {w:.3f}" for b, w in weights.items()) + "."
 
 
+GPU_HOURS_TITLE = "GPU-hours by agent and stage (wall time of each job's benchmark file x its GPUs)"
+
+
 def to_markdown(
     table: pd.DataFrame,
     weights: dict,
     benchmarks: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
     protocol_name: str = protocol.DEFAULT,
+    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     head, body = rows_for_display(table, weights, benchmarks)
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
     lines += [_weights_line(weights, benchmarks), "", _protocol_line(protocol_name)]
+    if gpu_hours and gpu_hours[1]:
+        lines += ["", f"## {GPU_HOURS_TITLE}", "", *_md_table(*gpu_hours)]
     if calibration is not None:
         lines += ["", f"## {CALIBRATION_TITLE}", "", *_md_table(*calibration)]
     return "\n".join(lines) + "\n"
@@ -477,6 +483,7 @@ def to_html(
     charts_svg: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
     protocol_name: str = protocol.DEFAULT,
+    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
     head, body = rows_for_display(table, weights, benchmarks)
@@ -500,6 +507,8 @@ def to_html(
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
+    if gpu_hours and gpu_hours[1]:
+        parts += [f"<h2>{html.escape(GPU_HOURS_TITLE)}</h2>", _html_table(*gpu_hours)]
     if calibration is not None:
         parts += [f"<h2>{html.escape(CALIBRATION_TITLE)}</h2>", _html_table(*calibration)]
     return "".join(parts) + "</body></html>\n"
@@ -515,24 +524,32 @@ def write(
     budget_hours: float,
     calibration_csv=None,
     protocol_name: str = protocol.DEFAULT,
+    jobs: list[dict] | None = None,
+    stage_gpus: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page.
     Arguments as for `build`; budget_hours: the agents' time budget (the time chart's line);
     calibration_csv: the judge's calibration table, shown as a footer (None: no footer);
-    protocol_name: the evaluation protocol the page is built for, named on it."""
+    protocol_name: the evaluation protocol the page is built for, named on it;
+    jobs, stage_gpus: the jobs' benchmark files and each stage's GPUs (ptb.job_times), counted
+    into gpu_hours.csv, a table and the time chart."""
     out = Path(out_dir)
     table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights, protocol_name)
     calibration = read_calibration(calibration_csv)
+    names = {a: label["display_name"] for a, label in agents.items()}
+    usage = job_times.usage(jobs or [], stage_gpus or {})
+    usage_rows = job_times.table_rows(usage, names)
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
+    io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
     io.write_text_atomic(
-        out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration, protocol_name)
+        out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration, protocol_name, usage_rows)
     )
     mode = "pinned" if isinstance(weights, dict) else weights
     io.write_json(out / "weights.json", {"weights": chosen, "mode": mode, "protocol": protocol_name})
-    names = {a: label["display_name"] for a, label in agents.items()}
-    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours)
+    usage_named = usage.assign(agent=usage["agent"].map(lambda a: names.get(a, a)))
+    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours, usage_named)
     svgs = charts.save_all(figures, out / "charts")
-    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name)
+    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name, usage_rows)
     io.write_text_atomic(out / "leaderboard.html", page)
     return table

@@ -1,5 +1,5 @@
 # Aggregation and rendering: cheap, so it runs on the submit host.
-from ptb import result_files
+from ptb import job_times, result_files
 
 LEADERBOARD = paths.fill(paths.LEADERBOARD_DIR, RESULTS)
 CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
@@ -8,6 +8,12 @@ CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
 LEADERBOARD_CELLS = [result_files.cell_record(RESULTS, cell) for cell in CELLS]
 LEADERBOARD_BASELINES = [
     result_files.baseline_record(RESULTS, *baseline) for baseline in BASELINES
+]
+# the jobs' benchmark files, for GPU-hours: read where present, not inputs (a run from before
+# they were written would otherwise be re-run for a missing one)
+TIMED_JOBS = [
+    *(job for cell in CELLS for job in job_times.cell_jobs(RESULTS, cell)),
+    *(job for b in BASELINES for job in job_times.baseline_jobs(RESULTS, *b)),
 ]
 
 
@@ -45,6 +51,7 @@ rule leaderboard:
             subcategory="Tables",
         ),
         md=f"{LEADERBOARD}/leaderboard.md",
+        gpu_hours=f"{LEADERBOARD}/gpu_hours.csv",
         weights=f"{LEADERBOARD}/weights.json",
         ranking=report(
             f"{LEADERBOARD}/charts/ranking.svg",
@@ -77,6 +84,8 @@ rule leaderboard:
         ],
     log:
         log_path("leaderboard", "leaderboard"),
+    benchmark:
+        benchmark_path("leaderboard", "leaderboard")
     localrule: True
     params:
         # the files of each cell and baseline (in the order of the inputs) and everything the
@@ -98,6 +107,11 @@ rule leaderboard:
             "weights": config["leaderboard"]["weights"],
             "budget_hours": config["budget"]["hours"],
             "protocol_name": config["protocol"],
+            "jobs": TIMED_JOBS,
+            "stage_gpus": {
+                stage: resources_for(stage)["gpu"]
+                for stage in ("agent", "evaluate", "judge")
+            },
         },
         code=source_hash(
             "ptb/leaderboard.py",
@@ -105,6 +119,7 @@ rule leaderboard:
             "ptb/reference/posttrainbench_v1_factors.json",
             "ptb/charts.py",
             "ptb/outcomes.py",
+            "ptb/job_times.py",
             "scripts/leaderboard.py",
         ),
     script:
