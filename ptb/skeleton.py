@@ -106,7 +106,7 @@ def _skeleton_main(
     prog: str, folder: str, noun: str, name_help: str, make, argv: list[str] | None
 ) -> str | None:
     """Parse NAME and --root, write the files; the name on success, None (after the error) otherwise."""
-    parser = argparse.ArgumentParser(prog=prog, description=f"Scaffold {folder}/NAME/ and its test.")
+    parser = argparse.ArgumentParser(prog=prog, description=f"Write {folder}/NAME/ and its test.")
     parser.add_argument("name", help=name_help)
     parser.add_argument(
         "--root",
