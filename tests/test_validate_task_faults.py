@@ -1,11 +1,11 @@
 """validate-task on task folders broken one way each: the report names the file (and line or
-field) and says what is wrong. One table; each row plants one fault in a fresh scaffold."""
+field) and says what is wrong. One table; each row plants one fault in a fresh new-task skeleton."""
 
 from __future__ import annotations
 
 import pytest
 
-from ptb import scaffold
+from ptb import skeleton
 from ptb.validate_task import validate
 
 
@@ -215,7 +215,7 @@ FAULTS = [
 
 @pytest.mark.parametrize("fault, plant, level, where, message", FAULTS, ids=[f[0] for f in FAULTS])
 def test_a_planted_fault_is_reported_where_it_is(tmp_path, fault, plant, level, where, message):
-    scaffold.new_task("demo_f", tmp_path)
+    skeleton.new_task("demo_f", tmp_path)
     plant(tmp_path / "tasks" / "demo_f")
     report = validate("demo_f", tmp_path / "tasks")
     found = [(lv, w, m) for lv, w, m in report.lines if lv == level and where in w and message in m]
