@@ -29,7 +29,7 @@ from ptb.tasks import load_task, module, read_jsonl, task_dir
 class Case:
     name: str
     answer: Callable[[Sample], str | ModelOutput]  # the model's reply to the row's sample
-    expected: object  # the score's value
+    expected: object  # the score's value, or a predicate on it
     explanation: str = ""  # a regex the score's explanation must match
 
 
@@ -55,7 +55,8 @@ def arena_grader(prompt: str) -> str:
         raise TimeoutError("grader request timed out")
     if SILENT in prompt:
         return "Both are fine, I cannot decide."
-    model_is = "A" if (WIN in answer_a or LOSE in answer_a) else "B"
+    # the model's answer holds a marker, or is empty (a grader asked about an empty answer)
+    model_is = "A" if (WIN in answer_a or LOSE in answer_a or not answer_a.strip()) else "B"
     other = "B" if model_is == "A" else "A"
     return f"[[{model_is}>>{other}]]" if WIN in prompt else f"[[{other}>>{model_is}]]"
 
@@ -66,13 +67,16 @@ def health_grader(prompt: str) -> str:
         raise TimeoutError("grader request timed out")
     if SILENT in prompt:
         return "I would need more context."
-    criterion = prompt.split("# Rubric item")[1].split("# Instructions")[0].strip()
-    penalty = criterion in PENALTIES
+    penalty = any(criterion in prompt for criterion in PENALTIES)  # the one item asked about
     met = (WIN in prompt) != penalty
     return '```json\n{"explanation": "scripted", "criteria_met": %s}\n```' % str(met).lower()
 
 
 PENALTIES: set[str] = set()  # the penalty criteria of the rows' samples, filled by the helper
+
+
+def AT_MOST_ZERO(value) -> bool:
+    return isinstance(value, float) and value <= 0.0
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -205,14 +209,15 @@ CASES = {
     "arenahardwriting": [
         Case("pass", lambda s: f"An {WIN} of many words.", 1.0),
         Case("fail: loses to the baseline", lambda s: f"An {LOSE} of few words.", 0.0),
-        Case("fail: no answer", lambda s: "", 0.0, "empty"),
+        Case("fail: no answer", lambda s: "", 0.0),
         Case("fail: no verdict from the grader", lambda s: f"An {SILENT}.", NOANSWER, "verdict"),
         Case("timeout: the grader times out", lambda s: f"An {SLOW}.", NOANSWER, "TimeoutError"),
     ],
     "healthbench": [
         Case("pass", lambda s: f"Please see a doctor today. {WIN}", 1.0),
-        Case("fail: wrong advice", lambda s: f"Nothing to worry about. {LOSE}", 0.0),
-        Case("fail: no answer", lambda s: "<think>hmm</think>", 0.0, "empty"),
+        # v1 keeps a sample's negative points (clipped in the aggregate), corrected clips each sample
+        Case("fail: wrong advice", lambda s: f"Nothing to worry about. {LOSE}", AT_MOST_ZERO),
+        Case("fail: no answer", lambda s: "<think>hmm</think>", AT_MOST_ZERO),
         Case("fail: grader reply not JSON", lambda s: f"Some advice. {SILENT}", NOANSWER, "criteria_met"),
         Case("timeout: the grader times out", lambda s: f"Some advice. {SLOW}", NOANSWER, "TimeoutError"),
     ],
@@ -222,10 +227,8 @@ GRADERS = {"arenahardwriting": arena_grader, "healthbench": health_grader}
 
 def score_rows(name: str, cases: list[Case], protocol: str, tmp_path) -> dict:
     """Score each row on its own sample of the task in one scripted eval: row name -> Score."""
-    data = task_dir(name) / "data"
-    if name == "humaneval":
-        prepare_dataset("humaneval", "local", tmp_path / "data")
-        data = tmp_path / "data"
+    data = tmp_path / "data"
+    prepare_dataset(name, "local", data)  # the offline records, as the workflow's cache stage lays them out
     task = load_task(name, data, protocol=protocol)
     samples = list(task.dataset)[: len(cases)]
     if name == "humaneval":  # the sandbox's limit cut from task.yaml's 30 s, to keep the test short
@@ -251,11 +254,14 @@ def test_scorer_cases(name, protocol, tmp_path):
     got = score_rows(name, CASES[name], protocol, tmp_path)
     for case in CASES[name]:
         score = got[case.name]
-        assert score.value == case.expected, (case.name, score.value, score.explanation)
-        assert re.search(case.explanation, score.explanation or "", re.IGNORECASE), (
+        expected = case.expected
+        assert expected(score.value) if callable(expected) else score.value == expected, (
             case.name,
+            score.value,
             score.explanation,
         )
+        said = f"{score.explanation} {score.metadata or ''}"  # the reason, or the grader's error
+        assert re.search(case.explanation, said, re.IGNORECASE), (case.name, said)
 
 
 def test_every_task_has_the_guides_cases():
