@@ -331,6 +331,12 @@ def build_task(name: str, data_dir: Path, limit: int, report: Report):
     if not len(built.dataset):
         report.error(f"{name}(data_dir, limit={limit})", "the task's dataset is empty")
         return None
+    strays = sorted({type(s).__name__ for s in built.dataset if not isinstance(s, Sample)})
+    if strays:
+        report.error(
+            f"{name}(data_dir, limit={limit})", f"the dataset holds {', '.join(strays)}, not Samples"
+        )
+        return None
     ids = [s.id for s in built.dataset]
     if None not in ids and len(set(ids)) != len(ids):
         report.error(f"{name}(data_dir)", "sample ids repeat: inspect needs a unique id per sample")
