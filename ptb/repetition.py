@@ -4,7 +4,7 @@ Arena-Hard Writing and HealthBench (PostTrainBench v1: `limit_repetitions` in
 `arenahardwriting/evaluate.py` and `healthbench/evaluation_code/text_utils.py`, the same
 function twice) cut a degenerate answer's loops to at most `max_copies` before a grader
 reads it. The result must be byte-identical to theirs, since the grader's verdict depends
-on it: the fixtures in tests/tasks/fixtures/ptb_v1/ hold their outputs for planted loops.
+on it: the fixtures in tests/fixtures/posttrainbench_v1/graded/ hold their outputs for planted loops.
 
 Up to ten rounds, until a round changes nothing, of three passes:
 1. a line repeated more than max_copies times in a row keeps max_copies copies;

@@ -7,7 +7,9 @@ import pytest
 from ptb.paths import REPO_ROOT
 from ptb.repetition import limit_repetitions
 
-CASES = json.loads((REPO_ROOT / "tests" / "fixtures" / "ptb_v1" / "repetition.json").read_text())["cases"]
+CASES = json.loads(
+    (REPO_ROOT / "tests" / "fixtures" / "posttrainbench_v1" / "graded" / "repetition.json").read_text()
+)["cases"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=range(len(CASES)))

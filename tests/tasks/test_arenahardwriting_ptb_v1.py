@@ -9,7 +9,7 @@ workflow's scoring (tasks/arenahardwriting/scoring.py) and the task's data, and 
 import random
 
 import pytest
-from ptb_v1 import fixture, scoring, sha
+from graded_fixtures import fixture, scoring, sha
 
 from ptb.tasks import read_jsonl, task_dir
 

@@ -1,6 +1,5 @@
-"""The fixtures recorded from PostTrainBench v1's own code (tests/fixtures/ptb_v1/, see its README)
-and what the side-by-side tests share: a task folder's scoring module and the grader's replies
-as PostTrainBench's code path received them."""
+"""The fixtures recorded from PostTrainBench v1's own code for the LLM-graded tasks
+(tests/fixtures/posttrainbench_v1/graded/, see its README), and a task folder's scoring module."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import json
 
 from ptb.paths import REPO_ROOT
 
-FIXTURES = REPO_ROOT / "tests" / "fixtures" / "ptb_v1"
+FIXTURES = REPO_ROOT / "tests" / "fixtures" / "posttrainbench_v1" / "graded"
 
 
 @functools.cache
