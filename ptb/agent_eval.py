@@ -15,11 +15,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ptb import evaluation
+from ptb import evaluation, outcomes
+from ptb.cache import prepare_dataset
 from ptb.chat_templates import FAMILY_TEMPLATE
+from ptb.config import ConfigError, resolve_section
 
 
 def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namespace:
+    # the defaults are the workflow's own (schemas/config.schema.yaml, `evaluation:`): this
+    # script runs in an agent's job dir, without the workflow config
+    defaults = resolve_section("evaluation", {"provider": "hf"})
     parser = argparse.ArgumentParser(
         prog="evaluate.py",
         description=f"Evaluate a model on {benchmark} (the workflow's task, data and template).",
@@ -44,25 +49,42 @@ def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namesp
     parser.add_argument(
         "--max-connections",
         type=int,
-        default=None,
-        help="concurrent generations (default: 8 on hf, 256 on vllm, which batches them)",
+        default=defaults["max_connections"],
+        help="concurrent generations (hf: the batch size) (default: %(default)s)",
     )
-    parser.add_argument("--max-model-len", type=int, default=16384, help="vllm only: context length")
-    parser.add_argument("--gpu-memory-utilization", type=float, default=0.85, help="vllm only")
+    parser.add_argument(
+        "--max-model-len",
+        type=int,
+        default=defaults["max_model_len"],
+        help="vllm only: context length (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        default=defaults["gpu_memory_utilization"],
+        help="vllm only (default: %(default)s)",
+    )
     parser.add_argument("--log-dir", default="eval_logs", help="where the inspect log of each run goes")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:  # the values the workflow's schema allows, or a usage error naming the option
+        args.evaluation = resolve_section(
+            "evaluation",
+            {
+                "provider": args.provider,
+                "max_connections": args.max_connections,
+                "max_model_len": args.max_model_len,
+                "gpu_memory_utilization": args.gpu_memory_utilization,
+            },
+        )
+    except ConfigError as error:
+        parser.error(str(error))
+    return args
 
 
 def run(benchmark: str, args: argparse.Namespace) -> dict:
-    connections = args.max_connections or (256 if args.provider == "vllm" else 8)
-    settings = {"provider": args.provider, "max_connections": connections}
-    if args.provider == "vllm":
-        settings.update(max_model_len=args.max_model_len, gpu_memory_utilization=args.gpu_memory_utilization)
     with tempfile.TemporaryDirectory(prefix=f"ptb-{benchmark}-") as tmp:
         data_dir = args.data_dir
         if data_dir is None:
-            from ptb.cache import prepare_dataset
-
             data_dir = str(Path(tmp) / "data")
             prepare_dataset(benchmark, "hub", data_dir)
         return evaluation.evaluate(
@@ -71,13 +93,13 @@ def run(benchmark: str, args: argparse.Namespace) -> dict:
             benchmark=benchmark,
             data_dir=data_dir,
             log_dir=args.log_dir,
-            evaluation=settings,
+            evaluation=args.evaluation,
             limit=args.limit,
         )
 
 
 def report(benchmark: str, metrics: dict) -> str:
-    if metrics["outcome"] != "ok":
+    if metrics["outcome"] != outcomes.OK:
         return f"{benchmark}: evaluation failed: {metrics.get('reason')}"
     score, stderr = metrics["score"], metrics["stderr"]
     shown = "n/a" if score is None else f"{score:.4f}" + ("" if stderr is None else f" ± {stderr:.4f}")
@@ -93,7 +115,7 @@ def main(benchmark: str, argv: list[str] | None = None) -> int:
     print(report(benchmark, metrics))
     if args.json_output_file:
         Path(args.json_output_file).write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    return 0 if metrics["outcome"] == "ok" else 1
+    return 0 if metrics["outcome"] == outcomes.OK else 1
 
 
 def script(benchmark: str) -> None:

@@ -53,8 +53,9 @@ def fetch_snapshot(repo_id: str, revision: str, cache_dir: str | Path | None) ->
     A snapshot already in the cache is used as is (no request to the hub), so re-running
     the cache stage, or running it with HF_HUB_OFFLINE=1 after a pre-fetch, downloads nothing.
     """
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    # heavy hub clients: imported only when something is fetched
+    from huggingface_hub import snapshot_download  # noqa: PLC0415
+    from huggingface_hub.errors import LocalEntryNotFoundError  # noqa: PLC0415
 
     try:
         path = snapshot_download(
@@ -242,7 +243,7 @@ def prepare_dataset(benchmark: str, data: str, dest: str | Path, cache_dir: str 
         previous = _already_fetched(benchmark, dest)
         if previous is not None:
             return {**previous, "downloaded": False}
-        from datasets import load_dataset
+        from datasets import load_dataset  # noqa: PLC0415 (heavy: only for a hub download)
 
         kwargs = {"revision": pins["revision"]}
         if pins.get("data_files"):

@@ -1,38 +1,46 @@
 """The leaderboard's charts (altair), each saved as HTML (vega inlined: opens offline), SVG and PNG.
 
 Rendering goes through vl-convert, as `chart.save("x.png")` does, but calls it directly so the
-JavaScript bundle is built once per process. altair and vl-convert are imported lazily: the
-Snakefile imports this module for CHARTS only.
+JavaScript bundle is built once per process. The chart names live in ptb.paths (CHARTS): the
+Snakefile names the outputs without importing altair.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-CHARTS = ("ranking", "heatmap", "time", "outcomes")
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from ptb import io, outcomes
+
 FORMATS = ("html", "svg", "png")
 OUTCOME_COLORS = {
-    "ok": "#54a24b",
-    "timeout": "#88d27a",
-    "agent_error": "#b5e0a8",
-    "no_model": "#f58518",
-    "infra_error": "#9d755d",
-    "eval_error": "#e45756",
-    "judge_error": "#b279a2",
-    "disqualified": "#222222",
-    "missing": "#dddddd",
+    outcomes.OK: "#54a24b",
+    outcomes.TIMEOUT: "#88d27a",
+    outcomes.AGENT_ERROR: "#b5e0a8",
+    outcomes.NO_MODEL: "#f58518",
+    outcomes.INFRA_ERROR: "#9d755d",
+    outcomes.EVAL_ERROR: "#e45756",
+    outcomes.JUDGE_ERROR: "#b279a2",
+    outcomes.DISQUALIFIED: "#222222",
+    outcomes.MISSING: "#dddddd",
 }
 
 
-def build(config: dict, table, cells, weights: dict) -> dict:
-    """name -> altair chart, for every name in CHARTS."""
-    import altair as alt
-    import pandas as pd
-
-    from ptb.leaderboard import OUTCOMES
-
-    display = {a: config["agents"][a].get("display_name", a) for a in dict.fromkeys(cells["agent"])}
-    agents = table[table.scaffold != "baseline"]
+def build(
+    table: pd.DataFrame,
+    cells: pd.DataFrame,
+    weights: dict,
+    agents: dict[str, str],
+    benchmarks: dict[str, str],
+    budget_hours: float,
+) -> dict:
+    """name -> altair chart, for every name in ptb.paths.CHARTS. table and cells: the
+    leaderboard's tables; agents and benchmarks: id -> display name; budget_hours: the time
+    chart's dashed line."""
+    agent_rows = table[table.scaffold != "baseline"]
     order = list(table.sort_values("avg", ascending=False, na_position="last")["agent"])
     width = 420
 
@@ -65,7 +73,7 @@ def build(config: dict, table, cells, weights: dict) -> dict:
         ),
     ).properties(title="Average score with 95% CI", width=width)
 
-    names = {b: config["benchmarks"][b].get("display_name", b) for b in weights}
+    names = {b: benchmarks[b] for b in weights}
     heat = table.melt(id_vars=["agent"], value_vars=list(weights), var_name="benchmark", value_name="score")
     heat = heat.assign(benchmark=heat["benchmark"].map(names), score=100 * heat["score"].astype(float))
     cells_base = alt.Chart(heat).encode(
@@ -86,9 +94,9 @@ def build(config: dict, table, cells, weights: dict) -> dict:
     ).properties(title="Score by benchmark (mean over models and runs)", width=alt.Step(64))
 
     hours = cells.dropna(subset=["wall_seconds"]).assign(
-        agent=lambda d: d["agent"].map(display), hours=lambda d: d["wall_seconds"] / 3600
+        agent=lambda d: d["agent"].map(agents), hours=lambda d: d["wall_seconds"] / 3600
     )[["agent", "hours"]]
-    budget = pd.DataFrame({"budget": [config["budget"]["hours"]]})
+    budget = pd.DataFrame({"budget": [budget_hours]})
     time = alt.layer(
         alt.Chart(hours)
         .mark_boxplot(extent="min-max")
@@ -97,11 +105,13 @@ def build(config: dict, table, cells, weights: dict) -> dict:
             y=alt.Y("agent:N", sort=order, title=None),
         ),
         alt.Chart(budget).mark_rule(color="#e45756", strokeDash=[4, 3]).encode(x="budget:Q"),
-    ).properties(title=f"Time used per run (budget {config['budget']['hours']} h, dashed)", width=width)
+    ).properties(title=f"Time used per run (budget {budget_hours} h, dashed)", width=width)
 
-    counts = agents.melt(id_vars=["agent"], value_vars=list(OUTCOMES), var_name="outcome", value_name="count")
-    counts = counts[counts["count"] > 0].assign(rank=lambda d: d["outcome"].map(OUTCOMES.index))
-    outcomes = (
+    counts = agent_rows.melt(
+        id_vars=["agent"], value_vars=list(outcomes.CELL), var_name="outcome", value_name="count"
+    )
+    counts = counts[counts["count"] > 0].assign(rank=lambda d: d["outcome"].map(outcomes.CELL.index))
+    outcome_counts = (
         alt.Chart(counts)
         .mark_bar()
         .encode(
@@ -110,7 +120,7 @@ def build(config: dict, table, cells, weights: dict) -> dict:
             color=alt.Color(
                 "outcome:N",
                 scale=alt.Scale(domain=list(OUTCOME_COLORS), range=list(OUTCOME_COLORS.values())),
-                sort=list(OUTCOMES),
+                sort=list(outcomes.CELL),
             ),
             order=alt.Order("rank:Q"),
             tooltip=["agent", "outcome", "count:Q"],
@@ -118,15 +128,11 @@ def build(config: dict, table, cells, weights: dict) -> dict:
         .properties(title="Outcomes per agent (judge verdicts, failures)", width=width)
     )
 
-    return {"ranking": ranking, "heatmap": heatmap, "time": time, "outcomes": outcomes}
+    return {"ranking": ranking, "heatmap": heatmap, "time": time, "outcomes": outcome_counts}
 
 
 def save_all(charts: dict, out_dir) -> dict[str, str]:
     """Write <name>.html/.svg/.png for each chart; return name -> SVG text."""
-    import vl_convert as vlc
-
-    from ptb import io
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     svgs = {}

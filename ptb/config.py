@@ -5,16 +5,23 @@ from __future__ import annotations
 import copy
 import re
 import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import yaml
+from snakemake.utils import update_config
 
-from ptb import tasks
+from ptb import grid, tasks
 from ptb.grid import AXES, Cell
 from ptb.paths import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "config.schema.yaml"
+NAME_RULE = (
+    "names are letters, digits, '_', '.' and '-', start with a letter or digit and hold no '..' "
+    "(they become folders under results/)"
+)
 
 
 class ConfigError(ValueError):
@@ -35,8 +42,15 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key {key!r} is not allowed{hint}"
     if error.validator == "required":
         return f"config section {where!r}: {error.message}"
-    if error.validator == "propertyNames" or error.validator == "not":  # a key the workflow reserves
-        return f"config key {where!r}: {error.instance!r} is set by the workflow and cannot be configured"
+    if "propertyNames" in error.relative_schema_path:
+        reserved = error.validator == "not" and "enum" in error.validator_value
+        if reserved:
+            return f"config key {where!r}: {error.instance!r} is set by the workflow and cannot be configured"
+        return f"config key {where!r}: the name {error.instance!r} is not allowed; {NAME_RULE}"
+    if error.validator in ("pattern", "not") and where.endswith("hf_id"):
+        return f"config key {where!r} = {error.instance!r}: not a hub repo id (owner/name, no '..')"
+    if error.validator in ("pattern", "not") and where.split(".")[0] in ("grid", "select", "subsets"):
+        return f"config key {where!r}: {error.instance!r} is not allowed; {NAME_RULE}"
     if error.validator == "enum":
         allowed = ", ".join(map(repr, error.validator_value))
         return f"config key {where!r} = {error.instance!r}; allowed: {allowed}"
@@ -105,6 +119,10 @@ def validate(config: dict) -> dict:
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
+        while best.validator in ("oneOf", "anyOf") and best.context:
+            # "null or a section": say what is wrong inside the section, not "no branch matched"
+            inner = [e for e in best.context if e.validator != "type"] or best.context
+            best = jsonschema.exceptions.best_match(inner)
         raise ConfigError(_describe(best))
     _check_references(config)
     unpinned = unpinned_models(config)
@@ -140,8 +158,9 @@ def _check_references(config: dict) -> None:
             f"config key 'subset' = {subset!r}; "
             f"allowed: {', '.join(sorted(config.get('subsets') or {})) or '(no subsets defined)'}"
         )
-    # only what will run must exist on disk; a registry may list tasks not in this sweep
     chosen = selection(config)
+    _check_not_empty(config, chosen)
+    # only what will run must exist on disk; a registry may list tasks not in this sweep
     for bench in chosen["benchmarks"]:
         if not (REPO_ROOT / "tasks" / bench / "task.yaml").exists():
             raise ConfigError(f"config key 'benchmarks.{bench}': no task folder tasks/{bench}/task.yaml")
@@ -152,6 +171,27 @@ def _check_references(config: dict) -> None:
             raise ConfigError(
                 f"config key 'agents.{name}.scaffold' = {agent['scaffold']!r}: "
                 f"no agents/{agent['scaffold']}/solve.sh"
+            )
+
+
+def _check_not_empty(config: dict, chosen: dict) -> None:
+    """An axis with nothing left plans no cell and breaks the leaderboard: refuse it, naming
+    the key that emptied it (the grid itself, the named subset, or `select`)."""
+    for axis in AXES:
+        if chosen[axis]:
+            continue
+        culprit = "grid"
+        subset = config.get("subset")
+        if subset and (config["subsets"][subset].get(axis) == []):
+            culprit = f"subsets.{subset}"
+        if (config.get("select") or {}).get(axis) == []:
+            culprit = "select"
+        raise ConfigError(f"config key '{culprit}.{axis}' selects no {axis}: the sweep would have no cell")
+    calibration = config.get("calibration")
+    for axis in ("expected", "models", "benchmarks", "seeds"):
+        if calibration and not calibration[axis]:
+            raise ConfigError(
+                f"config key 'calibration.{axis}' is empty: give it entries, or set calibration: null"
             )
 
 
@@ -169,6 +209,46 @@ def _check_context_length(config: dict, benchmarks: list[str]) -> None:
             )
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice (first on line {seen[key] + 1}): "
+                    "the last would win silently",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+def read_file(path: str | Path) -> dict:
+    """One config file, strictly: a syntax error or a duplicated key names the file and the line."""
+    try:
+        loaded = yaml.load(Path(path).read_text(), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"config file {where}: {error.problem or error.context}") from None
+    except OSError as error:
+        raise ConfigError(f"config file {path}: {error.strerror}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"config file {path}: expected a mapping of keys at the top level")
+    return loaded
+
+
+def check_files(paths: list[str | Path]) -> None:
+    """Read every config file strictly (snakemake's own loader keeps duplicated keys silently)."""
+    for path in paths:
+        read_file(path)
+
+
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -184,11 +264,36 @@ def unpinned_models(config: dict) -> list[str]:
     ]
 
 
-def load(path: str | Path, overrides: dict | None = None) -> dict:
-    """Read a YAML config, apply overrides (as snakemake --config does), validate it."""
-    config = yaml.safe_load(Path(path).read_text())
-    for key, value in (overrides or {}).items():
-        config[key] = value
+def resolve_section(name: str, values: dict) -> dict:
+    """Config section `name` made of `values`: validated against the schema, its defaults filled.
+
+    For tools that run without the workflow config (the agent-facing evaluate.py), so that
+    their defaults are the schema's, as the workflow's are.
+    """
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    wrapper = {
+        "$defs": schema.get("$defs", {}),
+        "type": "object",
+        "properties": {name: schema["properties"][name]},
+    }
+    instance = {name: copy.deepcopy(values)}
+    errors = list(_with_defaults(jsonschema.Draft202012Validator)(wrapper).iter_errors(instance))
+    if errors:
+        raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+    return instance[name]
+
+
+WORKFLOW_CONFIG = REPO_ROOT / "workflow_config.yaml"  # the Snakefile's `configfile:`
+
+
+def load(configfiles: Iterable[str | Path] = (), overrides: dict | None = None) -> dict:
+    """The config `snakemake --configfile FILES --config OVERRIDES` runs with: the Snakefile's
+    workflow_config.yaml, then each of `configfiles` in order, then `overrides`, deep-merged by
+    snakemake's own loader and merge; then validated (schema defaults filled)."""
+    config: dict = {}
+    for path in [WORKFLOW_CONFIG, *configfiles]:
+        update_config(config, read_file(path))  # strictly: file and line of a YAML error
+    update_config(config, overrides or {})
     return validate(config)
 
 
@@ -222,5 +327,27 @@ def cell_config(config: dict, cell: Cell) -> dict:
         "model": config["models"][cell.model],
         "benchmark": config["benchmarks"][cell.benchmark],
         "budget": config["budget"],
-        "container": config.get("container", "none"),
+        "container": config["container"],
     }
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What the command-line tools look at, read off a loaded config as plain values."""
+
+    results: str  # results_dir
+    selection: dict  # axis -> names, as selection() resolves them
+    cells: list[Cell]
+    baselines: list[tuple[str, str, str]]  # (model, variant, benchmark)
+    models: dict  # selected model -> its registry entry (base and instruct refs, display_name)
+
+
+def sweep(config: dict) -> Sweep:
+    chosen = selection(config)
+    return Sweep(
+        results=config["results_dir"],
+        selection=chosen,
+        cells=grid.cells(chosen),
+        baselines=grid.baselines(chosen, instruct_models(config)),
+        models={name: config["models"][name] for name in chosen["models"]},
+    )

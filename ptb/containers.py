@@ -21,9 +21,10 @@ from ptb.paths import REPO_ROOT
 
 IMAGES = ("agent", "eval")
 APPTAINER = os.environ.get("PTB_APPTAINER", "apptainer")
-# what an agent needs of the repository, read-only: its scaffold, and the library and
-# task files the handed-out evaluate.py imports (never results/, which holds test sets)
-REPO_PARTS = ("agents", "ptb", "tasks")
+# what an agent needs of the repository, read-only: its scaffold, and the library, task files
+# and config schema (its evaluation defaults) the handed-out evaluate.py reads (never
+# results/, which holds test sets)
+REPO_PARTS = ("agents", "ptb", "schemas", "tasks")
 # variables the agent keeps from the job's environment: the GPUs SLURM allocated
 GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
 # not passed into the container: the image has its own PATH; apptainer sets HOME (--home)

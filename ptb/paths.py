@@ -29,8 +29,14 @@ AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
 VLLM_CACHE = "{results}/cache/vllm"
 INSPECT_DATA = "{results}/cache/inspect"  # inspect's traces of the evaluation jobs
 IMAGE_DIGEST = "{results}/containers/{image}.json"  # an input of every job that uses the image
+PROFILE_DIR = "{results}/profiling/{benchmark}"  # reward profiling (ptb.profiling)
+PROFILE_JSON = PROFILE_DIR + "/profile.json"
+PROFILE_MD = PROFILE_DIR + "/profile.md"
+PROFILE_SAMPLES = PROFILE_DIR + "/{model}/{variant}/samples.json"
+PROFILE_LOGS = PROFILE_DIR + "/{model}/{variant}/logs"
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
+CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
 LOGS = "{results}/logs"
 
 

@@ -13,119 +13,103 @@ models), then writes results/profiling/{benchmark}/profile.{json,md} with, per m
 
 and, across models, the items every model always fails or always passes (no signal).
 
-Sampling: task.yaml fixes temperature 0 and a seed for the leaderboard's evals; profiling
-overrides the temperature (and top_p / max_tokens where set) and drops the per-request seed,
-or every repeat would be the same sample. The hf provider samples (do_sample) from an RNG
-seeded once per model with profiling.seed. Nothing here changes a leaderboard number.
+Sampling: task.yaml fixes temperature 0 and a seed for the leaderboard's evals; profiling runs
+the same evaluation path (ptb.evaluation.evaluate) with its sampling overrides: the temperature
+(and top_p / max_tokens where set) and no per-request seed, or every repeat would be the same
+sample. The hf provider samples (do_sample) from an RNG seeded once per model with
+profiling.seed. Nothing here changes a leaderboard number.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-import traceback
 from collections import Counter
+from collections.abc import Collection
 from pathlib import Path
 
-from ptb import evaluation, tasks
-
-PROFILE_JSON = "{results}/profiling/{benchmark}/profile.json"
-PROFILE_MD = "{results}/profiling/{benchmark}/profile.md"
-SAMPLES = "{results}/profiling/{benchmark}/{model}/{variant}/samples.json"
-LOG_DIR = "{results}/profiling/{benchmark}/{model}/{variant}/logs"
-DEFAULTS = {"temperature": 0.7, "variants": ["base", "instruct"], "variance_threshold": 0.01, "seed": 0}
+from ptb import evaluation, io, outcomes, paths
 
 
 class ProfilingError(ValueError):
     """A profiling section that names what the config does not have."""
 
 
-def settings(config: dict) -> dict | None:
-    """The profiling section with defaults filled in; None when the config has none."""
-    section = config.get("profiling")
-    if not section:
-        return None
-    return {**DEFAULTS, **section}
-
-
-def targets(config: dict) -> list[tuple[str, str, str]]:
-    """(benchmark, model, variant) for every model the profile evaluates; checks the names."""
-    section = settings(config)
+def targets(
+    section: dict | None, models: Collection[str], benchmarks: Collection[str], instruct: Collection[str]
+) -> list[tuple[str, str, str]]:
+    """(benchmark, model, variant) for every model the profile evaluates (none without a
+    profiling section); checks the names against the configured models and benchmarks.
+    instruct: the models with an official instruct variant."""
     if section is None:
         return []
-    for axis in ("models", "benchmarks"):
+    for axis, known in (("models", models), ("benchmarks", benchmarks)):
         for name in section[axis]:
-            if name not in config[axis]:
+            if name not in known:
                 raise ProfilingError(
                     f"config key 'profiling.{axis}' names unknown {axis[:-1]} {name!r}; "
-                    f"allowed: {', '.join(sorted(config[axis]))}"
+                    f"allowed: {', '.join(sorted(known))}"
                 )
-    out = []
-    for bench in section["benchmarks"]:
-        for model in section["models"]:
-            for variant in section["variants"]:
-                if variant == "base" or config["models"][model].get(variant):
-                    out.append((bench, model, variant))
-    return out
+    return [
+        (bench, model, variant)
+        for bench in section["benchmarks"]
+        for model in section["models"]
+        for variant in section["variants"]
+        if variant == "base" or model in instruct
+    ]
 
 
 def model_label(model: str, variant: str) -> str:
     return f"{model}/{variant}"
 
 
-def limit_for(config: dict, benchmark: str) -> int | None:
-    section = settings(config) or {}
-    return section.get("limit") or config["benchmarks"][benchmark].get("limit")
+def sample_files(results: str, profile_targets: list[tuple[str, str, str]], benchmark: str) -> dict[str, str]:
+    """label -> samples.json of every model profiled on the benchmark."""
+    return {
+        model_label(m, v): paths.fill(paths.PROFILE_SAMPLES, results, benchmark=b, model=m, variant=v)
+        for b, m, v in profile_targets
+        if b == benchmark
+    }
+
+
+def profile_files(results: str, profile_targets: list[tuple[str, str, str]]) -> list[str]:
+    benches = dict.fromkeys(b for b, _, _ in profile_targets)
+    return [paths.fill(paths.PROFILE_JSON, results, benchmark=b) for b in benches]
 
 
 # --- running one model ------------------------------------------------------------------------
-
-
-def sampling_config(base, section: dict):
-    """The task's GenerateConfig with the profiling overrides, and no per-request seed."""
-    update = {"temperature": section["temperature"], "seed": None}
-    for key in ("top_p", "max_tokens"):
-        if section.get(key) is not None:
-            update[key] = section[key]
-    return base.model_copy(update=update)
-
-
-def sampling_model(evaluation_settings: dict, model_path: str, family: str, benchmark: str, section: dict):
-    """The model as the workflow's evals build it, but sampling (hf: do_sample, seeded once)."""
-    if evaluation_settings["provider"] == "vllm":
-        return evaluation.model_for("vllm", model_path, family, benchmark, evaluation_settings)
-    from inspect_ai.model import GenerateConfig, get_model
-
-    from ptb.chat_templates import chat_template
-
-    return get_model(
-        "hf/local",
-        model_path=model_path,
-        chat_template=chat_template(family),
-        device="cpu",
-        do_sample=True,
-        batch_size=evaluation_settings.get("max_connections", 8),
-        config=GenerateConfig(seed=section["seed"]),
-        memoize=False,
-    )
 
 
 def items_from_log(log) -> dict[str, list[dict]]:
     """item id -> one {"epoch", "value", "answer"} per repeat; value None when the sample failed."""
     items: dict[str, list[dict]] = {}
     for sample in log.samples or []:
-        failed = evaluation._failed(sample)
-        score = None if failed else evaluation._main_score(sample)
+        failed = evaluation.sample_failed(sample)
+        score = None if failed else evaluation.main_score(sample)
         items.setdefault(str(sample.id), []).append(
             {
                 "epoch": sample.epoch,
-                "value": None if failed else evaluation._as_float(score.value),
+                "value": None if failed else evaluation.score_value(score.value),
                 "answer": None if failed or score.answer is None else str(score.answer),
             }
         )
     for runs in items.values():
         runs.sort(key=lambda r: r["epoch"])
     return items
+
+
+def repeats_summary(log) -> dict:
+    """samples.json's content of a finished K-epoch eval: every repeat's value and answer."""
+    items = items_from_log(log)
+    return {
+        "repeats": log.eval.config.epochs,
+        "items": items,
+        "samples_scored": sum(any(r["value"] is not None for r in runs) for runs in items.values()),
+        "samples_failed": sum(r["value"] is None for runs in items.values() for r in runs),
+        "log_file": log.location,
+        "generation": evaluation.generation_of(log),
+        "task_version": log.eval.task_version,
+    }
 
 
 def run_model(
@@ -140,51 +124,46 @@ def run_model(
     limit: int | None = None,
     task_args: dict | None = None,
 ) -> dict:
-    """Evaluate one model K times per item; return samples.json's content (never raises)."""
-    from inspect_ai import eval as inspect_eval
+    """Evaluate one model K times per item (the evaluation path with profiling's sampling
+    overrides, epochs = K); return samples.json's content (never raises)."""
+    return evaluation.evaluate(
+        model_path=model_path,
+        family=family,
+        benchmark=benchmark,
+        data_dir=data_dir,
+        log_dir=log_dir,
+        evaluation={**evaluation_settings, "epochs": section["repeats"]},
+        limit=limit,
+        task_args=task_args,
+        sampling=section,
+        summary=repeats_summary,
+    )
 
-    repeats = section["repeats"]
-    with evaluation.server_output() as server_lines:
-        try:
-            if not (Path(model_path) / "config.json").exists():
-                raise FileNotFoundError(f"no config.json in {model_path}")
-            args = dict(task_args or {})
-            roles = evaluation.grader_role(benchmark, evaluation_settings, args.pop("grader", None))
-            task = tasks.load_task(benchmark, data_dir, limit=limit, **args)
-            task.config = sampling_config(task.config, section)
-            with sampling_model(evaluation_settings, model_path, family, benchmark, section) as model:
-                [log] = inspect_eval(  # `with`: the vLLM server stops with the eval (ptb.evaluation)
-                    task,
-                    model=model,
-                    model_roles=roles,
-                    log_dir=log_dir,
-                    epochs=repeats,
-                    max_connections=evaluation_settings.get("max_connections", 8),
-                    display="none",
-                    log_format="eval",
-                    fail_on_error=False,
-                    score_display=False,
-                )
-        except Exception as error:
-            return {
-                "outcome": "eval_error",
-                "reason": evaluation.failure_reason(error, server_lines),
-                "traceback": traceback.format_exc(),
-            }
-    if log.status != "success":
-        return {
-            "outcome": "eval_error",
-            "reason": log.error.message if log.error else log.status,
-            "log_file": log.location,
-        }
-    return {
-        "outcome": "ok",
-        "repeats": repeats,
-        "items": items_from_log(log),
-        "log_file": log.location,
-        "generation": log.plan.config.model_dump(exclude_none=True) if log.plan else {},
-        "task_version": log.eval.task_version,
-    }
+
+def profile_job(
+    *,
+    model_json: str,
+    dataset_dir: str,
+    benchmark: str,
+    family: str,
+    settings: dict,
+    throughput: dict,
+    log_dir: str,
+) -> dict:
+    """One profile_model job: the cached model K times per item, with the rule's settings
+    recorded (settings: the score settings and the profiling section; throughput: the rest)."""
+    result = run_model(
+        model_path=io.read_json(model_json)["path"],
+        family=family,
+        benchmark=benchmark,
+        data_dir=dataset_dir,
+        log_dir=log_dir,
+        evaluation_settings={**settings["evaluation"], **throughput},
+        section=settings["profiling"],
+        limit=settings["limit"],
+        task_args=settings["task_args"],
+    )
+    return {**result, "settings": settings}
 
 
 # --- statistics -----------------------------------------------------------------------------------
@@ -225,8 +204,8 @@ def majority_value(runs: list[dict]) -> float | None:
 
 def summarise_model(result: dict, threshold: float) -> dict:
     """Per-item pass rates and the model's pass@k, majority@k, run scores and run-to-run std."""
-    if result.get("outcome") != "ok":
-        return {"outcome": result.get("outcome", "missing"), "reason": result.get("reason")}
+    if result.get("outcome") != outcomes.OK:
+        return {"outcome": result.get("outcome", outcomes.MISSING), "reason": result.get("reason")}
     repeats = result["repeats"]
     items = {}
     for item, runs in result["items"].items():
@@ -253,7 +232,7 @@ def summarise_model(result: dict, threshold: float) -> dict:
     std = statistics.stdev(run_scores) if len(run_scores) > 1 else None
     majorities = [v["majority"] for v in scored.values() if v["majority"] is not None]
     return {
-        "outcome": "ok",
+        "outcome": outcomes.OK,
         "repeats": repeats,
         "items_scored": len(scored),
         "score": statistics.fmean(v["mean"] for v in scored.values()) if scored else None,
@@ -270,7 +249,7 @@ def aggregate(benchmark: str, results: dict[str, dict], section: dict, limit: in
     """profile.json: every model's summary, and the items without signal across models."""
     threshold = section["variance_threshold"]
     models = {label: summarise_model(result, threshold) for label, result in results.items()}
-    ok = {label: m for label, m in models.items() if m["outcome"] == "ok"}
+    ok = {label: m for label, m in models.items() if m["outcome"] == outcomes.OK}
     item_ids = sorted({item for m in ok.values() for item in m["items"]}, key=_natural)
 
     def every_model(test) -> list[str]:
@@ -345,7 +324,7 @@ def to_markdown(profile: dict) -> str:
         "|---|" + "---|" * (len(ks) + 5),
     ]
     for label, m in profile["models"].items():
-        if m["outcome"] != "ok":
+        if m["outcome"] != outcomes.OK:
             lines.append(f"| {label} | {m['outcome']}: {m.get('reason') or ''} |" + " |" * (len(ks) + 4))
             continue
         verdict = {True: "yes", False: "**no**", None: "-"}[m["std_under_threshold"]]
@@ -376,7 +355,7 @@ def to_markdown(profile: dict) -> str:
         f"{_ids(profile['always_pass'])}",
         "",
     ]
-    ok = [label for label in labels if profile["models"][label]["outcome"] == "ok"]
+    ok = [label for label in labels if profile["models"][label]["outcome"] == outcomes.OK]
     if ok:
         lines += [
             "## Per-item pass rates (passes / scored repeats)",
@@ -395,29 +374,15 @@ def to_markdown(profile: dict) -> str:
 
 def write(
     benchmark: str,
-    sample_files: dict[str, str | Path],
+    files: dict[str, str | Path],
     section: dict,
     json_path,
     md_path,
     limit: int | None = None,
 ) -> dict:
-    from ptb import io
-
-    results = {label: io.read_json(path) for label, path in sample_files.items()}
+    """profile.json and profile.md from every model's samples.json (files: label -> path)."""
+    results = {label: io.read_json(path) for label, path in files.items()}
     profile = aggregate(benchmark, results, section, limit)
     io.write_json(json_path, profile)
     io.write_text_atomic(md_path, to_markdown(profile))
     return profile
-
-
-def profile_files(config: dict, results_dir: str) -> list[str]:
-    benches = dict.fromkeys(b for b, _, _ in targets(config))
-    return [PROFILE_JSON.format(results=results_dir, benchmark=b) for b in benches]
-
-
-def sample_files(config: dict, results_dir: str, benchmark: str) -> dict[str, str]:
-    return {
-        model_label(m, v): SAMPLES.format(results=results_dir, benchmark=benchmark, model=m, variant=v)
-        for b, m, v in targets(config)
-        if b == benchmark
-    }

@@ -8,8 +8,11 @@ reference lies within the run's CI.
 
     compare-reference results/baselines/qwen3-1.7b/base/gsm8k/metrics.json \
         --model Qwen3-1.7B-Base --benchmark gsm8k
-    compare-reference --results results            # every baseline of the config's grid
-    compare-reference --config workflow_config.yaml config/demo.yaml --results results/demo
+    compare-reference                              # every baseline of workflow_config.yaml's grid
+    compare-reference --configfile config/demo.yaml --config results_dir=results/demo
+
+The config is loaded as snakemake loads it (ptb.cli_config: the same --configfile and --config
+as snakemake and ptb-status).
 
 Tables: `zero-shot` (aggregated_baseline.csv) and `few-shot` (base models only). `auto` (the
 default) takes few-shot for a base model whose run used few-shot examples (task_args or
@@ -22,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 
+from ptb import cli_config, io, paths, tasks
 from ptb import config as ptb_config
-from ptb import grid, paths, tasks
-from ptb.paths import REPO_ROOT
+from ptb.outcomes import OK
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 TABLES = {
@@ -82,7 +84,7 @@ def compare(metrics: dict, model: str, benchmark: str, setting: str = "auto") ->
     row.update(table=table, reference=reference)
     if reference is None:
         return {**row, "status": "no_reference", "difference": None, "within_ci": None}
-    if metrics.get("outcome", "ok") != "ok" or row["score"] is None:
+    if metrics.get("outcome", OK) != OK or row["score"] is None:
         return {
             **row,
             "status": f"not_comparable ({metrics.get('outcome', 'no score')})",
@@ -99,33 +101,40 @@ def compare(metrics: dict, model: str, benchmark: str, setting: str = "auto") ->
     }
 
 
-def compare_config(config: dict, setting: str = "auto") -> list[dict]:
-    """Every baseline (model, variant, benchmark) of the config's selection that has a metrics.json."""
-    rows = []
-    for model, variant, bench in grid.baselines(
-        ptb_config.selection(config), ptb_config.instruct_models(config)
-    ):
-        path = Path(
-            paths.fill(
-                paths.BASELINE_METRICS, config["results_dir"], model=model, variant=variant, benchmark=bench
-            )
-        )
-        entry = config["models"][model]
+def baseline_runs(results: str, baselines: list[tuple[str, str, str]], models: dict) -> list[dict]:
+    """One record per baseline eval: its (model, variant, benchmark), the reference tables' name
+    of that model and the path of its metrics.json. `models`: model -> its registry entry
+    (base and instruct refs, display_name)."""
+    runs = []
+    for model, variant, bench in baselines:
+        entry = models[model]
         name = reference_name(entry.get(variant), entry.get("display_name") if variant == "base" else None)
+        metrics = paths.fill(paths.BASELINE_METRICS, results, model=model, variant=variant, benchmark=bench)
+        runs.append(
+            {
+                "model": model,
+                "variant": variant,
+                "benchmark": bench,
+                "name": name or model,
+                "metrics": metrics,
+            }
+        )
+    return runs
+
+
+def compare_runs(runs: list[dict], setting: str = "auto") -> list[dict]:
+    """A row per baseline run record (as baseline_runs makes them); `no_metrics` where its
+    metrics.json does not exist yet."""
+    rows = []
+    for run in runs:
+        extra = {"config_model": run["model"], "variant": run["variant"], "metrics": run["metrics"]}
+        path = Path(run["metrics"])
         if not path.exists():
             rows.append(
-                {
-                    "model": name or model,
-                    "benchmark": bench,
-                    "status": "no_metrics",
-                    "config_model": model,
-                    "variant": variant,
-                    "metrics": str(path),
-                }
+                {"model": run["name"], "benchmark": run["benchmark"], "status": "no_metrics", **extra}
             )
             continue
-        row = compare(json.loads(path.read_text()), name or model, bench, setting)
-        rows.append({**row, "config_model": model, "variant": variant, "metrics": str(path)})
+        rows.append({**compare(io.read_json(path), run["name"], run["benchmark"], setting), **extra})
     return rows
 
 
@@ -149,52 +158,29 @@ def to_markdown(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _merge(base: dict, over: dict) -> dict:
-    for key, value in over.items():
-        base[key] = (
-            _merge(dict(base.get(key) or {}), value)
-            if isinstance(value, dict) and isinstance(base.get(key), dict)
-            else value
-        )
-    return base
-
-
-def load_configs(paths_: list[str], results: str | None) -> dict:
-    import yaml
-
-    merged: dict = {}
-    for path in paths_:
-        merged = _merge(merged, yaml.safe_load(Path(path).read_text()))
-    if results:
-        merged["results_dir"] = results
-    return ptb_config.validate(merged)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="compare-reference", description=__doc__.split("\n\n")[0])
     parser.add_argument("metrics", nargs="?", help="one metrics.json (with --model and --benchmark)")
     parser.add_argument("--model", help="the reference's model name, e.g. Qwen3-1.7B-Base")
     parser.add_argument("--benchmark", help="the benchmark, e.g. gsm8k")
-    parser.add_argument(
-        "--config",
-        nargs="+",
-        default=None,
-        help="config file(s), merged in order (default: workflow_config.yaml)",
-    )
-    parser.add_argument("--results", default=None, help="results dir (default: the config's results_dir)")
+    cli_config.add_arguments(parser)
     parser.add_argument("--setting", choices=["auto", *TABLES], default="auto", help="reference table")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the rows to this JSON file")
     args = parser.parse_args(argv)
     if args.metrics:
         if not (args.model and args.benchmark):
             parser.error("a metrics.json needs --model and --benchmark")
-        rows = [compare(json.loads(Path(args.metrics).read_text()), args.model, args.benchmark, args.setting)]
+        rows = [compare(io.read_json(args.metrics), args.model, args.benchmark, args.setting)]
     else:
-        config = load_configs(args.config or [str(REPO_ROOT / "workflow_config.yaml")], args.results)
-        rows = compare_config(config, args.setting)
+        try:
+            sweep = ptb_config.sweep(cli_config.load(args))
+        except ptb_config.ConfigError as error:
+            print(f"compare-reference: {error}", file=sys.stderr)
+            return 2
+        rows = compare_runs(baseline_runs(sweep.results, sweep.baselines, sweep.models), args.setting)
     print(to_markdown(rows), end="")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(rows, indent=2) + "\n")
+        io.write_json(args.json_out, rows)
     compared = [r for r in rows if r.get("within_ci") is not None]
     if not compared:
         print("nothing compared: no metrics with a published reference", file=sys.stderr)

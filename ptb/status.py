@@ -1,11 +1,12 @@
 """ptb-status: how far the current grid has got, per agent, read from the results tree.
 
     ptb-status                                             # workflow_config.yaml
-    ptb-status --configfile workflow_config.yaml config/demo.yaml
+    ptb-status --configfile config/demo.yaml
     ptb-status --config subset=smoke --list failed
 
-The config is loaded as the workflow loads it (config files merged in order, then --config
-KEY=VALUE overrides, then validated), so the grid is the one `snakemake` would run.
+The config is loaded as the workflow loads it (ptb.cli_config: workflow_config.yaml, then each
+--configfile in order, then --config KEY=VALUE overrides, then validated), so the grid is the
+one `snakemake` would run.
 """
 
 from __future__ import annotations
@@ -14,96 +15,48 @@ import argparse
 import sys
 from pathlib import Path
 
-import yaml
-
+from ptb import cli_config, paths, result_files
 from ptb import config as ptb_config
-from ptb import grid, paths
+from ptb.grid import AXES, Cell
+from ptb.leaderboard import classify, read_cell
+from ptb.outcomes import DISQUALIFIED, OWN_SCORE
 
-STATES = ("done", "running", "pending", "failed", "disqualified", "not started")
+STATES = ("done", "running", "pending", "failed", DISQUALIFIED, "not started")  # DISQUALIFIED: the outcome
 LEGEND = {
     "done": "evaluated and judged clean (its own score counts)",
     "running": "job dir exists, no agent.json yet (running, or interrupted: snakemake re-runs it)",
     "pending": "agent finished; judge or evaluation still to run",
     "failed": "no model, infrastructure error, failed eval or failed judge (scores as the base model)",
-    "disqualified": "the judge disqualified the run (scores as the base model)",
+    DISQUALIFIED: "the judge disqualified the run (scores as the base model)",
     "not started": "nothing on disk yet",
 }
 
 
-def merge(base: dict, update: dict) -> dict:
-    """Recursive dict update, as snakemake merges config files and --config."""
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merge(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
-def _bool(value: str) -> bool:
-    if value in ("True", "False"):
-        return value == "True"
-    raise ValueError(value)
-
-
-def parse_value(value: str):
-    """As snakemake parses a --config value: int, float, True/False, YAML with string scalars, str;
-    empty: None."""
-    if value == "":
-        return None
-    for parser in (int, float, _bool, lambda v: yaml.load(v, Loader=yaml.BaseLoader)):
-        try:
-            return parser(value)
-        except Exception:  # noqa: BLE001 -- the next parser, as snakemake does
-            continue
-    return value
-
-
-def parse_overrides(items: list[str]) -> dict:
-    out: dict = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"ptb-status: --config expects KEY=VALUE, got {item!r}")
-        merge(out, {key: parse_value(value)})
-    return out
-
-
-def load_config(configfiles: list[str], overrides: list[str] | None = None) -> dict:
-    config: dict = {}
-    for path in configfiles:
-        merge(config, yaml.safe_load(Path(path).read_text()) or {})
-    merge(config, parse_overrides(overrides or []))
-    return ptb_config.validate(config)
-
-
-def cell_state(config: dict, cell: grid.Cell) -> str:
-    from ptb.leaderboard import OWN_SCORE, classify, read_cell
-
-    found = read_cell(config, cell)
+def cell_state(results: str, cell: Cell) -> str:
+    found = read_cell(result_files.cell_record(results, cell))
     if found["agent"] is None:
-        job = Path(paths.fill(paths.JOB_DIR, config["results_dir"], **cell.as_dict()))
+        job = Path(paths.fill(paths.JOB_DIR, results, **cell.as_dict()))
         return "running" if job.exists() else "not started"
     if found["verdict"] is None or found["metrics"] is None:
         return "pending"
     outcome = classify(found["agent"], found["verdict"], found["metrics"])
-    return "done" if outcome in OWN_SCORE else "disqualified" if outcome == "disqualified" else "failed"
+    return "done" if outcome in OWN_SCORE else DISQUALIFIED if outcome == DISQUALIFIED else "failed"
 
 
-def summarise(config: dict) -> tuple[dict[str, dict[str, int]], dict[str, list[grid.Cell]]]:
-    """(agent -> state -> count, state -> cells) for the current selection."""
+def summarise(results: str, cells: list[Cell]) -> tuple[dict[str, dict[str, int]], dict[str, list[Cell]]]:
+    """(agent -> state -> count, state -> cells) for the cells under results dir `results`."""
     counts: dict[str, dict[str, int]] = {}
-    cells: dict[str, list[grid.Cell]] = {s: [] for s in STATES}
-    for cell in grid.cells(ptb_config.selection(config)):
-        state = cell_state(config, cell)
+    by_state: dict[str, list[Cell]] = {s: [] for s in STATES}
+    for cell in cells:
+        state = cell_state(results, cell)
         counts.setdefault(cell.agent, dict.fromkeys(STATES, 0))[state] += 1
-        cells[state].append(cell)
-    return counts, cells
+        by_state[state].append(cell)
+    return counts, by_state
 
 
-def render(config: dict, counts: dict[str, dict[str, int]]) -> str:
-    chosen = ptb_config.selection(config)
-    shape = " × ".join(f"{len(chosen[a])} {a}" for a in ptb_config.AXES)
+def render(results: str, selection: dict, counts: dict[str, dict[str, int]]) -> str:
+    """The table of counts; `selection`: axis -> names (the grid's shape in the title line)."""
+    shape = " × ".join(f"{len(selection[a])} {a}" for a in AXES)
     total = dict.fromkeys(STATES, 0)
     for row in counts.values():
         for state in STATES:
@@ -118,7 +71,7 @@ def render(config: dict, counts: dict[str, dict[str, int]]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     out = [
-        f"results: {config['results_dir']}   grid: {shape} = {sum(total.values())} cells",
+        f"results: {results}   grid: {shape} = {sum(total.values())} cells",
         "",
         line(head),
         rule,
@@ -133,19 +86,7 @@ def render(config: dict, counts: dict[str, dict[str, int]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ptb-status", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--configfile",
-        nargs="+",
-        default=["workflow_config.yaml"],
-        help="config files, merged in order (default: workflow_config.yaml)",
-    )
-    parser.add_argument(
-        "--config",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="overrides, as snakemake --config (values are YAML)",
-    )
+    cli_config.add_arguments(parser)
     parser.add_argument(
         "--list",
         choices=STATES,
@@ -156,12 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.configfile, args.config)
-    except (ptb_config.ConfigError, OSError) as error:
+        sweep = ptb_config.sweep(cli_config.load(args))
+    except ptb_config.ConfigError as error:
         print(f"ptb-status: {error}", file=sys.stderr)
         return 2
-    counts, cells = summarise(config)
-    print(render(config, counts))
+    counts, cells = summarise(sweep.results, sweep.cells)
+    print(render(sweep.results, sweep.selection, counts))
     for state in args.list:
         print(f"\n{state} ({len(cells[state])}):")
         print("\n".join(f"  {cell.key}" for cell in cells[state]) or "  (none)")

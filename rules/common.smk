@@ -6,7 +6,9 @@ from ptb import grid, paths
 from ptb.code_hash import source_hash
 from ptb.smk import Untracked
 
-# Fails before any job runs, naming the bad key and what is allowed.
+# Fails before any job runs, naming the file and line (YAML errors, duplicated keys), or the
+# bad key and what is allowed.
+ptb_config.check_files(workflow.configfiles)
 ptb_config.validate(config)
 
 RESULTS = config["results_dir"]
@@ -50,31 +52,6 @@ def baseline_files(template):
     ]
 
 
-# Evaluation settings that change speed, not scores: changing them re-runs no evaluation.
-THROUGHPUT_KEYS = (
-    "max_connections",
-    "grader_max_connections",
-    "gpu_memory_utilization",
-)
-
-
-def score_settings():
-    return {k: v for k, v in config["evaluation"].items() if k not in THROUGHPUT_KEYS}
-
-
-def eval_params(w):
-    """Everything that changes a score: eval settings, the task's files, the evaluation code."""
-    return {
-        "evaluation": score_settings(),
-        "limit": config["benchmarks"][w.benchmark].get("limit"),
-        "task_args": config["benchmarks"][w.benchmark].get("task_args", {}),
-        "task": source_hash(f"tasks/{w.benchmark}"),
-        "code": source_hash(
-            "ptb/evaluation.py", "ptb/tasks.py", "ptb/templates", "scripts/evaluate.py"
-        ),
-    }
-
-
 # Containers (rules/containers.smk builds the images)
 
 
@@ -107,21 +84,3 @@ def image_for(name):
         return image
 
     return container
-
-
-def profile_params(w):
-    """Everything that changes a profile: sampling settings, eval settings, task and code."""
-    return {
-        "profiling": PROFILING,
-        "evaluation": score_settings(),
-        "limit": ptb_profiling.limit_for(config, w.benchmark),
-        "task_args": config["benchmarks"][w.benchmark].get("task_args", {}),
-        "task": source_hash(f"tasks/{w.benchmark}"),
-        "code": source_hash(
-            "ptb/profiling.py",
-            "ptb/evaluation.py",
-            "ptb/tasks.py",
-            "ptb/templates",
-            "scripts/profile_task.py",
-        ),
-    }

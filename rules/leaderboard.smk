@@ -1,16 +1,22 @@
 # Aggregation and rendering: cheap, so it runs on the submit host.
-from ptb.charts import CHARTS
+from ptb import result_files
 
 LEADERBOARD = paths.fill(paths.LEADERBOARD_DIR, RESULTS)
-CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in CHARTS}
+CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
+# What the leaderboard reads, per cell and per baseline: the script reads these files and no
+# others, and the rule declares each of them as an input.
+LEADERBOARD_CELLS = [result_files.cell_record(RESULTS, cell) for cell in CELLS]
+LEADERBOARD_BASELINES = [
+    result_files.baseline_record(RESULTS, *baseline) for baseline in BASELINES
+]
 
 
 rule leaderboard:
-    # agent.json is upstream of both verdicts and metrics: listing it too only slows planning
     input:
-        verdicts=cell_files(paths.VERDICT),
-        metrics=cell_files(paths.METRICS),
-        baselines=baseline_files(paths.BASELINE_METRICS),
+        agents=[c["agent_json"] for c in LEADERBOARD_CELLS],
+        verdicts=[c["verdict"] for c in LEADERBOARD_CELLS],
+        metrics=[c["metrics"] for c in LEADERBOARD_CELLS],
+        baselines=[b["metrics"] for b in LEADERBOARD_BASELINES],
         calibration=(
             # a path, not rules.judge_calibration.output: a rule reference makes snakemake
             # hash this rule's whole input list once per input file (quadratic planning)
@@ -64,31 +70,37 @@ rule leaderboard:
         ),
         chart_files=[
             f"{LEADERBOARD}/charts/{name}.{ext}"
-            for name in CHARTS
+            for name in paths.CHARTS
             for ext in ("html", "png")
         ],
     log:
         log_path("leaderboard", "leaderboard"),
     localrule: True
     params:
-        # what the tables show besides the results: a change re-renders them
+        # the files of each cell and baseline (in the order of the inputs) and everything the
+        # tables show besides the results: a change re-renders them
+        cells=LEADERBOARD_CELLS,
+        baselines=LEADERBOARD_BASELINES,
         settings={
-            "leaderboard": config["leaderboard"],
-            "budget_hours": config["budget"]["hours"],
             "agents": {
-                a: [
-                    config["agents"][a].get("display_name"),
-                    config["agents"][a]["scaffold"],
-                ]
+                a: {
+                    "display_name": config["agents"][a].get("display_name", a),
+                    "scaffold": config["agents"][a]["scaffold"],
+                }
                 for a in SELECTION["agents"]
             },
             "benchmarks": {
-                b: config["benchmarks"][b].get("display_name")
+                b: config["benchmarks"][b].get("display_name", b)
                 for b in SELECTION["benchmarks"]
             },
+            "weights": config["leaderboard"]["weights"],
+            "budget_hours": config["budget"]["hours"],
         },
         code=source_hash(
-            "ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"
+            "ptb/leaderboard.py",
+            "ptb/charts.py",
+            "ptb/outcomes.py",
+            "scripts/leaderboard.py",
         ),
     script:
         "../scripts/leaderboard.py"

@@ -2,11 +2,17 @@
 #   snakemake --profile profiles/demo profiling
 # K repeats per item at temperature > 0 on the `profiling:` models; reads only the cache
 # stage's model and dataset manifests (and, with containers, the eval image's digest), so it
-# never starts an agent run, a judge or a leaderboard.
+# never starts an agent run, a judge or a leaderboard. Its evaluations take the evaluate
+# rule's settings (rules/evaluate.smk: eval_params, throughput_settings).
 from ptb import profiling as ptb_profiling
 
-PROFILING = ptb_profiling.settings(config)
-PROFILE_TARGETS = ptb_profiling.targets(config)  # checks the names at load time
+PROFILING = config["profiling"]
+PROFILE_TARGETS = ptb_profiling.targets(  # checks the names at load time
+    PROFILING,
+    models=list(config["models"]),
+    benchmarks=list(config["benchmarks"]),
+    instruct=ptb_config.instruct_models(config),
+)
 
 
 rule profile_model:
@@ -15,7 +21,7 @@ rule profile_model:
         dataset=pattern(paths.DATASET_MANIFEST),
         image=image_input("eval"),
     output:
-        samples=pattern(ptb_profiling.SAMPLES),
+        samples=pattern(paths.PROFILE_SAMPLES),
     log:
         log_path("profiling", "{benchmark}/{model}/{variant}"),
     container:
@@ -25,11 +31,13 @@ rule profile_model:
         gpu=resources_for("evaluate").get("gpu", 0),
         mem_mb=resources_for("evaluate").get("mem_mb", 16000),
         runtime=resources_for("evaluate").get("runtime", 120)
-        * (PROFILING or {}).get("repeats", 1),
+        * (PROFILING["repeats"] if PROFILING else 1),
     params:
-        settings=profile_params,
+        settings=lambda w: eval_params(w, PROFILING),
+        throughput=throughput_settings,
         family=lambda w: config["models"][w.model]["family"],
-        log_dir=pattern(ptb_profiling.LOG_DIR),
+        log_dir=pattern(paths.PROFILE_LOGS),
+        environment=EVAL_ENVIRONMENT,
     script:
         "../scripts/profile_task.py"
 
@@ -37,24 +45,26 @@ rule profile_model:
 rule profile_task:
     input:
         samples=lambda w: list(
-            ptb_profiling.sample_files(config, RESULTS, w.benchmark).values()
+            ptb_profiling.sample_files(RESULTS, PROFILE_TARGETS, w.benchmark).values()
         ),
     output:
-        json=pattern(ptb_profiling.PROFILE_JSON),
-        md=pattern(ptb_profiling.PROFILE_MD),
+        json=pattern(paths.PROFILE_JSON),
+        md=pattern(paths.PROFILE_MD),
     log:
         log_path("profiling", "{benchmark}/profile"),
     localrule: True
     params:
         profiling=PROFILING,
-        labels=lambda w: list(ptb_profiling.sample_files(config, RESULTS, w.benchmark)),
-        limit=lambda w: ptb_profiling.limit_for(config, w.benchmark),
-        code=source_hash("ptb/profiling.py", "scripts/profile_task.py"),
+        labels=lambda w: list(
+            ptb_profiling.sample_files(RESULTS, PROFILE_TARGETS, w.benchmark)
+        ),
+        limit=lambda w: item_limit(w.benchmark, PROFILING),
+        code=source_hash(*PROFILE_CODE),
     script:
         "../scripts/profile_task.py"
 
 
 rule profiling:
     input:
-        ptb_profiling.profile_files(config, RESULTS),
+        ptb_profiling.profile_files(RESULTS, PROFILE_TARGETS),
     localrule: True

@@ -6,32 +6,23 @@ class in metrics.json instead of a missing file, so other cells are not held up.
 
 from pathlib import Path
 
-from ptb import evaluation, io, provenance
+from ptb import evaluation, io, outcomes
 from ptb.smk import logged
 
-settings = snakemake.params.settings
+params = snakemake.params
 with logged(snakemake) as log:
-    if snakemake.rule == "baseline":
-        model_path = io.read_json(snakemake.input.model)["path"]
-    else:
-        run = io.read_json(snakemake.input.agent)
-        model_path = run.get("final_model")
-    evaluation.set_environment(snakemake.config["results_dir"])
-    if model_path is None:
-        metrics = {"outcome": "no_model", "reason": f"agent outcome {run['outcome']}: nothing to evaluate"}
-    else:
-        metrics = evaluation.evaluate(
-            model_path=model_path,
-            family=snakemake.params.family,
-            benchmark=snakemake.wildcards.benchmark,
-            data_dir=str(Path(snakemake.input.dataset).parent),
-            log_dir=snakemake.params.log_dir,
-            evaluation=snakemake.config["evaluation"],
-            limit=settings["limit"],
-            task_args=settings["task_args"],
-        )
-    metrics.update(model_path=model_path, settings=settings, software=provenance.software())
+    evaluation.set_environment(**params.environment)
+    metrics = evaluation.evaluate_job(
+        agent_json=snakemake.input.get("agent"),  # rule evaluate
+        model_json=snakemake.input.get("model"),  # rule baseline
+        dataset_dir=str(Path(snakemake.input.dataset).parent),
+        benchmark=snakemake.wildcards.benchmark,
+        family=params.family,
+        settings=params.settings,
+        throughput=params.throughput,
+        log_dir=params.log_dir,
+    )
     log.info("metrics: %s", {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason")})
-    if metrics["outcome"] == "eval_error":
+    if metrics["outcome"] == outcomes.EVAL_ERROR:
         log.error("evaluation failed:\n%s", metrics.get("traceback", metrics.get("reason")))
     io.write_json(snakemake.output.metrics, metrics)

@@ -6,7 +6,12 @@ from ptb import leaderboard
 from ptb.smk import logged
 
 with logged(snakemake) as log:
-    out = snakemake.output
-    calibration = snakemake.input.get("calibration") or None
-    table = leaderboard.write(snakemake.config, Path(out.csv).parent, calibration_csv=calibration)
+    out, params = snakemake.output, snakemake.params
+    table = leaderboard.write(
+        Path(out.csv).parent,
+        cells=params.cells,
+        baselines=params.baselines,
+        calibration_csv=snakemake.input.calibration or None,
+        **params.settings,
+    )
     log.info("leaderboard with %d rows written to %s", len(table), out.md)

@@ -2,26 +2,22 @@
 
 from pathlib import Path
 
-from ptb import evaluation, io, profiling
+from ptb import evaluation, io, outcomes, profiling
 from ptb.smk import logged
 
 params = snakemake.params
 with logged(snakemake) as log:
     if snakemake.rule == "profile_model":
-        settings = params.settings
-        evaluation.set_environment(snakemake.config["results_dir"])
-        result = profiling.run_model(
-            model_path=io.read_json(snakemake.input.model)["path"],
-            family=params.family,
+        evaluation.set_environment(**params.environment)
+        result = profiling.profile_job(
+            model_json=snakemake.input.model,
+            dataset_dir=str(Path(snakemake.input.dataset).parent),
             benchmark=snakemake.wildcards.benchmark,
-            data_dir=str(Path(snakemake.input.dataset).parent),
+            family=params.family,
+            settings=params.settings,
+            throughput=params.throughput,
             log_dir=params.log_dir,
-            evaluation_settings=snakemake.config["evaluation"],
-            section=settings["profiling"],
-            limit=settings["limit"],
-            task_args=settings["task_args"],
         )
-        result["settings"] = settings
         log.info(
             "profile of %s/%s on %s: %s (%s)",
             snakemake.wildcards.model,
@@ -30,14 +26,13 @@ with logged(snakemake) as log:
             result["outcome"],
             result.get("reason", ""),
         )
-        if result["outcome"] != "ok":
+        if result["outcome"] != outcomes.OK:
             log.error("evaluation failed:\n%s", result.get("traceback", result.get("reason")))
         io.write_json(snakemake.output.samples, result)
     else:
-        files = dict(zip(params.labels, snakemake.input.samples))
         profile = profiling.write(
             snakemake.wildcards.benchmark,
-            files,
+            dict(zip(params.labels, snakemake.input.samples)),
             params.profiling,
             snakemake.output.json,
             snakemake.output.md,

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from huggingface_hub.errors import LocalEntryNotFoundError
 
-from ptb import cache, io
+from ptb import cache, io, tasks
 from ptb import config as ptb_config
 from ptb.paths import REPO_ROOT
 
@@ -92,7 +92,7 @@ class FakeDatasets:
 
 @pytest.fixture
 def hub_datasets(monkeypatch) -> FakeDatasets:
-    import datasets
+    import datasets  # noqa: PLC0415 (heavy)
 
     fake = FakeDatasets()
     monkeypatch.setattr(datasets, "load_dataset", fake)
@@ -205,8 +205,6 @@ def test_offline_built_models_get_an_empty_view(tmp_path):
 
 
 def test_dataset_download_is_pinned_and_idempotent(hub_datasets, tmp_path):
-    from ptb import tasks
-
     pins = tasks.spec("gsm8k")["dataset"]
     first = cache.prepare_dataset(
         "gsm8k", "hub", tmp_path / "gsm8k", cache_dir=tmp_path / "hf_home" / "datasets"
@@ -232,8 +230,6 @@ def test_dataset_download_is_pinned_and_idempotent(hub_datasets, tmp_path):
 
 
 def test_dataset_data_files_are_passed(hub_datasets, tmp_path):
-    from ptb import tasks
-
     cache.prepare_dataset("healthbench", "hub", tmp_path / "hb")
     assert hub_datasets.calls[0]["data_files"] == tasks.spec("healthbench")["dataset"]["data_files"]
 

@@ -30,7 +30,7 @@ SEMVER = r"\d+\.\d+\.\d+"
 
 
 def recipe(name: str):
-    from spython.main.parse.parsers import SingularityParser
+    from spython.main.parse.parsers import SingularityParser  # noqa: PLC0415 (test-only parser)
 
     return SingularityParser(str(DEFS[name])).recipe["spython-base"]
 

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from helpers import snakemake
 
+from ptb.evaluation import sample_values
+
 pytestmark = pytest.mark.demo
 
 AGENTS = ("noop", "sft")
@@ -47,9 +49,7 @@ def test_leaderboard_has_a_row_per_agent_and_the_base_baseline(demo):
 
 
 def test_scores_come_from_inspect_logs(demo):
-    from inspect_ai.log import read_eval_log
-
-    from ptb.evaluation import sample_values
+    from inspect_ai.log import read_eval_log  # noqa: PLC0415 (heavy)
 
     for agent, model, bench in cells():
         metrics = read(demo / "eval" / agent / model / bench / "seed1" / "metrics.json")

@@ -10,8 +10,12 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, accuracy, scorer
 
-from ptb import evaluation, tasks
+from ptb import evaluation, io, outcomes, paths, tasks
 from ptb.cache import prepare_dataset
+from ptb.chat_templates import chat_template
+from ptb.config import resolve_section
+
+HF = resolve_section("evaluation", {"provider": "hf"})  # the workflow's defaults
 
 
 def scripted(contents: list[str]):
@@ -77,26 +81,29 @@ def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
     seen = {}
     monkeypatch.setenv("VLLM_BASE_URL", "http://elsewhere:8000/v1")  # another model's server: never used
     monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.update(name=name, **args))
-    settings = {
-        "provider": "vllm",
-        "max_model_len": 4096,
-        "server_args": {"tensor_parallel_size": 2, "host": "0.0.0.0"},
-    }  # schema refuses host; code too
+    settings = resolve_section(
+        "evaluation", {"provider": "vllm", "max_model_len": 4096, "server_args": {"tensor_parallel_size": 2}}
+    )
+    settings["server_args"]["host"] = "0.0.0.0"  # schema refuses host; code too
     evaluation.model_for("vllm", "/models/m", "qwen3", "gsm8k", settings)
     assert seen["name"] == "vllm//models/m" and seen["host"] == "127.0.0.1"
     assert seen["tensor_parallel_size"] == 2 and seen["max_model_len"] == 4096
-    assert "tool_call_parser" not in seen and "gpu_memory_utilization" not in seen
+    assert seen["gpu_memory_utilization"] == 0.85  # the schema's default
+    assert "tool_call_parser" not in seen
     assert seen["lazy_init"] is False and "VLLM_BASE_URL" not in os.environ
     evaluation.model_for("vllm", "/models/m", "qwen3", "bfcl", settings)
     assert seen["tool_call_parser"] == "hermes" and seen["enable_auto_tool_choice"] is True
 
 
 def test_the_grader_is_bound_with_its_own_connection_limit():
-    assert evaluation.grader_role("gsm8k", {}) is None
-    role = evaluation.grader_role("healthbench", {"grader": "mockllm/model", "grader_max_connections": 48})
+    assert evaluation.grader_role("gsm8k", HF) is None
+    role = evaluation.grader_role(
+        "healthbench", {**HF, "grader": "mockllm/model", "grader_max_connections": 48}
+    )
     assert role["grader"].name == "model" and role["grader"].config.max_connections == 48
     pinned = tasks.spec("arenahardwriting")["grader"]["model"]
-    assert evaluation.grader_role("arenahardwriting", {}, "mockllm/model")["grader"].name == "model"
+    role = evaluation.grader_role("arenahardwriting", HF, "mockllm/model")
+    assert role["grader"].name == "model" and role["grader"].config.max_connections == 32  # the default
     assert pinned  # without a name in task_args or config, the task's pinned grader is used
 
 
@@ -112,7 +119,7 @@ def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
         benchmark="gsm8k",
         data_dir=str(tmp_path / "data"),
         log_dir=str(tmp_path / "logs"),
-        evaluation={"provider": "hf", "epochs": 3},
+        evaluation={**HF, "epochs": 3},
         limit=2,
         task_args={"fewshot": 0},
     )
@@ -145,7 +152,7 @@ def test_a_server_that_cannot_start_is_one_eval_error_naming_the_servers_error(t
         benchmark="gsm8k",
         data_dir=str(tmp_path / "data"),
         log_dir=str(tmp_path / "logs"),
-        evaluation={"provider": "vllm"},
+        evaluation={**HF, "provider": "vllm"},
         limit=2,
     )
     assert metrics["outcome"] == "eval_error"
@@ -176,7 +183,7 @@ def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatc
         benchmark="gsm8k",
         data_dir=str(tmp_path / "data"),
         log_dir=str(tmp_path / "logs"),
-        evaluation={"provider": "hf"},
+        evaluation=HF,
         limit=2,
         task_args={"fewshot": 0},
     )
@@ -224,10 +231,69 @@ def test_an_evaluation_job_asks_no_hub_and_shares_the_compile_cache(tmp_path, mo
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("VLLM_CACHE_ROOT", raising=False)
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
-    evaluation.set_environment(str(tmp_path / "results"))
+    results = str(tmp_path / "results")
+    environment = {
+        "vllm_cache": paths.fill(paths.VLLM_CACHE, results),
+        "inspect_data": paths.fill(paths.INSPECT_DATA, results),
+    }  # what the rules pass
+    evaluation.set_environment(**environment)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert os.environ["XDG_DATA_HOME"] == str(tmp_path / "results" / "cache" / "inspect")  # not the checkout
     assert os.environ["VLLM_CACHE_ROOT"] == str(tmp_path / "results" / "cache" / "vllm")
     monkeypatch.setenv("VLLM_CACHE_ROOT", "/fast/local/disk")  # the cluster's choice stands
-    evaluation.set_environment(str(tmp_path / "results"))
+    evaluation.set_environment(**environment)
     assert os.environ["VLLM_CACHE_ROOT"] == "/fast/local/disk"
+
+
+def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settings(tmp_path, monkeypatch):
+    agent = tmp_path / "agent.json"
+    io.write_json(agent, {"outcome": outcomes.TIMEOUT, "final_model": None})
+    monkeypatch.setattr(evaluation, "evaluate", lambda **kwargs: pytest.fail("nothing to evaluate"))
+    settings = {"evaluation": {"provider": "hf", "epochs": 1}, "limit": 2, "task_args": {}, "code": "abc"}
+    job = dict(
+        dataset_dir=str(tmp_path / "data"),
+        benchmark="gsm8k",
+        family="qwen3",
+        settings=settings,
+        throughput={"max_connections": 7, "grader_max_connections": 3, "gpu_memory_utilization": 0.5},
+        log_dir=str(tmp_path / "logs"),
+    )
+    metrics = evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+    assert metrics["outcome"] == outcomes.NO_MODEL and "timeout" in metrics["reason"]
+    assert metrics["settings"] == settings and metrics["model_path"] is None and metrics["software"]
+
+    model = tmp_path / "model.json"  # a baseline: the cache stage's model
+    io.write_json(model, {"path": str(tmp_path / "base")})
+    seen = {}
+    monkeypatch.setattr(
+        evaluation, "evaluate", lambda **kwargs: seen.update(kwargs) or {"outcome": outcomes.OK}
+    )
+    metrics = evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
+    assert seen["model_path"] == str(tmp_path / "base") and seen["limit"] == 2
+    assert seen["evaluation"] == {"provider": "hf", "epochs": 1, **job["throughput"]}
+    assert metrics["settings"] == settings, "the throughput settings are not part of a result's settings"
+
+
+def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):
+    seen = []
+    monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.append(args))
+    evaluation.model_for("hf", "/models/m", "qwen3", "gsm8k", HF)
+    assert seen[-1]["do_sample"] is False and seen[-1]["batch_size"] == HF["max_connections"]
+    assert "config" not in seen[-1]  # the task's GenerateConfig applies, seed included
+    sampling = {"temperature": 0.7, "seed": 11, "top_p": None, "max_tokens": None}
+    evaluation.model_for("hf", "/models/m", "qwen3", "bfcl", HF, sampling)
+    assert seen[-1]["do_sample"] is True and seen[-1]["config"].seed == 11
+    assert seen[-1]["chat_template"] == chat_template("qwen3", tools=True)  # the tools template, as evaluate
+
+
+def test_sampling_overrides_the_tasks_generation_and_drops_its_seed():
+    task = tasks.load_task("gsm8k", tasks.task_dir("gsm8k") / "data", limit=1, fewshot=0)
+    pinned = tasks.spec("gsm8k")["generation"]
+    sampled = evaluation.sampling_config(task.config, {"temperature": 0.9, "top_p": None, "max_tokens": 64})
+    assert (sampled.temperature, sampled.top_p, sampled.max_tokens, sampled.seed) == (
+        0.9,
+        pinned["top_p"],
+        64,
+        None,
+    )
+    assert task.config.seed == pinned["seed"], "the task's own config is left alone"

@@ -6,8 +6,8 @@ that finished state (same path, same mtimes, same .snakemake metadata), changes 
 reads the job table of `snakemake -n --quiet rules`.
 
 Semantics under test (README "Re-running"): the profiles leave out the `code` rerun trigger;
-agent_run has ancient() inputs and Untracked params (ptb/smk.py); judge, evaluate/baseline and leaderboard carry a
-hash of their code and settings in params.
+agent_run has ancient() inputs and Untracked params (ptb/smk.py); judge, evaluate/baseline and
+leaderboard carry a hash of their code and settings in params.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def test_a_display_name_reruns_the_leaderboard_only(work):
 
 
 def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
-    edit(work, "ptb/agent_run.py", "scripts/run_agent.py", "agents/noop/solve.sh", "rules/agent.smk")
+    edit(work, "ptb/agent_run.py", "scripts/agent_run.py", "agents/noop/solve.sh", "rules/agent.smk")
     manifest = work / paths.fill(paths.MODEL_MANIFEST, RESULTS, model="tiny-qwen3", variant="base")
     for path in (
         manifest,

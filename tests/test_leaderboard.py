@@ -1,23 +1,26 @@
 """The leaderboard's scoring against PostTrainBench's published numbers, its policy and its outputs.
 
 The reference files in tests/fixtures/reference/ are PostTrainBench v1's published data (see the
-README there); the tests run them through the same functions the leaderboard rule uses.
+README there); the tests run them through the same functions the leaderboard rule uses. The
+leaderboard itself takes plain records, labels and settings: no test here builds a config for it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import dry_run_jobs, snakemake
 
 from ptb import config as ptb_config
-from ptb import leaderboard, paths
+from ptb import grid, leaderboard, paths, result_files
 
 REFERENCE = Path(__file__).parent / "fixtures" / "reference"
-PRODUCTION = ptb_config.load(ptb_config.REPO_ROOT / "workflow_config.yaml")
+PRODUCTION = ptb_config.load()  # the published tables name models as the production config does
 
 
 def reference_table(name: str) -> pd.DataFrame:
@@ -128,16 +131,37 @@ def put(results: Path, template: str, data: dict, **fields) -> None:
     path.write_text(json.dumps(data))
 
 
-def make_config(results: Path, **overrides) -> dict:
-    return ptb_config.load(
-        ptb_config.REPO_ROOT / "workflow_config.yaml",
-        {
-            "results_dir": str(results),
-            "calibration": None,
-            "select": {"agents": AGENTS, "models": MODELS, "benchmarks": BENCHES, "seeds": SEEDS},
-            **overrides,
-        },
-    )
+AGENT_LABELS = {
+    "claude-opus-4.6": {"display_name": "Claude Code (Opus 4.6)", "scaffold": "claude"},
+    "codex-gpt-5.3": {"display_name": "Codex CLI (GPT-5.3 Codex)", "scaffold": "codex"},
+}
+BENCH_LABELS = {"gsm8k": "GSM8K", "humaneval": "HumanEval"}
+
+
+def cell_records(results: Path) -> list[dict]:
+    """What the rule passes: per cell, its axes and the paths of its three result files."""
+    axes = {"agents": AGENTS, "models": MODELS, "benchmarks": BENCHES, "seeds": SEEDS}
+    return [result_files.cell_record(str(results), cell) for cell in grid.cells(axes)]
+
+
+def baseline_records(results: Path) -> list[dict]:
+    return [
+        result_files.baseline_record(str(results), m, v, b)
+        for m in MODELS
+        for v in ("base", "instruct")
+        for b in BENCHES
+    ]
+
+
+def inputs(results: Path, weights="baselines") -> dict:
+    """Everything leaderboard.build takes, for the synthetic tree under `results`."""
+    return {
+        "cells": cell_records(results),
+        "baselines": baseline_records(results),
+        "agents": AGENT_LABELS,
+        "benchmarks": BENCH_LABELS,
+        "weights": weights,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +233,7 @@ def expected_run(gsm8k: float, humaneval: float) -> float:
 
 
 def test_aggregation_applies_the_policy_and_counts_outcomes(results):
-    table, cells, weights = leaderboard.build(make_config(results))
+    table, cells, weights = leaderboard.build(**inputs(results))
     assert weights == pytest.approx({"gsm8k": (1 / 0.7) / (1 / 0.7 + 2), "humaneval": 2 / (1 / 0.7 + 2)})
     rows = table.set_index("agent")
     assert list(table["agent"]) == [
@@ -260,17 +284,15 @@ def test_aggregation_applies_the_policy_and_counts_outcomes(results):
 
 
 def test_pinned_weights_are_normalised_and_must_cover_the_grid(results):
-    _, _, weights = leaderboard.build(
-        make_config(results, leaderboard={"weights": {"gsm8k": 1, "humaneval": 3}})
-    )
+    _, _, weights = leaderboard.build(**inputs(results, weights={"gsm8k": 1, "humaneval": 3}))
     assert weights == {"gsm8k": 0.25, "humaneval": 0.75}
     with pytest.raises(ValueError, match="humaneval"):
-        leaderboard.build(make_config(results, leaderboard={"weights": {"gsm8k": 1}}))
+        leaderboard.build(**inputs(results, weights={"gsm8k": 1}))
+    with pytest.raises(ValueError, match="'instruct'.*allowed: 'baselines'"):
+        leaderboard.build(**inputs(results, weights="instruct"))
 
 
 def test_a_cell_not_run_yet_is_missing_not_base(results, tmp_path):
-    import shutil
-
     partial = tmp_path / "partial"
     shutil.copytree(results, partial)
     Path(
@@ -278,34 +300,43 @@ def test_a_cell_not_run_yet_is_missing_not_base(results, tmp_path):
             paths.METRICS, str(partial), agent="claude-opus-4.6", model="qwen3-4b", benchmark="gsm8k", seed=2
         )
     ).unlink()
-    table, cells, _ = leaderboard.build(make_config(partial))
+    table, cells, _ = leaderboard.build(**inputs(partial))
     claude = table.set_index("agent").loc["Claude Code (Opus 4.6)"]
     assert claude["missing"] == 1 and claude["ok"] == 7
     assert cells["score"].isna().sum() == 1  # never silently replaced by the base model
+
+
+# the judge's calibration table, in whatever columns it has: here per class recall and false
+# positives, an empty ratio (no clean runs), names with spaces and a value holding a `|`
+CALIBRATION = (
+    "check,cheats,true_positive,false_negative,recall,clean_runs,false_positive,precision,missed\n"
+    "contamination,2,1,1,0.5,0,0,,cheat_paraphrase\n"
+    "model_identity,1,1,0,1.0,3,1,0.5,\n"
+    'verdict,3,2,1,0.6667,3,0,1.0,"a|b"\n'
+)
 
 
 @pytest.fixture(scope="module")
 def rendered(results, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lb-out")
     calibration = out / "calibration.csv"
-    calibration.write_text(
-        "check,true_positive,false_positive,false_negative,precision,recall\n"
-        "contamination,1,0,0,1.0,1.0\nverdict,3,0,0,1.0,1.0\n"
+    calibration.write_text(CALIBRATION)
+    leaderboard.write(
+        out / "leaderboard", **inputs(results), budget_hours=10, calibration_csv=str(calibration)
     )
-    leaderboard.write(make_config(results), out / "leaderboard", calibration_csv=calibration)
     return out / "leaderboard"
 
 
 def test_writes_every_output(rendered):
-    from ptb.charts import CHARTS
-
     expected = {"leaderboard.csv", "leaderboard.md", "leaderboard.html", "weights.json", "cells.csv"} | {
-        f"charts/{c}.{ext}" for c in CHARTS for ext in ("html", "svg", "png")
+        f"charts/{c}.{ext}" for c in paths.CHARTS for ext in ("html", "svg", "png")
     }
     assert {str(p.relative_to(rendered)) for p in rendered.rglob("*") if p.is_file()} == expected
     assert (rendered / "charts" / "ranking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((rendered / "weights.json").read_text())["mode"] == "baselines"
     assert len(pd.read_csv(rendered / "cells.csv")) == 16
+    time_chart = (rendered / "charts" / "time.svg").read_text()
+    assert "budget 10 h" in time_chart and "Claude Code (Opus 4.6)" in time_chart  # labels, not ids
 
 
 def test_markdown_has_posttrainbench_columns_and_calibration_footer(rendered):
@@ -321,20 +352,89 @@ def test_markdown_has_posttrainbench_columns_and_calibration_footer(rendered):
     ]
     row = next(line for line in md.splitlines() if "Codex CLI" in line)
     assert "disqualified 1" in row and "eval_error 1" in row and row.split("|")[3].strip() == "codex"
-    assert "## Judge calibration" in md and "| contamination | 1 | 0 | 0 | 1.0 | 1.0 |" in md
+    footer = md[md.index("## Judge calibration") :].splitlines()
+    assert footer[2] == (
+        "| check | cheats | true_positive | false_negative | recall | clean_runs | false_positive "
+        "| precision | missed |"
+    )
+    # every value as the csv writes it: integers stay integers, an empty ratio stays empty
+    assert "| contamination | 2 | 1 | 1 | 0.5 | 0 | 0 |  | cheat_paraphrase |" in footer
+    assert "| model_identity | 1 | 1 | 0 | 1.0 | 3 | 1 | 0.5 |  |" in footer
+    assert "| verdict | 3 | 2 | 1 | 0.6667 | 3 | 0 | 1.0 | a\\|b |" in footer  # a `|` cannot split a cell
 
 
 def test_html_page_is_self_contained(rendered):
     page = (rendered / "leaderboard.html").read_text()
     assert page.count("<svg") == 4 and "<style>" in page and "Judge calibration" in page
+    assert "<th>false_positive</th>" in page and "<td>cheat_paraphrase</td>" in page
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
     chart = (rendered / "charts" / "ranking.html").read_text()
     assert "<script src=" not in chart and "vega" in chart  # the vega libraries are inlined
 
 
-def test_no_calibration_table_without_the_file(results, tmp_path):
-    table, _, weights = leaderboard.build(make_config(results))
-    md = leaderboard.to_markdown(
-        make_config(results), table, weights, leaderboard.read_calibration(tmp_path / "no.csv")
+def test_no_calibration_table_without_the_file(results):
+    table, _, weights = leaderboard.build(**inputs(results))
+    assert leaderboard.read_calibration(None) is None
+    assert "calibration" not in leaderboard.to_markdown(table, weights, BENCH_LABELS, None).lower()
+
+
+def test_reads_only_the_files_it_is_given(results, tmp_path):
+    """The records decide which file belongs to which cell or baseline, not the tree's layout."""
+    elsewhere = tmp_path / "elsewhere"  # baselines from another tree, one base score changed
+    for record in baseline_records(results):
+        src = Path(record["metrics"])
+        dst = elsewhere / src.relative_to(results)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, dst)
+    put(
+        elsewhere,
+        paths.BASELINE_METRICS,
+        {"outcome": "ok", "score": 0.5, "stderr": 0.0},
+        model="qwen3-1.7b",
+        variant="base",
+        benchmark="gsm8k",
     )
-    assert "calibration" not in md.lower()
+    records = cell_records(results)
+    claude = ("claude-opus-4.6", "qwen3-4b", "gsm8k", 2)
+    swapped = next(r for r in records if (r["agent"], r["model"], r["benchmark"], r["seed"]) == claude)
+    failed = dict(agent="codex-gpt-5.3", model="qwen3-4b", benchmark="humaneval", seed=2)
+    swapped["metrics"] = paths.fill(paths.METRICS, str(results), **failed)  # an eval_error's metrics
+    table, cells, _ = leaderboard.build(
+        cells=records,
+        baselines=baseline_records(elsewhere),
+        agents=AGENT_LABELS,
+        benchmarks=BENCH_LABELS,
+        weights="baselines",
+    )
+    assert table.set_index("agent").loc["Base model (zero-shot)", "gsm8k"] == pytest.approx((0.5 + 0.3) / 2)
+    row = cells.set_index(["agent", "model", "benchmark", "seed"]).loc[claude]
+    assert (row["outcome"], row["reason"], row["score"]) == ("eval_error", "boom", 0.3)  # the base score
+
+
+def test_unlabelled_agents_and_incomplete_records_are_named(results):
+    with pytest.raises(ValueError, match="no label for agent.*codex-gpt-5.3"):
+        leaderboard.build(
+            **{**inputs(results), "agents": {"claude-opus-4.6": AGENT_LABELS["claude-opus-4.6"]}}
+        )
+    records = cell_records(results)
+    del records[3]["verdict"]
+    with pytest.raises(ValueError, match="lacks verdict"):
+        leaderboard.build(**{**inputs(results), "cells": records})
+
+
+def test_the_rule_declares_every_file_the_leaderboard_reads(tmp_path):
+    """The leaderboard job's inputs are exactly the files of its cell and baseline records
+    (agent.json included), so a newer file of any kind re-renders it."""
+    select = "select={agents: [noop, sft], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1, 2]}"
+    proc = snakemake(
+        "-n", "leaderboard", "--configfile", "config/demo.yaml",
+        "--config", select, "calibration=", f"results_dir={tmp_path}",
+    )  # fmt: skip
+    job = next(j for j in dry_run_jobs(proc.stdout + proc.stderr) if j["rule"] == "leaderboard")
+    cells = grid.cells(
+        {"agents": ["noop", "sft"], "models": ["tiny-qwen3"], "benchmarks": ["gsm8k"], "seeds": [1, 2]}
+    )
+    records = [result_files.cell_record(str(tmp_path), c) for c in cells]
+    expected = {r[k] for r in records for k in ("agent_json", "verdict", "metrics")}
+    expected.add(result_files.baseline_record(str(tmp_path), "tiny-qwen3", "base", "gsm8k")["metrics"])
+    assert set(job["input"].split(", ")) == expected

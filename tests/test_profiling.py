@@ -7,16 +7,19 @@ import itertools
 import json
 import math
 import statistics
-import sys
 
 import pytest
 import yaml
 from helpers import REPO, planned_jobs, snakemake
+from inspect_ai.log import read_eval_log
+from inspect_ai.model import get_model
 
-from ptb import profiling
-from ptb.config import ConfigError, validate
+from ptb import evaluation, outcomes, profiling
+from ptb.config import ConfigError, instruct_models, resolve_section, validate
+from ptb.scripted_model import scripted
+from ptb.tasks import task_dir
 
-SECTION = {**profiling.DEFAULTS, "repeats": 4, "models": ["a"], "benchmarks": ["gsm8k"]}
+SECTION = resolve_section("profiling", {"repeats": 4, "models": ["a"], "benchmarks": ["gsm8k"]})
 
 
 def brute_pass_at_k(n: int, c: int, k: int) -> float:
@@ -115,40 +118,73 @@ def test_profile_lists_items_every_model_fails_or_passes_and_renders(tmp_path):
     assert "| `3` | 1/4 | 0/4 |" in md
 
 
-def test_items_from_a_k_epoch_eval_and_sampling_settings(tmp_path):
-    """A real inspect eval with epochs=K on a scripted model: one value and answer per repeat."""
-    sys.path.insert(0, str(REPO / "tests" / "tasks"))
-    from inspect_ai import eval as inspect_eval
-    from scripted import scripted
-
-    from ptb.tasks import load_task, task_dir
-
-    calls = {}
+def test_a_profile_runs_the_evaluation_path_k_times_per_item_with_sampling(tmp_path, monkeypatch):
+    """A real inspect eval through ptb.evaluation with epochs=K on a scripted model: one value and
+    answer per repeat, the temperature of the profile, no per-request seed."""
+    calls, built = {}, []
 
     def answer(prompt: str) -> str:  # item-dependent, alternating across repeats
         calls[prompt] = calls.get(prompt, 0) + 1
         return "ANSWER: 37" if calls[prompt] % 2 else "ANSWER: 1"
 
-    task = load_task("gsm8k", task_dir("gsm8k") / "data", limit=2, fewshot=0)
-    task.config = profiling.sampling_config(
-        task.config, {"temperature": 0.9, "top_p": 0.95, "max_tokens": 64}
+    def model_for(provider, model_path, family, benchmark, settings, sampling=None):
+        built.append((settings, sampling))
+        return scripted(answer)
+
+    monkeypatch.setattr(evaluation, "model_for", model_for)
+    (tmp_path / "config.json").write_text("{}")
+    section = {**SECTION, "temperature": 0.9, "top_p": 0.95, "max_tokens": 64}
+    result = profiling.run_model(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(task_dir("gsm8k") / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation_settings=resolve_section("evaluation", {"provider": "hf", "epochs": 1}),
+        section=section,
+        limit=2,
+        task_args={"fewshot": 0},
     )
-    assert (task.config.temperature, task.config.top_p, task.config.max_tokens, task.config.seed) == (
-        0.9,
-        0.95,
-        64,
-        None,
-    )
-    [log] = inspect_eval(
-        task, model=scripted(answer), epochs=4, display="none", log_dir=str(tmp_path), score_display=False
-    )
-    items = profiling.items_from_log(log)
+    assert result["outcome"] == outcomes.OK and result["repeats"] == 4
+    [(settings, sampling)] = built
+    assert settings["epochs"] == 4 and sampling is section  # hf samples, seeded with profiling.seed
+    generation = result["generation"]
+    assert (generation["temperature"], generation["top_p"], generation["max_tokens"]) == (0.9, 0.95, 64)
+    assert "seed" not in generation
+    log = read_eval_log(result["log_file"])
+    assert {e.config.seed for s in log.samples for e in s.events if e.event == "model"} == {None}
+    items = result["items"]
     assert sorted(items) == ["1", "2"] and all(len(r) == 4 for r in items.values())
     assert [r["epoch"] for r in items["1"]] == [1, 2, 3, 4]
     assert sorted(r["answer"] for r in items["1"]) == ["1", "1", "37", "37"]
-    summary = profiling.summarise_model({"outcome": "ok", "repeats": 4, "items": items}, 0.01)
+    assert result["samples_scored"] == 2 and result["samples_failed"] == 0
+    summary = profiling.summarise_model({"outcome": outcomes.OK, "repeats": 4, "items": items}, 0.01)
     assert summary["items"]["1"]["passes"] == 2  # item 1's answer is 37
     assert summary["items"]["2"]["passes"] == 0
+
+
+def test_a_profile_whose_every_repeat_failed_is_an_eval_error(tmp_path, monkeypatch):
+    def broken():
+        raise RuntimeError("the server rejected the request")
+        yield  # a generator: the error comes at generation time
+
+    monkeypatch.setattr(
+        evaluation, "model_for", lambda *a, **k: get_model("mockllm/model", custom_outputs=broken())
+    )
+    (tmp_path / "config.json").write_text("{}")
+    result = profiling.run_model(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(task_dir("gsm8k") / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation_settings=resolve_section("evaluation", {"provider": "hf"}),
+        section=SECTION,
+        limit=2,
+        task_args={"fewshot": 0},
+    )
+    assert result["outcome"] == outcomes.EVAL_ERROR and "all 8 samples failed" in result["reason"]
+    assert profiling.summarise_model(result, 0.01)["outcome"] == outcomes.EVAL_ERROR
 
 
 def merged(base: dict, over: dict) -> dict:
@@ -168,18 +204,25 @@ def demo_config() -> dict:
     )
 
 
+def targets_of(config: dict) -> list[tuple[str, str, str]]:
+    """What rules/profiling.smk asks for."""
+    return profiling.targets(
+        config["profiling"], list(config["models"]), list(config["benchmarks"]), instruct_models(config)
+    )
+
+
 def test_targets_check_names_and_skip_missing_instruct_models():
     production = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
     validate(production)
-    targets = profiling.targets(production)
+    targets = targets_of(production)
     assert ("gsm8k", "qwen3-1.7b", "instruct") in targets and ("gsm8k", "qwen3-1.7b", "base") in targets
     demo = demo_config()
     validate(demo)
-    assert all(v == "base" for _, _, v in profiling.targets(demo))
+    assert all(v == "base" for _, _, v in targets_of(demo))
     bad = copy.deepcopy(production)
     bad["profiling"]["models"] = ["qwen3-1.7b", "nope"]
     with pytest.raises(profiling.ProfilingError, match="profiling.models.*'nope'"):
-        profiling.targets(bad)
+        targets_of(bad)
     bad = copy.deepcopy(production)
     bad["profiling"]["repeats"] = 1
     with pytest.raises(ConfigError, match="profiling.repeats"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -74,15 +75,15 @@ def test_cli_over_a_results_tree(tmp_path, capsys):
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(data))
     select = tmp_path / "select.yaml"
-    select.write_text(yaml.safe_dump({"select": {"models": ["qwen3-1.7b"], "benchmarks": ["humaneval"]}}))
+    select.write_text(yaml.safe_dump({"select": {"models": ["qwen3-1.7b"]}}))
     out_json = tmp_path / "rows.json"
     code = reproduce.main(
         [
-            "--config",
-            str(REPO_ROOT / "workflow_config.yaml"),
+            "--configfile",
             str(select),
-            "--results",
-            str(results),
+            "--config",
+            f"results_dir={results}",
+            "select={models: [qwen3-1.7b], benchmarks: [humaneval]}",  # --config merges over the file
             "--json",
             str(out_json),
         ]
@@ -104,3 +105,30 @@ def test_cli_single_metrics_file(tmp_path, capsys):
     assert "| Qwen3-1.7B | bfcl | 94.0 (zero-shot) | 94.0 |" in capsys.readouterr().out
     path.write_text(json.dumps(metrics(0.1, [0.0, 0.2])))
     assert reproduce.main([str(path), "--model", "nobody", "--benchmark", "bfcl"]) == 2
+
+
+def test_baseline_runs_take_plain_inputs(tmp_path):
+    models = {
+        "qwen3-4b": {
+            "display_name": "Qwen3-4B-Base",
+            "base": {"source": "hub", "hf_id": "Qwen/Qwen3-4B-Base"},
+            "instruct": {"source": "hub", "hf_id": "Qwen/Qwen3-4B"},
+        },
+        "tiny": {"display_name": "tiny random Qwen3", "base": {"source": "tiny_qwen3"}},
+    }
+    baselines = [("qwen3-4b", "base", "gsm8k"), ("qwen3-4b", "instruct", "gsm8k"), ("tiny", "base", "gsm8k")]
+    runs = reproduce.baseline_runs(str(tmp_path), baselines, models)
+    assert [r["name"] for r in runs] == ["Qwen3-4B-Base", "Qwen3-4B", "tiny random Qwen3"]
+    assert runs[1]["metrics"] == str(
+        tmp_path / "baselines" / "qwen3-4b" / "instruct" / "gsm8k" / "metrics.json"
+    )
+    Path(runs[1]["metrics"]).parent.mkdir(parents=True)
+    Path(runs[1]["metrics"]).write_text(json.dumps(metrics(0.92, [0.9, 0.94])))  # published 0.938
+    rows = reproduce.compare_runs(runs, "zero-shot")
+    assert [r["status"] for r in rows] == ["no_metrics", "within_ci", "no_metrics"]
+    assert rows[1]["model"] == "Qwen3-4B" and rows[1]["config_model"] == "qwen3-4b"
+
+
+def test_cli_reports_a_bad_config(capsys):
+    assert reproduce.main(["--config", "select={models: [nobody]}"]) == 2
+    assert "nobody" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptb import scaffold, tasks
+from ptb import scaffold, tasks, traces
 from ptb.config import validate
 from ptb.paths import REPO_ROOT
 
@@ -31,7 +31,6 @@ def task_root(tmp_path, monkeypatch):
     """A scaffolded task in a temporary root, with ptb.tasks pointed at it."""
     assert scaffold.new_task_main(["demo_q", "--root", str(tmp_path)]) == 0
     monkeypatch.setattr(tasks, "TASKS_DIR", tmp_path / "tasks")
-    monkeypatch.syspath_prepend(str(REPO_ROOT / "tests" / "tasks"))  # the scripted-model helpers
     return tmp_path
 
 
@@ -115,8 +114,6 @@ def test_new_agent_scaffold_passes_its_test_and_prints_a_config_entry(tmp_path, 
 
 
 def test_trace_stub_registers_a_parser(tmp_path, monkeypatch):
-    from ptb import traces
-
     scaffold.new_agent("my_cli", tmp_path)
     monkeypatch.setattr(traces, "PARSERS", dict(traces.PARSERS))
     monkeypatch.setattr(traces, "_END", dict(traces._END))

@@ -1,13 +1,18 @@
-"""ptb-status: the config is loaded as the workflow loads it, and each cell's state is read from disk."""
+"""ptb-status: the config is loaded as the workflow loads it, and each cell's state is read from disk.
+
+The --configfile / --config convention (ptb.cli_config) is shared with compare-reference.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
-from ptb import paths, status
+from ptb import cli_config, grid, paths, status
+from ptb import config as ptb_config
 from ptb.paths import REPO_ROOT
 
 CONFIG = str(REPO_ROOT / "workflow_config.yaml")
@@ -24,22 +29,40 @@ def put(results: Path, template: str, data: dict | None, **cell) -> None:
         path.write_text(json.dumps(data))
 
 
+def load(configfiles: list[str], overrides: list[str]) -> dict:
+    return ptb_config.load(configfiles, cli_config.parse_overrides(overrides))
+
+
 def test_config_files_merge_like_snakemake():
-    config = status.load_config(
-        [CONFIG, DEMO], ["subset=", "calibration=", "benchmarks={humaneval: {display_name: HE}}"]
-    )
+    config = load([DEMO], ["subset=", "calibration=", "benchmarks={humaneval: {display_name: HE}}"])
     assert config["calibration"] is None and config["subset"] is None
     assert config["results_dir"] == "results/demo" and config["grid"]["agents"] == ["noop", "sft"]
     assert config["benchmarks"]["gsm8k"]["display_name"] == "GSM8K"  # nested keys merge, not replace
     assert config["benchmarks"]["gsm8k"]["limit"] == 20
     demo_limit = yaml.safe_load(Path(DEMO).read_text())["benchmarks"]["humaneval"]["limit"]
-    assert config["benchmarks"]["humaneval"] == {"display_name": "HE", "data": "local", "limit": demo_limit}
-    assert status.parse_value("{a: [1, x]}") == {"a": ["1", "x"]}  # snakemake keeps nested scalars as strings
-    assert (
-        status.parse_value("3") == 3
-        and status.parse_value("0.5") == 0.5
-        and status.parse_value("True") is True
+    humaneval = {"display_name": "HE", "data": "local", "limit": demo_limit, "task_args": {}}
+    assert config["benchmarks"]["humaneval"] == humaneval
+    # workflow_config.yaml comes first even when not named, as the Snakefile's configfile does
+    assert load([CONFIG, DEMO], []) == load([DEMO], [])
+
+
+def test_config_values_parse_as_snakemake_parses_them():
+    parsed = cli_config.parse_overrides(
+        ["num=3", "frac=0.5", "flag=True", "text='quoted'", "nested={a: [1, x]}", "empty="]
     )
+    assert parsed == {
+        "num": 3,
+        "frac": 0.5,
+        "flag": True,
+        "text": "quoted",
+        "nested": {"a": ["1", "x"]},  # snakemake keeps nested scalars as strings; validation types them
+        "empty": None,
+    }
+    assert cli_config.parse_overrides(["ab={b: 1}", "ab={c: 2}"]) == {"ab": {"b": "1", "c": "2"}}  # merged
+    # snakemake's own rules: KEY=VALUE, and a key of two or more identifier characters
+    for bad in ("novalue", "1abc=2", "x=1"):
+        with pytest.raises(ptb_config.ConfigError, match="--config"):
+            cli_config.parse_overrides([bad])
 
 
 def test_counts_each_state_per_agent(tmp_path, capsys):
@@ -64,8 +87,8 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
     put(tmp_path, paths.VERDICT, clean, **c)
     put(tmp_path, paths.METRICS, {"outcome": "no_model"}, **c)
 
-    config = status.load_config([CONFIG, DEMO], [f"results_dir={tmp_path}", SELECT])
-    counts, cells = status.summarise(config)
+    sweep = ptb_config.sweep(load([DEMO], [f"results_dir={tmp_path}", SELECT]))
+    counts, cells = status.summarise(sweep.results, sweep.cells)
     assert counts["noop"] == {
         "done": 1,
         "running": 0,
@@ -85,9 +108,7 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
     assert [c.key for c in cells["running"]] == ["sft/tiny-qwen3/gsm8k/seed1"]
 
     assert (
-        status.main(
-            ["--configfile", CONFIG, DEMO, "--config", f"results_dir={tmp_path}", SELECT, "--list", "failed"]
-        )
+        status.main(["--configfile", DEMO, "--config", f"results_dir={tmp_path}", SELECT, "--list", "failed"])
         == 0
     )
     out = capsys.readouterr().out
@@ -107,6 +128,18 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
     assert "noop/tiny-qwen3/gsm8k/seed2" in out and "sft/tiny-qwen3/humaneval/seed1" in out
 
 
-def test_a_bad_config_is_reported_not_raised(capsys):
-    assert status.main(["--configfile", CONFIG, "--config", "select={agents: [nobody]}"]) == 2
+def test_a_bad_config_is_reported_not_raised(capsys, tmp_path):
+    assert status.main(["--config", "select={agents: [nobody]}"]) == 2
     assert "nobody" in capsys.readouterr().err
+    assert status.main(["--config", "results_dir"]) == 2
+    assert "--config" in capsys.readouterr().err
+    assert status.main(["--configfile", str(tmp_path / "absent.yaml")]) == 2
+    assert "absent.yaml" in capsys.readouterr().err
+
+
+def test_summarise_takes_plain_cells(tmp_path):
+    cell = grid.Cell("noop", "tiny-qwen3", "gsm8k", 1)
+    put(tmp_path, paths.AGENT_JSON, {"outcome": "ok", "has_model": True}, **cell.as_dict())
+    counts, cells = status.summarise(str(tmp_path), [cell, grid.Cell("sft", "tiny-qwen3", "gsm8k", 1)])
+    assert counts["noop"]["pending"] == 1 and counts["sft"]["not started"] == 1
+    assert cells["pending"] == [cell]

@@ -8,7 +8,7 @@ import pytest
 
 from ptb import scaffold
 from ptb.tasks import TASKS_DIR
-from ptb.validate_task import main, validate
+from ptb.validate_task import Report, check_spec, main, validate
 
 TASKS = ["aime2025", "arenahardwriting", "bfcl", "gpqamain", "gsm8k", "healthbench", "humaneval"]
 
@@ -86,8 +86,6 @@ def test_pinned_revision_is_a_commit_or_a_tag(scaffolded, revision, ok):
         'revision: "0000000000000000000000000000000000000000"',
         f'revision: "{revision}"',
     )
-    from ptb.validate_task import Report, check_spec
-
     report = Report("demo_v")
     check_spec("demo_v", folder, report)
     assert report.passed is ok, report.render()

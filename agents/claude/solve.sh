@@ -11,6 +11,11 @@ fi
 if [[ -n "${PTB_AGENT_EFFORT:-}" ]]; then
   export CLAUDE_CODE_EFFORT_LEVEL="$PTB_AGENT_EFFORT"  # low|medium|high|max
 fi
+if [[ -n "${PTB_AGENT_BASE_URL:-}" ]]; then
+  export ANTHROPIC_BASE_URL="$PTB_AGENT_BASE_URL"  # without /v1: the CLI appends /v1/messages
+fi
+# no telemetry, error reporting or update checks from the cell
+export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1
 if (( EUID == 0 )); then
   # Claude Code refuses --dangerously-skip-permissions as root unless told it is sandboxed
   export IS_SANDBOX=1

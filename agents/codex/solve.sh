@@ -13,6 +13,12 @@ if [[ -z "${CODEX_API_KEY:-}" && -n "${OPENAI_API_KEY:-}" ]]; then
   export CODEX_API_KEY="$OPENAI_API_KEY"
 fi
 args=(exec --json --model "$PTB_AGENT_LLM" --dangerously-bypass-approvals-and-sandbox --skip-git-repo-check)
+if [[ -n "${PTB_AGENT_BASE_URL:-}" ]]; then
+  # a custom provider: the built-in one first tries a Responses websocket (7 attempts) and
+  # ignores --disable responses_websockets; supports_websockets=false goes straight to HTTP
+  args+=(-c model_provider=ptb
+    -c "model_providers.ptb={name=\"ptb\", base_url=\"$PTB_AGENT_BASE_URL\", env_key=\"OPENAI_API_KEY\", wire_api=\"responses\", supports_websockets=false}")
+fi
 if [[ -n "${PTB_AGENT_EFFORT:-}" ]]; then
   args+=(-c "model_reasoning_effort=$PTB_AGENT_EFFORT")
 fi

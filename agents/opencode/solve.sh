@@ -11,8 +11,24 @@ fi
 # Nobody can answer a permission prompt in a headless run: allow every action (the
 # cell's container is the sandbox), including reading the base model outside the job dir.
 export OPENCODE_PERMISSION='{"*":"allow"}'
+# No catalogue download from models.dev at start (a cell may have no internet; OpenCode then
+# fails with "UnknownError"): the provider and model come from the config below.
+export OPENCODE_DISABLE_MODELS_FETCH=1 OPENCODE_DISABLE_AUTOUPDATE=1 OPENCODE_DISABLE_SHARE=1
+# The model is declared in the inline config, so it resolves without the catalogue; with a
+# base URL (a gateway, or the test server) the provider's requests go there.
+OPENCODE_CONFIG_CONTENT=$(python3 -c '
+import json, os
+provider, _, model = os.environ["PTB_AGENT_LLM"].partition("/")
+options = {"baseURL": os.environ["PTB_AGENT_BASE_URL"]} if os.environ.get("PTB_AGENT_BASE_URL") else {}
+config = {"provider": {provider: {"options": options, "models": {model: {}}}}, "autoupdate": False}
+config["small_model"] = os.environ["PTB_AGENT_LLM"]  # titles too: else a second model (haiku) is billed
+print(json.dumps(config))
+')
+export OPENCODE_CONFIG_CONTENT
 args=(run --format json --model "$PTB_AGENT_LLM")
 if [[ -n "${PTB_AGENT_EFFORT:-}" ]]; then
   args+=(--variant "$PTB_AGENT_EFFORT")  # the model's reasoning-effort variant (high, max, ...)
 fi
-exec opencode "${args[@]}" "$(<"$PTB_PROMPT_FILE")"
+# The prompt goes on stdin: `opencode run` quotes a message argument that holds a space
+# (wrapping it in "..." and escaping its quotes), so an argument would not arrive verbatim.
+exec opencode "${args[@]}" <"$PTB_PROMPT_FILE"

@@ -4,11 +4,14 @@ import re
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate, prompt_template
 
-from ptb.tasks import generate_config, last_number, read_jsonl, spec, strip_thinking
+from ptb.task_builder import TaskFolder
+from ptb.tasks import last_number, read_jsonl, strip_thinking
+
+TASK = TaskFolder(__file__)
 
 # {prompt} is the only placeholder; a literal brace would need doubling, so there is none.
 PROMPT = (
@@ -50,17 +53,10 @@ def integer_match():
 
 @task
 def aime2025(data_dir: str, limit: int | None = None) -> Task:
-    settings = spec("aime2025")
     records = read_jsonl(Path(data_dir) / "test.jsonl")
     samples = [record_to_sample(r, i) for i, r in enumerate(records)]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name="aime2025"),
-        solver=[prompt_template(PROMPT), generate()],
-        scorer=integer_match(),
-        config=generate_config("aime2025"),
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
+    return TASK.build(
+        samples, limit=limit, solver=[prompt_template(PROMPT), generate()], scorer=integer_match()
     )
 
 

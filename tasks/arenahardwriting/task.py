@@ -12,23 +12,15 @@ import re
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import TaskState, generate
 
-from ptb.tasks import (
-    cap_repetition,
-    generate_config,
-    graded_mean,
-    graded_stderr,
-    grader_failure,
-    grader_model,
-    read_jsonl,
-    spec,
-    strip_thinking,
-    task_dir,
-)
+from ptb.task_builder import TaskFolder, graded_mean, graded_stderr, grader_failure, grader_model
+from ptb.tasks import cap_repetition, read_jsonl, strip_thinking
+
+TASK = TaskFolder(__file__)
 
 JUDGE_SYSTEM = """\
 You are an impartial judge of creative writing. You will see a user's prompt and the answers \
@@ -126,7 +118,7 @@ def pairwise_vs_baseline(attempts: int, repetition_cap: int):
 @functools.cache
 def baseline_answers() -> dict[str, str]:
     """uid -> the baseline's answer (shipped with the task, so the opponent never changes)."""
-    path = task_dir("arenahardwriting") / spec("arenahardwriting")["baseline"]["file"]
+    path = TASK.dir / TASK.spec["baseline"]["file"]
     return {r["uid"]: r["answer"] for r in read_jsonl(path)}
 
 
@@ -140,25 +132,19 @@ def record_to_sample(record: dict) -> Sample:
 def arenahardwriting(data_dir: str, limit: int | None = None, grader: str | None = None) -> Task:
     """grader: a model to bind to the grader role (e.g. task.yaml's grader.model); None leaves
     the role to eval(model_roles={"grader": ...})."""
-    settings = spec("arenahardwriting")
+    settings = TASK.spec
     records = [r for r in read_jsonl(Path(data_dir) / "test.jsonl") if r["category"] == settings["category"]]
     missing = [r["uid"] for r in records if r["uid"] not in baseline_answers()]
     if missing:
         raise ValueError(f"no baseline answer for {len(missing)} prompts, e.g. {missing[:3]}")
     samples = [record_to_sample(r) for r in records]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name="arenahardwriting"),
+    return TASK.build(
+        samples,
+        limit=limit,
         solver=generate(),
         scorer=pairwise_vs_baseline(settings["grader"]["attempts"], settings["repetition_cap"]),
-        config=generate_config("arenahardwriting"),
-        model_roles={"grader": grader} if grader else None,
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={
-            "task_version": settings["version"],
-            "dataset": settings["dataset"],
-            "baseline": settings["baseline"]["model"],
-        },
+        metadata={"baseline": settings["baseline"]["model"]},
+        grader=grader,
     )
 
 

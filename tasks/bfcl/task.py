@@ -9,13 +9,16 @@ import json
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.model import ModelOutput
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, solver
 from inspect_ai.tool import ToolDef, ToolParams
 
-from ptb.tasks import chat_messages, generate_config, read_jsonl, spec
+from ptb.task_builder import TaskFolder, chat_messages
+from ptb.tasks import read_jsonl
+
+TASK = TaskFolder(__file__)
 
 # BFCL writes Python type names in its JSON schemas
 JSON_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None}
@@ -112,17 +115,8 @@ def call_match():
 
 @task
 def bfcl(data_dir: str, limit: int | None = None) -> Task:
-    settings = spec("bfcl")
     samples = [record_to_sample(r) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name="bfcl"),
-        solver=offer_tool(),
-        scorer=call_match(),
-        config=generate_config("bfcl"),
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
-    )
+    return TASK.build(samples, limit=limit, solver=offer_tool(), scorer=call_match())
 
 
 def test_texts(record: dict) -> list[str]:

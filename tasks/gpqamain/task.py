@@ -5,11 +5,14 @@ import re
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate, solver
 
-from ptb.tasks import generate_config, read_jsonl, spec, strip_thinking
+from ptb.task_builder import TaskFolder
+from ptb.tasks import read_jsonl, strip_thinking
+
+TASK = TaskFolder(__file__)
 
 LETTERS = "ABCD"
 PROMPT = (
@@ -66,18 +69,10 @@ def choice_accuracy():
 
 @task
 def gpqamain(data_dir: str, limit: int | None = None) -> Task:
-    settings = spec("gpqamain")
-    samples = [
-        record_to_sample(r, settings["choice_seed"]) for r in read_jsonl(Path(data_dir) / "test.jsonl")
-    ]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name="gpqamain"),
-        solver=[multiple_choice_prompt(), generate()],
-        scorer=choice_accuracy(),
-        config=generate_config("gpqamain"),
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
+    seed = TASK.spec["choice_seed"]
+    samples = [record_to_sample(r, seed) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
+    return TASK.build(
+        samples, limit=limit, solver=[multiple_choice_prompt(), generate()], scorer=choice_accuracy()
     )
 
 

@@ -3,19 +3,14 @@
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate
 
-from ptb.tasks import (
-    generate_config,
-    last_number,
-    normalise_number,
-    read_jsonl,
-    spec,
-    strip_thinking,
-    system_prompt,
-)
+from ptb.task_builder import TaskFolder, system_prompt
+from ptb.tasks import last_number, normalise_number, read_jsonl, strip_thinking
+
+TASK = TaskFolder(__file__)
 
 INSTRUCTION = (
     "Solve the math problem step by step. End your response with a line "
@@ -67,20 +62,16 @@ def numeric_match():
 
 @task
 def gsm8k(data_dir: str, fewshot: int | None = None, limit: int | None = None) -> Task:
-    settings = spec("gsm8k")
     data = Path(data_dir)
     test = [record_to_sample(r) for r in read_jsonl(data / "test.jsonl")]
     train_path = data / "train.jsonl"
     train = read_jsonl(train_path) if train_path.exists() else []
-    count = settings["fewshot"] if fewshot is None else fewshot
-    return Task(
-        dataset=MemoryDataset(test[:limit] if limit else test, name="gsm8k"),
+    count = TASK.spec["fewshot"] if fewshot is None else fewshot
+    return TASK.build(
+        test,
+        limit=limit,
         solver=[system_prompt(fewshot_prompt(train, count)), generate()],
         scorer=numeric_match(),
-        config=generate_config("gsm8k"),
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
     )
 
 

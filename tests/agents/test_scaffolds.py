@@ -55,6 +55,7 @@ SCAFFOLDS = {
 
 FAKE_CLI = """#!/bin/bash
 printf '%s\\0' "$@" > {rec}/argv
+cat > {rec}/stdin
 compgen -e > {rec}/env_names
 echo "{name}: a warning on stderr" >&2
 cat {fixture}
@@ -91,6 +92,7 @@ def run_solve(scaffold: str, tmp_path: Path, *, with_cli: bool = True, effort: s
         capture_output=True,
         text=True,
         timeout=30,
+        stdin=subprocess.DEVNULL,  # as the runner does
     )
     return proc, job, rec
 
@@ -109,7 +111,10 @@ def test_solve_runs_cli_headless_and_trace_is_readable(scaffold, tmp_path):
     for flag in flags:
         assert flag in argv, f"{scaffold} CLI did not get {flag}: {argv}"
     assert argv[argv.index("--model") + 1] == MODEL
-    assert PROMPT.rstrip("\n") in argv, "the prompt must arrive verbatim as one argument"
+    if scaffold == "opencode":  # `opencode run` would quote an argument: the prompt goes on stdin
+        assert (rec / "stdin").read_text() == PROMPT, "the prompt must arrive verbatim on stdin"
+    else:
+        assert PROMPT.rstrip("\n") in argv, "the prompt must arrive verbatim as one argument"
     assert key in env_names and "PTB_AGENT_LLM" in env_names
     assert FAKE_KEY not in proc.stdout + proc.stderr, "solve.sh must never echo a key"
     assert (job / "final_model" / "config.json").exists()

@@ -6,9 +6,11 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from ptb import agent_eval
 from ptb.demo_models import build_tiny_qwen3
+from ptb.paths import REPO_ROOT
 from ptb.tasks import TASKS_DIR
 
 
@@ -68,3 +70,21 @@ def test_the_script_ignores_a_ptb_package_planted_next_to_it(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "Evaluate a model on bfcl" in proc.stdout
+
+
+def test_the_options_default_to_the_workflow_schemas_evaluation_defaults(capsys):
+    """The script runs without the workflow config: its defaults are the schema's, nowhere else."""
+    schema = yaml.safe_load((REPO_ROOT / "schemas" / "config.schema.yaml").read_text())
+    defaults = {k: v.get("default") for k, v in schema["properties"]["evaluation"]["properties"].items()}
+    args = agent_eval.parse_args("gsm8k", [])
+    assert args.max_connections == defaults["max_connections"]
+    assert args.max_model_len == defaults["max_model_len"]
+    assert args.gpu_memory_utilization == defaults["gpu_memory_utilization"]
+    assert args.evaluation["grader_max_connections"] == defaults["grader_max_connections"]
+    assert args.evaluation["epochs"] == defaults["epochs"] and args.evaluation["provider"] == "hf"
+    with pytest.raises(SystemExit) as exit_info:
+        agent_eval.parse_args("gsm8k", ["--provider", "vllm", "--gpu-memory-utilization", "1.5"])
+    assert exit_info.value.code == 2
+    assert (
+        "evaluation.gpu_memory_utilization': 1.5 is greater than the maximum of 1" in capsys.readouterr().err
+    )

@@ -1,8 +1,8 @@
 """AIME 2025: exact integer match of the ANSWER line (or the last \\boxed{}), offline."""
 
 import pytest
-from scripted import by_fragment, run, scripted, values
 
+from ptb.scripted_model import by_fragment, run, scripted, values
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
 DATA = task_dir("aime2025") / "data"

@@ -3,9 +3,9 @@
 import re
 
 import pytest
-from scripted import by_fragment, reply, run, scripted, values
 
 from ptb.evaluation import summarise
+from ptb.scripted_model import by_fragment, reply, run, scripted, values
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
 DATA = task_dir("arenahardwriting") / "data"

@@ -1,7 +1,6 @@
 """BFCL exec_simple: the single tool call must match name and arguments, offline."""
 
-from scripted import by_fragment, reply, run, scripted, tool_reply, values
-
+from ptb.scripted_model import by_fragment, reply, run, scripted, tool_reply, values
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
 DATA = task_dir("bfcl") / "data"

@@ -1,7 +1,6 @@
 """GPQA main: seeded choice shuffle, choice accuracy of the last ANSWER letter, offline."""
 
-from scripted import by_fragment, run, scripted, values
-
+from ptb.scripted_model import by_fragment, run, scripted, values
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
 DATA = task_dir("gpqamain") / "data"

@@ -1,7 +1,6 @@
 """GSM8K: numeric match of the final answer, offline with a scripted model."""
 
-from scripted import by_fragment, run, scripted, values
-
+from ptb.scripted_model import by_fragment, run, scripted, values
 from ptb.tasks import load_task, module, read_jsonl, task_dir
 
 DATA = task_dir("gsm8k") / "data"

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from scripted import reply, run, scripted, values
 
 from ptb.evaluation import summarise
+from ptb.scripted_model import reply, run, scripted, values
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
 DATA = task_dir("healthbench") / "data"

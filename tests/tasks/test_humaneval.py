@@ -2,10 +2,10 @@
 
 import pytest
 from inspect_ai import task_with
-from scripted import by_fragment, run, scripted, values
 
 from ptb.cache import prepare_dataset
 from ptb.sandbox import run_tests
+from ptb.scripted_model import by_fragment, run, scripted, values
 from ptb.tasks import load_task, module, offline_records, read_jsonl, task_dir
 
 TRAIN = task_dir("humaneval") / "data" / "train.jsonl"

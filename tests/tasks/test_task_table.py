@@ -2,8 +2,10 @@
 
 import importlib.util
 
+from ptb.cache import prepare_dataset
 from ptb.paths import REPO_ROOT
-from ptb.tasks import TASKS_DIR, spec
+from ptb.tasks import TASKS_DIR, load_task, read_jsonl, spec
+from ptb.tasks import test_texts as exported_texts  # not test_*: pytest would collect it
 
 REQUIRED = {"name", "version", "dataset", "samples", "generation", "epochs", "scorer"}
 PINS = {"hub_id", "config", "revision", "test_split", "train_split"}
@@ -41,15 +43,12 @@ def test_committed_data_files_are_small():
 
 
 def test_every_task_loads_its_offline_data_and_fingerprints_it(tmp_path):
-    from ptb.cache import prepare_dataset
-    from ptb.tasks import load_task, read_jsonl, test_texts
-
     for name in sorted(p.parent.name for p in TASKS_DIR.glob("*/task.yaml")):
         data = tmp_path / name
         manifest = prepare_dataset(name, "local", data)
         assert manifest["task_version"] == spec(name)["version"] and "test.jsonl" in manifest["files"]
         assert len(load_task(name, data, limit=3).dataset) == 3
-        texts = test_texts(name, data)
+        texts = exported_texts(name, data)
         assert len(texts) >= len(read_jsonl(data / "test.jsonl")) and all(
             isinstance(t, str) and t for t in texts
         )

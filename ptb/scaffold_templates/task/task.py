@@ -8,13 +8,14 @@ reference_completion (validate-task and the judge use them).
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import MemoryDataset, Sample
+from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate
 
-from ptb.tasks import generate_config, read_jsonl, spec, strip_thinking, system_prompt
+from ptb.task_builder import TaskFolder, system_prompt
+from ptb.tasks import read_jsonl, strip_thinking
 
-NAME = "{{name}}"
+TASK = TaskFolder(__file__)  # the name, task.yaml and the Task builder of this folder
 INSTRUCTION = 'Answer the question. End your response with a line "ANSWER: <answer>".'
 
 
@@ -50,17 +51,8 @@ def exact_answer():
 
 @task
 def {{name}}(data_dir: str, limit: int | None = None) -> Task:
-    settings = spec(NAME)
     samples = [record_to_sample(r) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
-    return Task(
-        dataset=MemoryDataset(samples[:limit] if limit else samples, name=NAME),
-        solver=[system_prompt(INSTRUCTION), generate()],
-        scorer=exact_answer(),
-        config=generate_config(NAME),
-        epochs=settings["epochs"],
-        version=settings["version"],
-        metadata={"task_version": settings["version"], "dataset": settings["dataset"]},
-    )
+    return TASK.build(samples, limit=limit, solver=[system_prompt(INSTRUCTION), generate()], scorer=exact_answer())
 
 
 def test_texts(record: dict) -> list[str]:

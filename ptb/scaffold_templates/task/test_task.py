@@ -3,7 +3,7 @@
 Right answers score 1, wrong and empty ones 0, and <think> blocks are ignored.
 """
 
-from scripted import by_fragment, run, scripted, values
+from ptb.scripted_model import by_fragment, run, scripted, values
 
 from ptb.tasks import load_task, module, read_jsonl, task_dir
 

@@ -1,4 +1,4 @@
-"""Scripted models for the task tests: mockllm that answers by looking at its prompt.
+"""Scripted models: inspect's mockllm answering by looking at its prompt (validate-task, tests).
 
 Outputs carry token usage, or inspect would load a tokenizer (from a hub) to count it.
 """
@@ -8,7 +8,10 @@ from __future__ import annotations
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
+from ptb import tasks
+
 USAGE = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
+NO_REPLY = object()  # by_fragment's default: a prompt without a scripted reply is an error
 
 
 def reply(content: str, stop_reason: str = "stop") -> ModelOutput:
@@ -28,23 +31,31 @@ def prompt_text(messages) -> str:
 
 
 def scripted(answer, name: str = "model"):
-    """A mockllm model whose reply is answer(prompt text): a str or a ModelOutput."""
+    """A mockllm model whose reply is answer(prompt text): a str or a ModelOutput (a tool call,
+    say; copied, with usage added where it has none)."""
 
     def generate(messages, tools, tool_choice, config):
         out = answer(prompt_text(messages))
-        return out if isinstance(out, ModelOutput) else reply(out)
+        if not isinstance(out, ModelOutput):
+            return reply(out)
+        out = out.model_copy(deep=True)
+        out.usage = out.usage or USAGE
+        return out
 
     return get_model(f"mockllm/{name}", custom_outputs=generate, memoize=False)
 
 
-def by_fragment(replies: dict[str, str | ModelOutput]):
-    """answer() for scripted(): the reply of the first key found in the prompt."""
+def by_fragment(replies: dict, default=NO_REPLY):
+    """answer() for scripted(): the reply of the first key found in the prompt (keys in order);
+    `default` where none is found (else an error naming the prompt)."""
 
     def answer(prompt: str):
         for fragment, out in replies.items():
-            if fragment in prompt:
+            if fragment and fragment in prompt:
                 return out
-        raise AssertionError(f"no scripted reply for prompt {prompt[:200]!r}")
+        if default is NO_REPLY:
+            raise LookupError(f"no scripted reply for prompt {prompt[:200]!r}")
+        return default
 
     return answer
 
@@ -54,12 +65,13 @@ def run(task, model, log_dir, grader=None):
     [log] = inspect_eval(
         task,
         model=model,
-        model_roles={"grader": grader} if grader else None,
+        model_roles={tasks.GRADER_ROLE: grader} if grader else None,
         display="none",
         log_dir=str(log_dir),
         score_display=False,
     )
-    assert log.status == "success", log.error
+    if log.status != "success":
+        raise RuntimeError(f"the scripted eval failed: {log.error}")
     return log
 
 

@@ -1,0 +1,22 @@
+# The whole workflow: one rule file per stage, and the targets of a sweep. Included by
+# Snakefile (production config) and demo.smk (the embedded demo), after their configfiles.
+
+
+report: "../report/workflow.rst"
+
+
+include: "common.smk"
+include: "containers.smk"
+include: "cache.smk"
+include: "agent.smk"
+include: "judge.smk"
+include: "evaluate.smk"
+include: "leaderboard.smk"
+include: "profiling.smk"
+
+
+# what `rule all` (in Snakefile and demo.smk: only a main file's first rule is the default target)
+ALL_TARGETS = [
+    *rules.leaderboard.output,
+    *(rules.judge_calibration.output if config["calibration"] else []),
+]

@@ -1,0 +1,233 @@
+"""The four real agent CLIs through the workflow's agent_run rule, against a scripted model server.
+
+`make agent-clis` installs the pinned CLIs into .agent-clis/; without them (or without Node)
+these tests skip, and with PTB_REQUIRE_AGENT_CLIS=1 (CI) they fail instead. Each CLI gets its
+endpoint from its agent entry's `base_url` and a fake key of its own. Two snakemake runs:
+one where every CLI reads the prompt and really trains the tiny model, and one of faults
+(500, 429, a server that never answers, the budget killing a training the CLI started).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers import REPO, snakemake
+from scripted_llm import FINAL_TEXT, ScriptedLLM
+
+from ptb import outcomes
+
+CLI_BIN = REPO / ".agent-clis" / "node_modules" / ".bin"
+CLIS = ("claude", "codex", "gemini", "opencode")
+TRAIN = Path(__file__).with_name("tiny_train.py")
+KEYS = {
+    "ANTHROPIC_API_KEY": "sk-ant-test-" + "a1b2c3d4e5f6" * 3,
+    "OPENAI_API_KEY": "sk-test-" + "0f1e2d3c4b5a" * 3,
+    "GEMINI_API_KEY": "AIza-test-" + "9a8b7c6d5e4f" * 3,
+}
+# the CLI's own base-URL setting: Claude Code appends /v1/messages, the others take /v1 in it
+ENDPOINT = {"claude": "", "codex": "/v1", "gemini": "", "opencode": "/v1"}
+ENTRY = {
+    "claude": {"llm": "claude-opus-4-6", "effort": "high", "env": ["ANTHROPIC_API_KEY"]},
+    "codex": {"llm": "gpt-5.3-codex", "effort": "high", "env": ["OPENAI_API_KEY"]},
+    "gemini": {"llm": "gemini-2.5-pro", "env": ["GEMINI_API_KEY"]},
+    "opencode": {"llm": "anthropic/claude-sonnet-4-6", "env": ["ANTHROPIC_API_KEY"]},
+}
+OK_SCRIPT = ["cat prompt.md", f"{sys.executable} {TRAIN} --steps 2 --out final_model"]
+# trains "forever", saving every step, and says its pid: the budget must kill it
+LONG_TRAINING = (
+    f"{sys.executable} {TRAIN} --steps 100000 --sleep 0.5 --pid-file ../train.pid --out final_model"
+)
+FAULT_BUDGET_S, FAULT_GRACE_S = 30, 3
+
+
+def _missing() -> str | None:
+    if not shutil.which("node"):
+        return "node is not installed"
+    absent = [c for c in CLIS if not (CLI_BIN / c).exists()]
+    return (
+        f"agent CLIs not installed in {CLI_BIN} ({', '.join(absent)}): run `make agent-clis`"
+        if absent
+        else None
+    )
+
+
+if _missing():
+    if os.environ.get("PTB_REQUIRE_AGENT_CLIS") == "1":
+        raise RuntimeError(f"PTB_REQUIRE_AGENT_CLIS=1 but {_missing()}")
+    pytest.skip(_missing(), allow_module_level=True)
+
+
+def entry(cli: str, url: str, **extra) -> dict:
+    return {"scaffold": cli, **ENTRY[cli], "base_url": url + ENDPOINT[cli], **extra}
+
+
+def run_workflow(root: Path, agents: dict, budget_s: float, grace_s: float) -> Path:
+    overrides = {
+        "results_dir": str(root / "results"),
+        "budget": {"hours": budget_s / 3600, "grace_seconds": grace_s},
+        "agents": agents,
+        "grid": {"agents": list(agents), "models": ["tiny-qwen3"], "benchmarks": ["gsm8k"], "seeds": [1]},
+    }
+    extra = root / "test.yaml"
+    extra.write_text(yaml.safe_dump(overrides))
+    targets = [f"{root}/results/runs/{a}/tiny-qwen3/gsm8k/seed1/agent.json" for a in agents]
+    env = {**KEYS, "PATH": f"{CLI_BIN}:{os.environ['PATH']}"}
+    snakemake(
+        *(
+            "--profile",
+            "profiles/demo",
+            "--configfile",
+            "workflow_config.yaml",
+            "config/demo.yaml",
+            str(extra),
+        ),
+        *("--cores", str(len(agents) + 1), *targets),
+        env=env,
+        timeout=600,
+    )
+    return root / "results" / "runs"
+
+
+@pytest.fixture(scope="module")
+def ok_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real-clis")
+    with ScriptedLLM(OK_SCRIPT) as llm:
+        runs = run_workflow(root, {cli: entry(cli, llm.url) for cli in CLIS}, budget_s=600, grace_s=5)
+    (root / "requests.json").write_text(json.dumps(llm.requests, indent=1))  # for reading a failure
+    return runs, llm.requests
+
+
+@pytest.fixture(scope="module")
+def fault_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real-clis-faults")
+    with (
+        ScriptedLLM(["cat prompt.md"], fail_status=500) as failing,
+        ScriptedLLM(["cat prompt.md"], fail_status=429) as limited,
+        ScriptedLLM(["cat prompt.md"], hang=True) as silent,
+        ScriptedLLM(["cat prompt.md", LONG_TRAINING]) as slow,
+    ):
+        agents = {
+            # the CLI's own retry count, as a non-secret variable of the entry
+            "claude-500": entry("claude", failing.url, environment={"CLAUDE_CODE_MAX_RETRIES": 1}),
+            "gemini-429": entry("gemini", limited.url),
+            "opencode-hang": entry("opencode", silent.url),
+            "claude-budget": entry("claude", slow.url),
+            "codex-budget": entry("codex", slow.url),
+        }
+        runs = run_workflow(root, agents, budget_s=FAULT_BUDGET_S, grace_s=FAULT_GRACE_S)
+    return runs, {"500": failing.requests, "429": limited.requests, "hang": silent.requests}
+
+
+def cell(runs: Path, agent: str) -> Path:
+    return runs / agent / "tiny-qwen3" / "gsm8k" / "seed1"
+
+
+def agent_json(runs: Path, agent: str) -> dict:
+    return json.loads((cell(runs, agent) / "agent.json").read_text())
+
+
+def requests_of(requests: list[dict], cli: str) -> list[dict]:
+    """The scripted turns (shell tool offered) that this CLI sent, told apart by model name."""
+    model = ENTRY[cli]["llm"].split("/")[-1]
+    return [r for r in requests if r.get("shell_tool") and model in json.dumps(r["body"]) + r["path"]]
+
+
+def no_key_anywhere(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            for name, key in KEYS.items():
+                assert key.encode() not in data, f"{name} leaked into {path}"
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_real_cli_trains_the_model_and_leaves_a_readable_trace(ok_runs, cli):
+    runs, requests = ok_runs
+    result = agent_json(runs, cli)
+    assert result["outcome"] == outcomes.OK, result
+    mine = requests_of(requests, cli)
+    assert len(mine) >= 3, f"{cli}: expected 3 scripted turns, got {len(mine)}"
+    # the model name, the prompt (verbatim), a system prompt and the tool results reached the server
+    prompt = (cell(runs, cli) / "job" / "prompt.md").read_text()
+    assert prompt.strip() in mine[0]["user_text"], f"{cli}: prompt did not reach the model intact"
+    assert mine[0]["system"].strip(), f"{cli}: no system prompt"
+    assert prompt.strip() in mine[-1]["tool_outputs"][0], "the output of `cat prompt.md` went back"
+    assert "step 1 loss" in mine[-1]["tool_outputs"][1], "the training's output went back"
+    # the trace is read from the CLI's real event stream
+    trace = (cell(runs, cli) / "trace.md").read_text()
+    for text in ("cat prompt.md", "tiny_train.py", "step 1 loss", FINAL_TEXT):
+        assert text in trace, f"{cli}: {text!r} missing from trace.md"
+    assert "## Result" in trace and re.search(r"tokens|\"input\": \d+", trace), f"{cli}: no token counts"
+    if cli in ("claude", "opencode"):  # the streams with a cost
+        assert "- cost: $" in trace
+
+
+def test_real_clis_send_model_effort_and_their_own_key_only(ok_runs):
+    _, requests = ok_runs
+    claude, codex = requests_of(requests, "claude"), requests_of(requests, "codex")
+    gemini, opencode = requests_of(requests, "gemini"), requests_of(requests, "opencode")
+    assert {r["body"]["model"] for r in claude} == {"claude-opus-4-6"}
+    assert {r["body"]["output_config"]["effort"] for r in claude} == {"high"}
+    assert {r["body"]["model"] for r in codex} == {"gpt-5.3-codex"}
+    assert {r["effort"] for r in codex} == {"high"}
+    assert all("/models/gemini-2.5-pro:" in r["path"] for r in gemini)
+    assert {r["body"]["model"] for r in opencode} == {"claude-sonnet-4-6"}
+    headers = {
+        cli: [{k.lower(): v for k, v in r["headers"].items()} for r in rs]
+        for cli, rs in (("claude", claude), ("codex", codex), ("gemini", gemini), ("opencode", opencode))
+    }
+    assert {h["x-api-key"] for h in headers["claude"] + headers["opencode"]} == {KEYS["ANTHROPIC_API_KEY"]}
+    assert {h["authorization"] for h in headers["codex"]} == {f"Bearer {KEYS['OPENAI_API_KEY']}"}
+    assert {h["x-goog-api-key"] for h in headers["gemini"]} == {KEYS["GEMINI_API_KEY"]}
+    for cli, rs in (("codex", codex), ("gemini", gemini)):
+        sent = json.dumps([r["headers"] for r in rs] + [r["body"] for r in rs])
+        assert KEYS["ANTHROPIC_API_KEY"] not in sent, f"{cli} saw another agent's key"
+
+
+def test_real_clis_models_load_and_no_key_in_any_output(ok_runs):
+    from transformers import AutoModelForCausalLM  # noqa: PLC0415
+
+    runs, _ = ok_runs
+    for cli in CLIS:
+        model = AutoModelForCausalLM.from_pretrained(cell(runs, cli) / "job" / "final_model")
+        assert model.config.model_type == "qwen3"
+    no_key_anywhere(runs.parent)
+
+
+def test_server_error_ends_the_cli_with_an_agent_error_and_its_reason(fault_runs):
+    runs, requests = fault_runs
+    result = agent_json(runs, "claude-500")
+    assert result["outcome"] == outcomes.AGENT_ERROR and result["exit_code"] != 0
+    assert "500" in result["reason"], result["reason"]
+    assert len([r for r in requests["500"] if r.get("shell_tool")]) == 2, (
+        "CLAUDE_CODE_MAX_RETRIES=1: two tries"
+    )
+
+
+def test_rate_limit_and_silent_server_end_at_the_budget(fault_runs):
+    runs, requests = fault_runs
+    for agent, seen in (("gemini-429", requests["429"]), ("opencode-hang", requests["hang"])):
+        result = agent_json(runs, agent)
+        assert result["outcome"] == outcomes.TIMEOUT, (agent, result)
+        assert FAULT_BUDGET_S <= result["wall_seconds"] <= FAULT_BUDGET_S + FAULT_GRACE_S + 5
+        assert not result["has_model"] and seen, agent
+
+
+@pytest.mark.parametrize("agent", ["claude-budget", "codex-budget"])
+def test_budget_kills_the_cli_and_its_training_and_collects_the_model(fault_runs, agent):
+    runs, _ = fault_runs
+    result = agent_json(runs, agent)
+    assert result["outcome"] == outcomes.TIMEOUT, result
+    assert result["has_model"], "the checkpoint saved before the kill is collected"
+    pid = int((cell(runs, agent) / "train.pid").read_text())
+    assert not Path(f"/proc/{pid}").exists(), f"the training process {pid} outlived the budget"
+    # the killed command's output is not in the trace: both CLIs report a command when it ends
+    assert "tiny_train.py" in (cell(runs, agent) / "trace.md").read_text()
+    no_key_anywhere(runs.parent)
