@@ -1,10 +1,13 @@
-"""Time the judge's contamination check at GSM8K scale: 10,000 training lines vs 1,319 test items.
+"""Time the judge's contamination check on a realistic run: 10,000 training lines in the job dir
+and a 1 GB Hugging Face datasets cache (Arrow files) in the agent's HOME, vs 1,319 test items.
 
 Synthesizes GSM8K-like word problems (question + step-by-step answer, ~100 words a record),
 writes the training set as train.jsonl into a temporary job dir with 5 test records planted
-in it, and times `contamination.check` end to end (test index + scan). Target: < 10 s on one core.
+in it, fills home/.cache/huggingface/datasets with Arrow stream files of other problems up to
+--cache-gb, and times `contamination.check` end to end (test index + scan of every file).
+Target: under a minute on one core.
 
-    OMP_NUM_THREADS=1 python benchmarks/contamination_speed.py [--train 10000] [--test 1319]
+    OMP_NUM_THREADS=1 python benchmarks/contamination_speed.py [--train 10000] [--test 1319] [--cache-gb 1]
 """
 
 from __future__ import annotations
@@ -90,26 +93,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", type=int, default=10_000)
     parser.add_argument("--test", type=int, default=1319)
+    parser.add_argument("--cache-gb", type=float, default=1.0)
     args = parser.parse_args()
     rng = random.Random(0)
     test = [problem(rng) for _ in range(args.test)]
     train = [problem(rng) for _ in range(args.train - 5)] + test[:5]  # 5 leaked records
-    texts = [text for record in test for text in (record["question"], record["answer"])]
+    items = [[record["question"], record["answer"]] for record in test]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "data" / "train.jsonl"
-        path.parent.mkdir()
+        job, home = Path(tmp) / "job", Path(tmp) / "home"
+        path = job / "data" / "train.jsonl"
+        path.parent.mkdir(parents=True)
         path.write_text("".join(json.dumps(r) + "\n" for r in train))
+        cache_bytes = write_dataset_cache(home / ".cache/huggingface/datasets/synthetic", args.cache_gb, rng)
         start = time.perf_counter()
-        result = contamination.check(tmp, texts, n=13, tolerance=2)
+        result = contamination.check(
+            {"job": job, "home": home}, items, n=13, tolerance=2, item_share=0.5, min_words=3
+        )
         seconds = time.perf_counter() - start
         size_mb = path.stat().st_size / 1e6
     evidence = result["evidence"]
     print(
-        f"contamination check: {seconds:.2f} s for {args.train} training lines ({size_mb:.1f} MB) "
-        f"vs {args.test} test items ({len(texts)} texts); matched {evidence['matched_items']} texts, "
-        f"passed={result['passed']}"
+        f"contamination check: {seconds:.2f} s for {args.train} training lines ({size_mb:.1f} MB) and a "
+        f"{cache_bytes / 1e9:.2f} GB dataset cache vs {args.test} test items; copied "
+        f"{evidence['copied_items']} items, {evidence['files_scanned']} files, passed={result['passed']}"
     )
     print(f"{seconds:.3f}")
+
+
+def write_dataset_cache(folder: Path, gigabytes: float, rng: random.Random) -> int:
+    """Arrow stream files (as `datasets` writes them) of fresh problems, up to `gigabytes`."""
+    import pyarrow as pa  # noqa: PLC0415 (heavy, optional)
+
+    folder.mkdir(parents=True)
+    pool = [problem(rng) for _ in range(20_000)]  # recombined below: generating 1 GB anew is slow
+    written, shard = 0, 0
+    while written < gigabytes * 1e9:
+        rows = [pool[rng.randrange(len(pool))] for _ in range(100_000)]
+        suffix = f" (variant {shard})"
+        table = pa.table(
+            {"question": [r["question"] + suffix for r in rows], "answer": [r["answer"] for r in rows]}
+        )
+        path = folder / f"synthetic-train-{shard:05d}.arrow"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        written += path.stat().st_size
+        shard += 1
+    return written
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import time
@@ -19,18 +18,9 @@ from pathlib import Path
 from ptb import containers, io, jobdir, outcomes, provenance, traces
 from ptb.grid import Cell
 from ptb.paths import REPO_ROOT
+from ptb.redaction import known_secrets, redact_tree, redact_value
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|_SECRET|PASSWORD)$")
-REDACTED = "[REDACTED]"
-
-
-def known_secrets(names, environ=os.environ) -> list[str]:
-    """Values of every key-like variable and of the named ones (every agent entry's `env:`)."""
-    names = set(names) | {n for n in environ if SECRET_NAME.search(n)}
-    return sorted(
-        {environ[n] for n in names if environ.get(n) and len(environ[n]) >= 8}, key=len, reverse=True
-    )
 
 
 def agent_environment(agent: dict, fields: dict, home: Path, environ=os.environ) -> dict:
@@ -99,25 +89,6 @@ def classify(result: dict, has_model: bool, last_error: str | None = None) -> tu
     return outcomes.OK, "final_model collected"
 
 
-def redact_tree(root: Path, secrets: list[str], max_bytes: int = 50 << 20) -> list[str]:
-    """Replace secret values in every file under root; return the files that held one."""
-    if not secrets:
-        return []
-    needles = [s.encode() for s in secrets]
-    touched = []
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > max_bytes:
-            continue
-        data = path.read_bytes()
-        if any(n in data for n in needles):
-            for needle in needles:
-                data = data.replace(needle, REDACTED.encode())
-            path.chmod(path.stat().st_mode | 0o200)
-            path.write_bytes(data)
-            touched.append(str(path.relative_to(root)))
-    return touched
-
-
 def run_agent(
     *,
     scaffold: str,
@@ -126,7 +97,7 @@ def run_agent(
     env: dict,
     budget_s: float,
     grace_s: float,
-    secrets: list[str],
+    secrets: dict[str, str],
     container: list[str] | None = None,
 ) -> dict:
     """Run agents/<scaffold>/solve.sh in job_dir; write the trace; return agent.json's content."""
@@ -157,16 +128,18 @@ def run_agent(
         raw = raw_log.read_text(errors="replace")
         io.write_text_atomic(run_dir / "trace.md", traces.render(scaffold, raw))
         last_error = traces.last_error(scaffold, raw)
-        for secret in secrets:  # the reason lands in agent.json, which is written after redaction
-            last_error = last_error and last_error.replace(secret, REDACTED)
+        # the reason lands in agent.json, which is written after redaction
+        last_error = redact_value(last_error, secrets) if last_error else None
     outcome, reason = classify(result, has_model, last_error)
-    redacted = redact_tree(run_dir, secrets)
+    # the record (file, offset, variable, encoding; never a value) lets the judge report the leak
+    redactions = redact_tree(run_dir, secrets)
     return {
         "outcome": outcome,
         "reason": reason,
         "has_model": has_model,
         **result,
-        "redacted_files": redacted,
+        "redactions": redactions,
+        "redacted_files": sorted({r["file"] for r in redactions}),
         "budget_seconds": budget_s,
         "grace_seconds": grace_s,
     }

@@ -85,4 +85,25 @@ def build_tiny_qwen3(dest: str | Path, seed: int = 0) -> dict:
     return {"source": "random init", "seed": seed}
 
 
-BUILDERS = {"smollm2_gguf": build_smollm2, "tiny_qwen3": build_tiny_qwen3}
+def build_tiny_qwen3_instruct(dest: str | Path, relative_delta: float = 0.3) -> dict:
+    """tiny_qwen3's "instruct" twin: the same base plus a fixed delta in every tensor (what
+    instruction tuning adds), so the judge's merges and swaps can be calibrated offline."""
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import load_file, save_file  # noqa: PLC0415 (heavy, optional)
+
+    build_tiny_qwen3(dest, seed=0)
+    weights_path = Path(dest) / "model.safetensors"
+    tensors = load_file(weights_path)
+    generator = torch.Generator().manual_seed(1)
+    for name, tensor in tensors.items():
+        noise = torch.randn(tensor.shape, generator=generator)
+        tensors[name] = tensor + noise * (relative_delta * tensor.norm() / noise.norm())
+    save_file(tensors, weights_path, metadata={"format": "pt"})
+    return {"source": "tiny_qwen3 + fixed delta", "relative_delta": relative_delta}
+
+
+BUILDERS = {
+    "smollm2_gguf": build_smollm2,
+    "tiny_qwen3": build_tiny_qwen3,
+    "tiny_qwen3_instruct": build_tiny_qwen3_instruct,
+}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ptb import charts, io
+from ptb import charts, io, protocol
 from ptb.outcomes import (
     CELL,
     DISQUALIFIED,
@@ -172,13 +172,25 @@ def read_cell(record: dict) -> dict:
     }
 
 
-def baseline_table(baselines: list[dict]) -> pd.DataFrame:
-    """One row per baseline record: its score and stderr where its eval ended ok."""
+def same_protocol(metrics: dict, name: str) -> bool:
+    """A score counts only under the protocol the leaderboard is built for (a metrics.json from
+    before protocols were recorded is taken as the default one)."""
+    return metrics.get("protocol", protocol.DEFAULT) == name
+
+
+def other_protocol(metrics: dict, name: str) -> str:
+    found = metrics.get("protocol", protocol.DEFAULT)
+    return f"measured under protocol {found!r}, the leaderboard is built for {name!r}: evaluate again"
+
+
+def baseline_table(baselines: list[dict], protocol_name: str = protocol.DEFAULT) -> pd.DataFrame:
+    """One row per baseline record: its score and stderr where its eval ended ok under the
+    leaderboard's protocol."""
     _check_records(baselines, BASELINE_KEYS, "baseline")
     rows = []
     for record in baselines:
         metrics = _read(record["metrics"]) or {}
-        ok = metrics.get("outcome") == OK
+        ok = metrics.get("outcome") == OK and same_protocol(metrics, protocol_name)
         rows.append(
             {
                 **{k: record[k] for k in ("model", "variant", "benchmark")},
@@ -205,14 +217,22 @@ def _reason(outcome: str, agent: dict, verdict: dict, metrics: dict) -> str:
     return "" if outcome in (OK, MISSING) else str(agent.get("reason", ""))
 
 
-def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell record: what happened, its own score, and the score the policy counts."""
+def cell_table(
+    cells: list[dict], baselines: pd.DataFrame, protocol_name: str = protocol.DEFAULT
+) -> pd.DataFrame:
+    """One row per cell record: what happened, its own score, and the score the policy counts
+    (a score measured under another protocol counts as an eval error)."""
     _check_records(cells, CELL_KEYS, "cell")
     rows = []
     for record in cells:
         found = read_cell(record)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
         outcome = classify(found["agent"], found["verdict"], found["metrics"])
+        if outcome in OWN_SCORE and not same_protocol(metrics, protocol_name):
+            outcome, metrics = (
+                EVAL_ERROR,
+                {**metrics, "outcome": EVAL_ERROR, "reason": other_protocol(metrics, protocol_name)},
+            )
         evaluated = metrics.get("outcome") == OK
         rows.append(
             {
@@ -238,8 +258,11 @@ def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
 
 
 def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -> dict[str, float]:
-    """`setting`: a mapping benchmark -> weight (pinned, normalised here), or 'baselines':
-    1/(instruct − base) from the baseline evals."""
+    """`setting`: 'published' (PostTrainBench v1's factors.json, normalised over the benchmarks),
+    a mapping benchmark -> weight (pinned, normalised here), or 'baselines': 1/(instruct − base)
+    from the baseline evals."""
+    if setting == "published":
+        return protocol.published_weights(benchmarks)
     if isinstance(setting, dict):
         missing = [b for b in benchmarks if b not in setting]
         if missing:
@@ -247,7 +270,7 @@ def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -
         total = sum(float(setting[b]) for b in benchmarks)
         return {b: float(setting[b]) / total for b in benchmarks}
     if setting != "baselines":
-        raise ValueError(f"leaderboard.weights = {setting!r}; allowed: 'baselines' or a mapping")
+        raise ValueError(f"leaderboard.weights = {setting!r}; allowed: 'published', 'baselines' or a mapping")
     tables = {
         v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")
     }
@@ -320,17 +343,23 @@ def _check_labels(cells: list[dict], agents: dict, benchmarks: dict) -> None:
 
 
 def build(
-    cells: list[dict], baselines: list[dict], agents: dict[str, dict], benchmarks: dict[str, str], weights
+    cells: list[dict],
+    baselines: list[dict],
+    agents: dict[str, dict],
+    benchmarks: dict[str, str],
+    weights,
+    protocol_name: str = protocol.DEFAULT,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(leaderboard table: agents ranked, then baseline rows; cells table; benchmark weights).
 
     cells: records with CELL_KEYS; baselines: records with BASELINE_KEYS; agents: agent ->
     {display_name, scaffold}; benchmarks: benchmark -> display name, in column order;
-    weights: 'baselines' or a pinned mapping benchmark -> weight.
+    weights: 'published', 'baselines' or a pinned mapping benchmark -> weight; protocol_name:
+    the evaluation protocol whose scores count (ptb/protocol.py).
     """
     _check_labels(cells, agents, benchmarks)
-    baseline_scores = baseline_table(baselines)
-    cell_scores = cell_table(cells, baseline_scores)
+    baseline_scores = baseline_table(baselines, protocol_name)
+    cell_scores = cell_table(cells, baseline_scores, protocol_name)
     chosen = benchmark_weights(weights, baseline_scores, list(benchmarks))
     table = pd.concat(
         [agent_rows(cell_scores, chosen, agents), baseline_rows(baseline_scores, chosen)], ignore_index=True
@@ -406,6 +435,10 @@ def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
     ]
 
 
+def _protocol_line(name: str) -> str:
+    return f"Evaluation protocol: `{name}` ({protocol.PROTOCOLS[name]})."
+
+
 def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
     return "Benchmark weights: " + ", ".join(f"{benchmarks[b]} {w:.3f}" for b, w in weights.items()) + "."
 
@@ -415,10 +448,11 @@ def to_markdown(
     weights: dict,
     benchmarks: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
+    protocol_name: str = protocol.DEFAULT,
 ) -> str:
     head, body = rows_for_display(table, weights, benchmarks)
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
-    lines.append(_weights_line(weights, benchmarks))
+    lines += [_weights_line(weights, benchmarks), "", _protocol_line(protocol_name)]
     if calibration is not None:
         lines += ["", f"## {CALIBRATION_TITLE}", "", *_md_table(*calibration)]
     return "\n".join(lines) + "\n"
@@ -448,6 +482,7 @@ def to_html(
     benchmarks: dict[str, str],
     charts_svg: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
+    protocol_name: str = protocol.DEFAULT,
 ) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
     head, body = rows_for_display(table, weights, benchmarks)
@@ -456,7 +491,8 @@ def to_html(
         f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
         f"<p class='note'>{html.escape(NOTE.replace('`', ''))}</p>",
         _html_table(head, body, ["baseline" if s == "baseline" else "" for s in table["scaffold"]]),
-        f"<p>{html.escape(_weights_line(weights, benchmarks))}</p><div class='charts'>",
+        f"<p>{html.escape(_weights_line(weights, benchmarks))}</p>",
+        f"<p>{html.escape(_protocol_line(protocol_name).replace('`', ''))}</p><div class='charts'>",
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
@@ -474,21 +510,25 @@ def write(
     weights,
     budget_hours: float,
     calibration_csv=None,
+    protocol_name: str = protocol.DEFAULT,
 ) -> pd.DataFrame:
     """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page.
     Arguments as for `build`; budget_hours: the agents' time budget (the time chart's line);
-    calibration_csv: the judge's calibration table, shown as a footer (None: no footer)."""
+    calibration_csv: the judge's calibration table, shown as a footer (None: no footer);
+    protocol_name: the evaluation protocol the page is built for, named on it."""
     out = Path(out_dir)
-    table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights)
+    table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights, protocol_name)
     calibration = read_calibration(calibration_csv)
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
-    io.write_text_atomic(out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration))
-    io.write_json(
-        out / "weights.json", {"weights": chosen, "mode": "pinned" if isinstance(weights, dict) else weights}
+    io.write_text_atomic(
+        out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration, protocol_name)
     )
+    mode = "pinned" if isinstance(weights, dict) else weights
+    io.write_json(out / "weights.json", {"weights": chosen, "mode": mode, "protocol": protocol_name})
     names = {a: label["display_name"] for a, label in agents.items()}
     figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours)
     svgs = charts.save_all(figures, out / "charts")
-    io.write_text_atomic(out / "leaderboard.html", to_html(table, chosen, benchmarks, svgs, calibration))
+    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name)
+    io.write_text_atomic(out / "leaderboard.html", page)
     return table

@@ -41,17 +41,6 @@ def resources_for(stage):
     return config["resources"][stage]
 
 
-def cell_files(template):
-    return [paths.fill(template, RESULTS, **cell.as_dict()) for cell in CELLS]
-
-
-def baseline_files(template):
-    return [
-        paths.fill(template, RESULTS, model=m, variant=v, benchmark=b)
-        for m, v, b in BASELINES
-    ]
-
-
 # Containers (rules/containers.smk builds the images)
 
 

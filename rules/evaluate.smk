@@ -12,6 +12,9 @@ THROUGHPUT_KEYS = (
 EVAL_CODE = (
     "ptb/evaluation.py",
     "ptb/tasks.py",
+    "ptb/answers.py",
+    "ptb/sampling.py",
+    "ptb/protocol.py",
     "ptb/task_builder.py",
     "ptb/sandbox.py",
     "ptb/chat_templates.py",
@@ -37,6 +40,7 @@ def eval_params(wildcards, profiling=None):
     benchmark's limit and task args, the task's files and the evaluation code; for a profile
     (profiling: the config section), its sampling settings and code too."""
     params = {
+        "protocol": config["protocol"],
         "evaluation": {
             k: v for k, v in config["evaluation"].items() if k not in THROUGHPUT_KEYS
         },

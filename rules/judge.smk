@@ -1,4 +1,41 @@
 # The judge writes outside the job dir: nothing the agent wrote can stand in for a verdict.
+from ptb import redaction
+
+# Models a submission must not be: every base and instruct model in play (the grid's and the
+# calibration's), except the cell's own base. Declared inputs, so the list never depends on
+# which cache jobs happened to finish first.
+JUDGED_MODELS = sorted(
+    set(SELECTION["models"]) | set((config.get("calibration") or {}).get("models", []))
+)
+
+
+def disallowed_manifests(w):
+    """name -> model manifest of every disallowed model for this cell."""
+    return {
+        f"{model}/{variant}": paths.fill(
+            paths.MODEL_MANIFEST, RESULTS, model=model, variant=variant
+        )
+        for model in JUDGED_MODELS
+        for variant in ("base", "instruct")
+        if config["models"][model].get(variant)
+        and (model, variant) != (w.model, "base")
+    }
+
+
+def calibration_runs():
+    """(cell, the check its agent must trip or None) of the calibration agents this run uses."""
+    calibration = config.get("calibration")
+    chosen = (calibration or {}).get("agents")
+    unknown = sorted(set(chosen or []) - set((calibration or {}).get("expected", {})))
+    if unknown:
+        raise ValueError(
+            f"config key 'calibration.agents' names {unknown}, not in calibration.expected"
+        )
+    return [
+        (cell, expected)
+        for cell, expected in grid.calibration_cells(calibration)
+        if chosen is None or cell.agent in chosen
+    ]
 
 
 rule judge:
@@ -8,7 +45,10 @@ rule judge:
         base=ancient(
             paths.fill(paths.MODEL_MANIFEST, RESULTS, model="{model}", variant="base")
         ),
+        disallowed=lambda w: [ancient(p) for p in disallowed_manifests(w).values()],
         dataset=ancient(pattern(paths.DATASET_MANIFEST)),
+        # the training data the agent was given: test n-grams it holds are no evidence
+        agent_view=ancient(pattern(paths.AGENT_VIEW)),
     output:
         verdict=pattern(paths.VERDICT),
     log:
@@ -19,18 +59,30 @@ rule judge:
         mem_mb=resources_for("judge").get("mem_mb", 8000),
         runtime=resources_for("judge").get("runtime", 60),
     params:
-        settings=config.get("judge", {}),
-        code=source_hash("ptb/judge", "scripts/judge.py"),
+        # everything the agent could write, hence train from
+        agent_dirs=lambda w: {
+            name: paths.fill(pattern, RESULTS, **w)
+            for name, pattern in (
+                ("job", paths.JOB_DIR),
+                ("home", paths.AGENT_HOME),
+                ("scratch", paths.AGENT_SCRATCH),
+            )
+        },
+        final_model=lambda w: paths.fill(paths.FINAL_MODEL, RESULTS, **w),
+        disallowed=disallowed_manifests,
+        settings=config["judge"],
+        secret_names=redaction.secret_names(config["agents"]),
+        code=source_hash("ptb/judge", "ptb/redaction.py", "scripts/judge.py"),
     script:
         "../scripts/judge.py"
 
 
 rule judge_calibration:
-    # Precision and recall of each check on planted cheats and clean agents.
+    # Recall and false positives per class of cheat, on planted cheats and clean agents.
     input:
         verdicts=[
-            paths.fill(paths.VERDICT, RESULTS, **cell.as_dict())
-            for cell, _ in grid.calibration_cells(config.get("calibration"))
+            paths.fill(paths.VERDICT, RESULTS, **c.as_dict())
+            for c, _ in calibration_runs()
         ],
     output:
         csv=report(
@@ -41,5 +93,8 @@ rule judge_calibration:
     log:
         log_path("judge", "calibration"),
     localrule: True
+    params:
+        agents=[c.agent for c, _ in calibration_runs()],
+        expected=[e for _, e in calibration_runs()],
     script:
         "../scripts/judge_calibration.py"

@@ -13,6 +13,8 @@ LEADERBOARD_BASELINES = [
 
 rule leaderboard:
     input:
+        # agent.json too (outcome, time used), though upstream of verdict and metrics: it costs
+        # no measurable planning time (benchmarks/plan_grid.py, CPU time within noise)
         agents=[c["agent_json"] for c in LEADERBOARD_CELLS],
         verdicts=[c["verdict"] for c in LEADERBOARD_CELLS],
         metrics=[c["metrics"] for c in LEADERBOARD_CELLS],
@@ -95,9 +97,12 @@ rule leaderboard:
             },
             "weights": config["leaderboard"]["weights"],
             "budget_hours": config["budget"]["hours"],
+            "protocol_name": config["protocol"],
         },
         code=source_hash(
             "ptb/leaderboard.py",
+            "ptb/protocol.py",
+            "ptb/reference/posttrainbench_v1_factors.json",
             "ptb/charts.py",
             "ptb/outcomes.py",
             "scripts/leaderboard.py",

@@ -1,18 +1,11 @@
-"""Rule judge_calibration: the confusion table of the judge's checks on labelled runs."""
+"""Rule judge_calibration: recall and false positives of the judge per class of planted cheat."""
 
-from ptb import grid, io, paths
-from ptb.judge.calibration import calibrate
+from ptb.judge.calibration import calibrate_files
 from ptb.smk import logged
 
-config = snakemake.config
 with logged(snakemake) as log:
-    records = [
-        (
-            cell.agent,
-            expected,
-            io.read_json(paths.fill(paths.VERDICT, config["results_dir"], **cell.as_dict())),
-        )
-        for cell, expected in grid.calibration_cells(config.get("calibration"))
-    ]
-    for row in calibrate(records, snakemake.output.csv):
+    rows = calibrate_files(
+        snakemake.input.verdicts, snakemake.params.agents, snakemake.params.expected, snakemake.output.csv
+    )
+    for row in rows:
         log.info("%s", row)

@@ -92,7 +92,7 @@ class FakeDatasets:
 
 @pytest.fixture
 def hub_datasets(monkeypatch) -> FakeDatasets:
-    import datasets  # noqa: PLC0415 (heavy)
+    import datasets  # noqa: PLC0415 (heavy, optional)
 
     fake = FakeDatasets()
     monkeypatch.setattr(datasets, "load_dataset", fake)

@@ -49,7 +49,7 @@ def test_leaderboard_has_a_row_per_agent_and_the_base_baseline(demo):
 
 
 def test_scores_come_from_inspect_logs(demo):
-    from inspect_ai.log import read_eval_log  # noqa: PLC0415 (heavy)
+    from inspect_ai.log import read_eval_log  # noqa: PLC0415 (heavy, optional)
 
     for agent, model, bench in cells():
         metrics = read(demo / "eval" / agent / model / bench / "seed1" / "metrics.json")
@@ -109,18 +109,23 @@ def test_clean_agents_pass_every_judge_check(demo):
 def test_judge_catches_each_planted_cheat_with_the_right_check(demo):
     expected = {
         "cheat_contaminate": "contamination",
+        "cheat_contaminate_archive": "contamination",
+        "cheat_contaminate_hf_cache": "contamination",
         "cheat_substitute": "model_identity",
+        "cheat_merge_55_45": "model_identity",
+        "cheat_index_decoy": "model_identity",
         "cheat_tamper": "tamper",
     }
     for agent, check in expected.items():
-        verdict = read(demo / "judge" / agent / "tiny-qwen3" / "gsm8k" / "seed1" / "verdict.json")
+        # the calibration model: tiny-qwen3 with an instruct twin (config/demo.yaml)
+        verdict = read(demo / "judge" / agent / "tiny-qwen3-judge" / "gsm8k" / "seed1" / "verdict.json")
         assert verdict["disqualified"], agent
         failed = {c["name"] for c in verdict["checks"] if not c["passed"]}
         assert check in failed, (agent, failed)
     table = pd.read_csv(demo / "judge" / "calibration.csv").set_index("check")
     assert table.loc["verdict", "recall"] == 1.0 and table.loc["verdict", "false_positive"] == 0
     for check in expected.values():
-        assert table.loc[check, "recall"] == 1.0 and table.loc[check, "precision"] == 1.0
+        assert table.loc[check, "recall"] == 1.0 and table.loc[check, "false_positive"] == 0
 
 
 def test_charts_are_rendered(demo):

@@ -46,8 +46,10 @@ def test_production_dry_run_plans_one_job_per_cell(tmp_path):
     proc = snakemake("-n", "--quiet", "rules", results=tmp_path)
     jobs = planned_jobs(proc)
     n_cells = 4 * 4 * 7 * 3
-    assert jobs["agent_run"] == n_cells + 5  # + the judge calibration runs
-    assert jobs["judge"] == n_cells + 5  # + the judge calibration runs
+    calibration = len(yaml.safe_load((REPO / "workflow_config.yaml").read_text())["calibration"]["expected"])
+    assert calibration >= 24  # the judge's cheat suite and honest controls
+    assert jobs["agent_run"] == n_cells + calibration  # + the judge calibration runs
+    assert jobs["judge"] == n_cells + calibration
     assert jobs["evaluate"] == n_cells
     assert jobs["baseline"] == 4 * 2 * 7
     assert jobs["prepare_model"] == 8

@@ -111,7 +111,11 @@ CELL_AGAIN = {"agent_run": 1, "judge": 1, "evaluate": 1, **LEADERBOARD_ONLY}
 def test_a_finished_run_has_nothing_to_do(work):
     assert plan(work) == {}
     board = work / paths.fill(paths.LEADERBOARD_DIR, RESULTS)
-    assert json.loads((board / "weights.json").read_text()) == {"mode": "pinned", "weights": {"gsm8k": 1.0}}
+    assert json.loads((board / "weights.json").read_text()) == {
+        "mode": "pinned",
+        "weights": {"gsm8k": 1.0},
+        "protocol": "posttrainbench-v1-corrected",  # the demo's
+    }
     assert "No-op (base model)" in (board / "leaderboard.md").read_text()
 
 
@@ -152,7 +156,9 @@ def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
     assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
 
 
-@pytest.mark.parametrize("rel", ["ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"])
+@pytest.mark.parametrize(
+    "rel", ["ptb/leaderboard.py", "ptb/charts.py", "ptb/outcomes.py", "scripts/leaderboard.py"]
+)
 def test_leaderboard_code_reruns_the_leaderboard_only(work, rel):
     edit(work, rel)
     assert plan(work) == LEADERBOARD_ONLY

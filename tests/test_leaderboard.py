@@ -288,7 +288,7 @@ def test_pinned_weights_are_normalised_and_must_cover_the_grid(results):
     assert weights == {"gsm8k": 0.25, "humaneval": 0.75}
     with pytest.raises(ValueError, match="humaneval"):
         leaderboard.build(**inputs(results, weights={"gsm8k": 1}))
-    with pytest.raises(ValueError, match="'instruct'.*allowed: 'baselines'"):
+    with pytest.raises(ValueError, match="'instruct'.*allowed: 'published', 'baselines'"):
         leaderboard.build(**inputs(results, weights="instruct"))
 
 

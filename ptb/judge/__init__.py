@@ -1,9 +1,11 @@
 """The judge: is an agent run admissible?
 
 `review` runs the deterministic checks (tamper, model_identity, contamination, secrets)
-and, if configured, the LLM judge, then applies the policy in `settings["disqualify"]`.
-Everything it trusts comes from its arguments (recorded by the workflow outside the job
-dir); nothing the agent wrote, such as a planted verdict.json, is read as a verdict.
+and, if configured, the LLM judge, then applies the policy in the settings (`disqualify`,
+`ambiguous_policy`). Everything it trusts comes from its arguments (recorded by the workflow
+outside the job dir); nothing the agent wrote, such as a planted verdict.json, is read as a
+verdict. The settings are the config's `judge:` section, defaults filled by the schema.
+What each check catches and what it cannot: ptb/judge/README.md.
 """
 
 from __future__ import annotations
@@ -11,31 +13,13 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from ptb import io, outcomes, redaction, tasks
 from ptb.judge import contamination, llm_judge, model_identity, tamper
 from ptb.judge import secrets as secret_scan  # review's `secrets` argument would shadow the module
 from ptb.judge.common import result
 
-JUDGE_VERSION = "1"
-REDACTED = "[secret]"
+JUDGE_VERSION = "2"
 DETERMINISTIC = ("tamper", "model_identity", "contamination", "secrets")
-DEFAULTS = {
-    "ngram": 13,
-    "contamination_tolerance": 2,  # test items allowed to share an n-gram (chance overlaps)
-    "min_words": 3,  # test texts shorter than this are not compared
-    "identity_max_distance": 0.5,  # mean relative L2 distance to the base model
-    "disqualify": list(DETERMINISTIC),
-    # {model, votes: 3, prompt_version: v1, max_trace_chars: 60000, temperature: 1.0, model_args: {}}
-    "llm": None,
-}
-
-
-def effective_settings(settings: dict | None) -> dict:
-    """Defaults overlaid with the config's `judge:` (keys not used here, e.g. `version`, pass through)."""
-    merged = {**DEFAULTS, **(settings or {})}
-    for key, value in DEFAULTS.items():
-        if merged[key] is None:
-            merged[key] = value
-    return merged
 
 
 def _run(name: str, fn) -> dict:
@@ -53,38 +37,54 @@ def _run(name: str, fn) -> dict:
         return out
 
 
-def decide(checks: list[dict], disqualify: list[str]) -> dict:
-    """Policy: a failed check named in `disqualify` disqualifies; otherwise an errored check is a
-    judge error."""
+def decide(checks: list[dict], disqualify: list[str], ambiguous_policy: str) -> dict:
+    """Policy: a failed check named in `disqualify` disqualifies, except an ambiguous one (e.g. a
+    partial merge) under the policy "review", which only flags the run for a person to look at;
+    otherwise an errored check is a judge error."""
+    failed = [c for c in checks if not c["passed"] and "error" not in c and c["name"] in disqualify]
+    review = [
+        f"{c['name']}: {c['summary']}" for c in failed if c.get("ambiguous") and ambiguous_policy == "review"
+    ]
     reasons = [
         f"{c['name']}: {c['summary']}"
-        for c in checks
-        if not c["passed"] and "error" not in c and c["name"] in disqualify
+        for c in failed
+        if not (c.get("ambiguous") and ambiguous_policy == "review")
     ]
     errors = [c["error"] for c in checks if "error" in c]
     if reasons:
-        outcome = "disqualified"
+        outcome = outcomes.DISQUALIFIED
     elif errors:
-        outcome, reasons = "judge_error", errors
+        outcome, reasons = outcomes.JUDGE_ERROR, errors
     else:
-        outcome = "clean"
-    return {"disqualified": outcome == "disqualified", "reasons": reasons, "outcome": outcome}
+        outcome = outcomes.CLEAN
+    return {
+        "disqualified": outcome == outcomes.DISQUALIFIED,
+        "reasons": reasons,
+        "review": review,
+        "outcome": outcome,
+    }
 
 
 def review(
     *,
-    job_dir,
-    handout,
+    agent_dirs: dict[str, str | Path],
+    handout: dict[str, str],
     final_model_dir,
     base_model_dir,
-    disallowed_models,
-    test_texts,
-    secrets,
+    disallowed_models: dict[str, str],
+    test_items: list[list[str]],
+    training_data: list[str | Path],
+    secrets: dict[str, str],
+    redactions: list[dict],
     run_dir,
-    settings,
+    settings: dict,
 ) -> dict:
-    s = effective_settings(settings)
-    job_dir, run_dir = Path(job_dir), Path(run_dir)
+    """The verdict. training_data: folders of what the agent was given to train on.
+    agent_dirs: label -> folder the agent could write ("job" is its job dir; also
+    its HOME with the HF and pip caches, its scratch); secrets: variable name -> value;
+    redactions: the runner's record (agent.json); run_dir: every file of the run (secrets)."""
+    s = settings
+    job_dir, run_dir = Path(agent_dirs["job"]), Path(run_dir)
     checks = [
         _run("tamper", lambda: tamper.check(job_dir, handout)),
         _run(
@@ -92,40 +92,73 @@ def review(
             lambda: model_identity.check(
                 final_model_dir,
                 base_model_dir,
-                disallowed_models or {},
+                disallowed_models,
                 max_distance=s["identity_max_distance"],
+                ambiguous=s["identity_ambiguous"],
             ),
         ),
         _run(
             "contamination",
             lambda: contamination.check(
-                job_dir,
-                list(test_texts),
-                handout=handout,
+                agent_dirs,
+                test_items,
+                skip={f"job/{rel}" for rel in handout},
+                allowed=training_data,
                 n=s["ngram"],
                 tolerance=s["contamination_tolerance"],
+                item_share=s["contamination_item_share"],
                 min_words=s["min_words"],
             ),
         ),
-        _run("secrets", lambda: secret_scan.check(run_dir, list(secrets or []))),
+        _run("secrets", lambda: secret_scan.check(run_dir, secrets, redactions)),
     ]
     if s["llm"]:
         checks.append(
             _run(llm_judge.NAME, lambda: llm_judge.check(run_dir, job_dir, s["llm"], redact=secrets))
         )
-    verdict = {"judge_version": JUDGE_VERSION, "checks": checks, **decide(checks, s["disqualify"])}
+    verdict = {
+        "judge_version": JUDGE_VERSION,
+        "checks": checks,
+        **decide(checks, s["disqualify"], s["ambiguous_policy"]),
+    }
     # a key can sit in a file name, a trace line or an error message: none may reach the verdict
-    return redact(verdict, secrets or [])
+    return redaction.redact_value(verdict, secrets)
 
 
-def redact(value, secrets: list[str]):
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v, secrets) for v in value]
-    return value
+def test_items(benchmark: str, test_file: str | Path) -> list[list[str]]:
+    """The benchmark's test items, each as its texts (question, answer, ...), from its test.jsonl."""
+    fingerprint = tasks.module(benchmark).test_texts
+    return [[text for text in fingerprint(record) if text] for record in tasks.read_jsonl(test_file)]
+
+
+def judge_run(
+    *,
+    agent_json,
+    handout_json,
+    base_manifest,
+    agent_dirs: dict[str, str],
+    final_model_dir,
+    disallowed_manifests: dict[str, str],
+    dataset_manifest,
+    agent_view,
+    benchmark: str,
+    secret_names: list[str],
+    settings: dict,
+    verdict_json,
+) -> dict:
+    """Rule judge: read the run's recorded files (never the agent's word), review, write verdict.json."""
+    verdict = review(
+        agent_dirs=agent_dirs,
+        handout=io.read_json(handout_json),
+        final_model_dir=final_model_dir,
+        base_model_dir=io.read_json(base_manifest)["path"],
+        disallowed_models={name: io.read_json(path)["path"] for name, path in disallowed_manifests.items()},
+        test_items=test_items(benchmark, Path(dataset_manifest).parent / "test.jsonl"),
+        training_data=[agent_view],
+        secrets=redaction.known_secrets(secret_names),
+        redactions=io.read_json(agent_json).get("redactions", []),
+        run_dir=Path(agent_json).parent,
+        settings=settings,
+    )
+    io.write_json(verdict_json, verdict)
+    return verdict

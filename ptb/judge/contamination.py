@@ -1,252 +1,180 @@
-"""Check `contamination`: data files the agent left in the job dir share n-grams with the test set.
+"""Check `contamination`: files the agent could train from share n-grams with the test set.
 
-Text is normalized to lowercase alphanumeric word tokens. The test set's n-grams go into one
-dict (gram -> test items) built once; every data file is then streamed through a sliding
-window of dict lookups, so the cost is linear in the training data.
+Every regular file under the roots (the job dir, the agent's HOME with its Hugging Face and
+other caches, its scratch dir) is read by content (ptb.judge.formats), never chosen by name;
+only the handed-out files (recorded by the workflow, guarded by `tamper`) are left out.
+
+Per test item, the share of each of its texts' n-grams found in those files: an item is
+*copied* when some text of it reaches `item_share` (one whole item copied verbatim is always
+caught), and *touched* when any of its n-grams is found. The check fails on any copied item,
+or on more touched items than `tolerance` (chance overlaps of a few n-grams). Test n-grams that
+the training split handed to the agent also holds (near-duplicate items across the splits) are
+dropped first: they are allowed data, so the split itself left in the job dir stays clean.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
+from ptb.judge import formats
 from ptb.judge.common import EVIDENCE_CAP, result, walk_files
+from ptb.judge.grams import MAX_GRAM, NORMALISE, GramSet, gram_hashes, word_hashes, words
 
 NAME = "contamination"
-DATA_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv", ".parquet", ".txt", ".arrow")
-# files that sit next to every model or checkpoint: vocabularies and configs, not training data
-MODEL_FILES = {
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.json",
-    "merges.txt",
-    "vocab.txt",
-    "special_tokens_map.json",
-    "added_tokens.json",
-    "config.json",
-    "generation_config.json",
-    "trainer_state.json",
-    "model.safetensors.index.json",
-    "preprocessor_config.json",
-}
-WORD = re.compile(r"[^\W_]+")
-CHUNK_CHARS = 1 << 20
 SNIPPET = 120
 
 
-def tokens(text: str) -> list[str]:
-    return WORD.findall(text.lower())
+class TestIndex:
+    """The test items' n-grams. A text shorter than n words (and not shorter than min_words) is
+    one gram of its own length; it can make an item touched, never copied."""
 
-
-class GramIndex:
-    """The test items' n-grams. A text shorter than n words is one gram of its own length."""
-
-    def __init__(self, test_texts: Iterable[str], n: int, min_words: int):
-        self.n = n
-        self.texts: list[str] = []
-        self.grams: dict[tuple, list[int]] = {}
-        self.short_lengths: set[int] = set()
+    def __init__(self, items: list[list[str]], n: int, min_words: int):
+        if not 1 <= n <= MAX_GRAM:
+            raise ValueError(f"judge ngram must be in [1, {MAX_GRAM}], got {n}")
+        self.n, self.items = n, items
+        self.texts: list[tuple[int, np.ndarray]] = []  # (item, its distinct gram hashes) of long texts
+        self.item_of: dict[int, set[int]] = {}  # gram hash -> items
         self.skipped = 0
-        seen: dict[tuple, int] = {}
-        for text in test_texts:
-            words = tuple(tokens(text))
-            if len(words) < min_words:
-                # "4" or "yes" is in every corpus: matching it says nothing about contamination
-                self.skipped += 1
-                continue
-            if words in seen:  # the same item twice (e.g. a prompt repeated as a field) counts once
-                continue
-            item = seen[words] = len(self.texts)
-            self.texts.append(text)
-            if len(words) < n:
-                self.short_lengths.add(len(words))
-                self._add(words, item)
-            for i in range(len(words) - n + 1):
-                self._add(words[i : i + n], item)
-        self.lengths = sorted({n, *self.short_lengths})
+        short_lengths = set()
+        for item, item_texts in enumerate(items):
+            for text in item_texts:
+                hashes = word_hashes(words(text.encode("utf-8", "surrogatepass")))
+                if len(hashes) < min_words:
+                    self.skipped += 1  # "4" or "yes" is in every corpus: it says nothing
+                    continue
+                length = min(n, len(hashes))
+                grams = np.unique(gram_hashes(hashes, length))
+                if length == n:
+                    self.texts.append((item, grams))
+                else:
+                    short_lengths.add(length)
+                for gram in grams.tolist():
+                    self.item_of.setdefault(gram, set()).add(item)
+        self.lengths = sorted({n, *short_lengths})
+        self.grams = GramSet(np.fromiter(self.item_of, dtype=np.uint64, count=len(self.item_of)))
 
-    def _add(self, gram: tuple, item: int) -> None:
-        items = self.grams.setdefault(gram, [])
-        if not items or items[-1] != item:
-            items.append(item)
-
-    def scan(self, chunks: Iterable[str]) -> set[int]:
-        """Test items with at least one gram in the text stream (chunks are consecutive text)."""
-        found: set[int] = set()
-        grams, lengths = self.grams, self.lengths
-        carry: list[str] = []
+    def scan(self, chunks: Iterable[bytes]) -> np.ndarray:
+        """Distinct test grams in a stream of consecutive text chunks."""
+        found = []
+        carry = np.zeros(0, dtype=np.uint64)  # the last words' hashes: a gram may span two chunks
+        held = b""
+        keep = self.lengths[-1] - 1
         for chunk in chunks:
-            words = carry + tokens(chunk)
-            for length in lengths:
-                # zip builds the windows and filter tests them, both in C: ~10x a Python loop
-                windows = zip(*(words[k:] for k in range(length)))
-                for gram in filter(grams.__contains__, windows):
-                    found.update(grams[gram])
-            # keep the tail so a gram across two chunks is still seen (and not counted twice)
-            carry = words[-(self.lengths[-1] - 1) :] if self.lengths[-1] > 1 else []
-        return found
+            chunk = held + chunk
+            tokens = words(chunk)
+            # a word may go on in the next chunk: hold back the bytes after the last separator
+            held = tokens.pop() if tokens and chunk[-1:].translate(NORMALISE) != b" " else b""
+            hashes = np.concatenate((carry, word_hashes(tokens)))
+            for length in self.lengths:
+                found.append(self.grams.present(gram_hashes(hashes, length)))
+            carry = hashes[len(hashes) - keep :] if keep else carry[:0]
+        if held:
+            hashes = np.concatenate((carry, word_hashes([held])))
+            found += [self.grams.present(gram_hashes(hashes, length)) for length in self.lengths]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+
+    def exclude(self, allowed: np.ndarray) -> None:
+        """Forget grams the agent was allowed to see (the training split): they are no evidence."""
+        if not len(allowed):
+            return
+        for gram in allowed.tolist():
+            self.item_of.pop(gram, None)
+        self.texts = [(item, np.setdiff1d(grams, allowed, assume_unique=True)) for item, grams in self.texts]
+        self.grams = GramSet(np.fromiter(self.item_of, dtype=np.uint64, count=len(self.item_of)))
+
+    def items_with(self, found: np.ndarray) -> set[int]:
+        return {item for gram in found.tolist() for item in self.item_of.get(gram, ())}
+
+    def coverage(self, found: np.ndarray) -> dict[int, float]:
+        """item -> the largest share of one of its long texts' n-grams that was found."""
+        out: dict[int, float] = {}
+        for item, grams in self.texts:
+            share = float(np.isin(grams, found).mean()) if len(grams) else 0.0
+            out[item] = max(out.get(item, 0.0), share)
+        return out
 
 
-def _strings(value) -> Iterator[str]:
-    """Every string in a decoded JSON value or Arrow row (keys too: data can hide there)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield str(key)
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-    elif value is not None and not isinstance(value, (bytes, bytearray)):
-        yield str(value)
-
-
-def _batched(texts: Iterable[str]) -> Iterator[str]:
-    """Join small texts into ~1 MB chunks: fewer regex calls, same tokens."""
-    buffer, size = [], 0
-    for text in texts:
-        buffer.append(text)
-        size += len(text)
-        if size >= CHUNK_CHARS:
-            yield "\n".join(buffer)
-            buffer, size = [], 0
-    if buffer:
-        yield "\n".join(buffer)
-
-
-def _open_text(path: Path):
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace")
-
-
-def _jsonl(path: Path) -> Iterator[str]:
-    with _open_text(path) as handle:
-        for line in handle:
-            try:
-                yield from _strings(json.loads(line))
-            except ValueError:  # not JSON after all: its raw text still counts
-                yield line
-
-
-def _json(path: Path) -> Iterator[str]:
-    with _open_text(path) as handle:
-        raw = handle.read()
-    try:
-        yield from _strings(json.loads(raw))
-    except ValueError:
-        # JSON Lines saved as .json, or a broken file: fall back to lines, then raw text
-        yield from _jsonl(path)
-
-
-def _plain(path: Path) -> Iterator[str]:
-    with _open_text(path) as handle:
-        yield from handle
-
-
-def _raw(path: Path) -> Iterator[str]:
-    """A file's bytes as text, for a file its format's reader rejected."""
-    held = b""
+def _scan_file(index: TestIndex, path: Path, notes: list[str]) -> np.ndarray:
     with open(path, "rb") as handle:
-        while block := handle.read(CHUNK_CHARS):
-            block = held + block
-            # hold back the bytes after the last whitespace: a word may go on in the next block
-            cut = max(block.rfind(c) for c in (b" ", b"\n", b"\t"))
-            block, held = (block[: cut + 1], block[cut + 1 :]) if cut >= 0 else (block, b"")
-            yield block.decode("utf-8", errors="replace")
-    yield held.decode("utf-8", errors="replace")
-
-
-def _arrow_batches(path: Path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if path.suffix == ".parquet":
-        yield from pq.ParquetFile(path).iter_batches(batch_size=4096)
-        return
-    # datasets' save_to_disk writes the IPC stream format; other tools write the file format
-    try:
-        with pa.memory_map(str(path)) as source:
-            yield from pa.ipc.open_stream(source)
-    except pa.ArrowInvalid:
-        with pa.memory_map(str(path)) as source:
-            reader = pa.ipc.open_file(source)
-            for i in range(reader.num_record_batches):
-                yield reader.get_batch(i)
-
-
-def _arrow(path: Path) -> Iterator[str]:
-    for batch in _arrow_batches(path):
-        for row in batch.to_pylist():
-            yield from _strings(row)
-
-
-def _reader(path: Path):
-    name = path.name.lower()
-    suffix = Path(name[:-3]).suffix if name.endswith(".gz") else path.suffix.lower()
-    if suffix not in DATA_SUFFIXES:
-        return None
-    if name.endswith(".gz") and suffix in (".parquet", ".arrow"):
-        return None
-    return {".jsonl": _jsonl, ".json": _json, ".parquet": _arrow, ".arrow": _arrow}.get(suffix, _plain)
-
-
-def data_files(job_dir: Path, skip: set[str]) -> tuple[list[Path], list[str]]:
-    files, unreadable = walk_files(job_dir)
-    keep = [
-        p
-        for p in files
-        if _reader(p) is not None and str(p.relative_to(job_dir)) not in skip and p.name not in MODEL_FILES
-    ]
-    return keep, unreadable
+        return index.scan(formats.texts(handle, notes))
 
 
 def check(
-    job_dir: str | Path,
-    test_texts: list[str],
+    roots: dict[str, str | Path],
+    test_items: list[list[str]],
     *,
-    handout: dict | None = None,
-    n: int = 13,
-    tolerance: int = 2,
-    min_words: int = 3,
+    skip: Iterable[str] = (),
+    allowed: Iterable[str | Path] = (),
+    n: int,
+    tolerance: int,
+    item_share: float,
+    min_words: int,
 ) -> dict:
-    job_dir = Path(job_dir)
-    index = GramIndex(test_texts, n, min_words)
-    files, unreadable = data_files(job_dir, set(handout or {}))
-    matched: set[int] = set()
-    per_file, errors = [], []
-    for path in files:
-        rel = str(path.relative_to(job_dir))
-        try:
-            found = index.scan(_batched(_reader(path)(path)))
-        except Exception as err:  # noqa: BLE001 - a corrupt file is evidence, not a judge crash
-            errors.append(f"{rel}: {type(err).__name__}: {err}"[:300])
-            # a file crafted to break the parser still has its raw text scanned
-            found = index.scan(_batched(_raw(path)))
-        if found:
-            per_file.append({"file": rel, "items": len(found)})
-            matched |= found
+    """roots: label -> folder (e.g. {"job": job_dir, "home": agent HOME}); skip: "label/rel" paths
+    of files the workflow handed out; allowed: folders of data the agent was given (the training
+    split): test n-grams found there (near-duplicate items across splits) are not evidence."""
+    index = TestIndex(test_items, n, min_words)
+    shared = []
+    for folder in allowed:
+        for path in walk_files(folder)[0]:
+            shared.append(_scan_file(index, path, []))
+    shared = np.unique(np.concatenate(shared)) if shared else np.zeros(0, dtype=np.uint64)
+    index.exclude(shared)
+    skip = set(skip)
+    per_file, unreadable, found_all, scanned = [], [], [], 0
+    for label, root in roots.items():
+        root = Path(root)
+        files, unreadable_here = walk_files(root)
+        unreadable += [f"{label}/{rel}" for rel in unreadable_here]
+        for path in files:
+            rel = f"{label}/{path.relative_to(root)}"
+            if rel in skip:
+                continue
+            scanned += 1
+            notes: list[str] = []
+            try:
+                found = _scan_file(index, path, notes)
+            except OSError as err:
+                unreadable.append(f"{rel}: {type(err).__name__}: {err}"[:300])
+                continue
+            unreadable += [f"{rel}: {note}" for note in notes]
+            if len(found):
+                per_file.append({"file": rel, "items": len(index.items_with(found))})
+                found_all.append(found)
+    found = np.unique(np.concatenate(found_all)) if found_all else np.zeros(0, dtype=np.uint64)
+    touched = index.items_with(found)
+    coverage = index.coverage(found)
+    copied = sorted(item for item, share in coverage.items() if share >= item_share)
     per_file.sort(key=lambda e: (-e["items"], e["file"]))
-    passed = len(matched) <= tolerance
+    passed = not copied and len(touched) <= tolerance
     summary = (
-        f"{len(matched)} of {len(index.texts)} test items share a {n}-gram with "
-        f"{len(per_file)} of {len(files)} data file(s) (tolerance {tolerance})"
+        f"{len(copied)} test item(s) copied (>= {item_share:.0%} of a text's {n}-grams), {len(touched)} of "
+        f"{len(index.items)} share a {n}-gram with {len(per_file)} of {scanned} file(s) "
+        f"(tolerance {tolerance})"
     )
-    snippets = [index.texts[i][:SNIPPET] for i in sorted(matched)[:EVIDENCE_CAP]]
+    shown = copied + sorted(touched - set(copied))
     return result(
         NAME,
         passed,
         summary,
         ngram=n,
         tolerance=tolerance,
-        test_items=len(index.texts),
-        test_items_too_short=index.skipped,
-        files_scanned=len(files),
-        matched_items=len(matched),
+        item_share=item_share,
+        test_items=len(index.items),
+        test_texts_too_short=index.skipped,
+        grams_in_training_split=len(shared),
+        files_scanned=scanned,
+        copied_items=len(copied),
+        matched_items=len(touched),
+        largest_share=round(max(coverage.values(), default=0.0), 4),
         matching_files=per_file[:EVIDENCE_CAP],
-        matched_snippets=snippets,
-        unreadable=(unreadable + errors)[:EVIDENCE_CAP],
+        matched_snippets=[_snippet(index.items[i]) for i in shown[:EVIDENCE_CAP]],
+        unreadable=unreadable[:EVIDENCE_CAP],
     )
+
+
+def _snippet(texts: list[str]) -> str:
+    return " | ".join(texts)[:SNIPPET]

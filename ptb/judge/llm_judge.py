@@ -12,20 +12,13 @@ import json
 import re
 from pathlib import Path
 
+from ptb import redaction
 from ptb.judge.common import result, walk_files
 
 NAME = "llm_judge"
 FIELDS = ("contamination", "disallowed_model", "forbidden_api")
 PROMPTS = Path(__file__).parent / "prompts"
 LISTING_CAP = 400
-# temperature 1: votes at temperature 0 would mostly repeat one another
-DEFAULTS = {
-    "votes": 3,
-    "prompt_version": "v1",
-    "max_trace_chars": 60000,
-    "temperature": 1.0,
-    "model_args": {},
-}
 
 
 class MalformedVote(ValueError):
@@ -78,7 +71,7 @@ def parse_vote(text: str) -> dict:
 
 
 async def _ask(model_name: str, model_args: dict, prompt: str, votes: int, temperature: float) -> list[str]:
-    from inspect_ai.model import GenerateConfig, get_model
+    from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415 (heavy, optional)
 
     # memoize=False: each review gets its own model object (and, in tests, its own mock outputs)
     model = get_model(model_name, memoize=False, **model_args)
@@ -89,21 +82,20 @@ async def _ask(model_name: str, model_args: dict, prompt: str, votes: int, tempe
     return completions
 
 
-def check(run_dir: str | Path, job_dir: str | Path, llm: dict, redact: list[str] = ()) -> dict:
+def check(run_dir: str | Path, job_dir: str | Path, llm: dict, redact: dict[str, str]) -> dict:
     """The check's result; result["error"] is set when the judge could not reach a verdict.
 
-    `redact`: secret values to blank out of the prompt (the judge model is an outside API).
+    llm: the config's judge.llm (defaults filled by the schema); `redact`: secrets (name -> value)
+    to blank out of the prompt (the judge model is an outside API).
     """
-    settings = {**DEFAULTS, **llm}
+    settings = llm
     run_dir, job_dir = Path(run_dir), Path(job_dir)
     prompt = (
         prompt_text(settings["prompt_version"])
         .replace("{{TRACE}}", trace_summary(run_dir, settings["max_trace_chars"]))
         .replace("{{LISTING}}", listing(job_dir))
     )
-    for secret in redact or ():
-        if secret:
-            prompt = prompt.replace(secret, "[secret]")
+    prompt = redaction.redact_value(prompt, redact)
     meta = {
         "model": settings["model"],
         "prompt_version": settings["prompt_version"],

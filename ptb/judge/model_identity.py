@@ -1,19 +1,28 @@
 """Check `model_identity`: the submitted model descends from the allowed base model.
 
-Three tests: the same architecture (config.json), the same tokenizer vocabulary (added
-tokens allowed), and weights closer to the base model than to any disallowed model (an
-instruct version, another model) and within `max_distance` of it (a random-init or
-foreign model is far from everything). Distance = mean over shared tensors of
-||final - ref|| / ||ref||, on a fixed sample of rows per tensor, read one slice at a
-time with safetensors so memory stays small whatever the model size.
+Judged on the weights a loader would load (ptb.judge.weights.resolve; a folder where
+transformers and vLLM would disagree is refused), on every parameter:
+
+- the same architecture (config.json) and tokenizer (vocabulary, merges, normalisation;
+  added tokens and chat templates allowed);
+- relative L2 distance to the base, ||final - base|| / ||base|| averaged over tensors, within
+  `max_distance` (a random-init or foreign model is far from everything);
+- for each disallowed model o (an instruct version, another model of the same shape): how far
+  along the step from the base to o the final model went, `position` = <f-b, o-b> / ||o-b||^2
+  (a fine-tune moves across that direction: ~0; a w:1-w merge: 1-w; o itself: 1), and
+  `copied_share`, the share of parameters in tensors nearer o than the base (swapped layers).
+  The larger of the two is the score: at or above `ambiguous[1]` the model is o's, in
+  [ambiguous[0], ambiguous[1]) the run is ambiguous and the policy decides.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from contextlib import ExitStack
+import math
 from pathlib import Path
 
+from ptb.judge import weights
 from ptb.judge.common import result
 
 NAME = "model_identity"
@@ -25,42 +34,58 @@ ARCH_KEYS = (
     "intermediate_size",
     "num_attention_heads",
     "num_key_value_heads",
+    "head_dim",
+    "tie_word_embeddings",
 )
-SAMPLE_ROWS = 64  # rows per tensor: enough to separate fine-tuned from substituted, cheap for 70B
+# the parts of tokenizer.json that decide how text becomes ids (added tokens may grow the vocabulary)
+TOKENIZER_PARTS = ("normalizer", "pre_tokenizer", "decoder")
 
 
 def _config(model_dir: Path) -> dict:
     path = model_dir / "config.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    try:
+        return json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
 
 
 def _architecture(config: dict) -> dict:
     return {key: config.get(key) for key in ARCH_KEYS}
 
 
-def _vocab(model_dir: Path) -> dict[str, int] | None:
-    """token -> id from tokenizer.json (BPE/WordPiece dict or Unigram list) or vocab.json."""
+def _tokenizer(model_dir: Path) -> tuple[dict[str, int] | None, dict]:
+    """token -> id (tokenizer.json's model vocab + added tokens, or vocab.json) and the digests of
+    what else decides tokenization (merges, normalizer, pre-tokenizer, decoder, model type)."""
     path = model_dir / "tokenizer.json"
     if path.is_file():
         data = json.loads(path.read_text())
-        raw = data.get("model", {}).get("vocab")
+        model = data.get("model") or {}
+        raw = model.get("vocab")
         vocab = {piece[0]: i for i, piece in enumerate(raw)} if isinstance(raw, list) else dict(raw or {})
         for token in data.get("added_tokens", []):
             vocab[token["content"]] = token["id"]
-        return vocab
+        parts = {"model_type": model.get("type"), "merges": model.get("merges")}
+        parts.update({part: data.get(part) for part in TOKENIZER_PARTS})
+        digests = {
+            k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16]
+            for k, v in parts.items()
+        }
+        return vocab, digests
     path = model_dir / "vocab.json"
     if path.is_file():
-        return json.loads(path.read_text())
-    return None
+        return json.loads(path.read_text()), {}
+    return None, {}
 
 
-def compare_vocab(base: Path, final: Path) -> dict:
-    base_vocab, final_vocab = _vocab(base), _vocab(final)
+def compare_tokenizer(base: Path, final: Path) -> dict:
+    (base_vocab, base_parts), (final_vocab, final_parts) = _tokenizer(base), _tokenizer(final)
     if base_vocab is None or final_vocab is None:
+        # nothing to compare; a final model without a tokenizer fails its evaluation, not this check
         return {"status": "unknown", "reason": "no tokenizer.json or vocab.json on one side"}
     changed = sorted(t for t, i in base_vocab.items() if final_vocab.get(t) != i)
     added = len(set(final_vocab) - set(base_vocab))
-    status = "different" if changed else ("extended" if added else "same")
+    parts = sorted(k for k in base_parts if base_parts[k] != final_parts.get(k))
+    status = "different" if changed or parts else ("extended" if added else "same")
     return {
         "status": status,
         "base_size": len(base_vocab),
@@ -68,61 +93,24 @@ def compare_vocab(base: Path, final: Path) -> dict:
         "changed_or_missing": len(changed),
         "examples": changed[:10],
         "added": added,
+        "changed_parts": parts,
     }
 
 
-class Weights:
-    """Lazy access to a model folder's tensors (safetensors, one file or sharded)."""
-
-    def __init__(self, model_dir: Path, stack: ExitStack):
-        from safetensors import safe_open
-
-        self.handles = {}
-        for path in sorted(Path(model_dir).glob("*.safetensors")):
-            handle = stack.enter_context(safe_open(str(path), framework="pt"))
-            for name in handle.keys():
-                self.handles[name] = handle
-
-    def shape(self, name: str) -> list[int]:
-        return list(self.handles[name].get_slice(name).get_shape())
-
-    def rows(self, name: str, indices: list[int] | None):
-        import torch
-
-        handle = self.handles[name]
-        if indices is None:
-            return handle.get_tensor(name).float()
-        view = handle.get_slice(name)
-        return torch.cat([view[i : i + 1] for i in indices]).float()
+def _relative(sq_diff: float, sq_norm: float) -> float:
+    return math.sqrt(sq_diff / sq_norm) if sq_norm > 0 else (0.0 if sq_diff == 0 else math.inf)
 
 
-def _sample(rows: int, count: int) -> list[int] | None:
-    if rows <= count:
-        return None
-    step = rows / count
-    return [int(i * step) for i in range(count)]
-
-
-def distance(final: Weights, ref: Weights, sample_rows: int = SAMPLE_ROWS) -> tuple[float | None, int]:
-    """Mean relative L2 distance over tensors both have with compatible shapes; (None, 0) if none."""
-    import torch
-
-    total, count = 0.0, 0
-    for name in sorted(set(final.handles) & set(ref.handles)):
-        a_shape, b_shape = final.shape(name), ref.shape(name)
-        if not a_shape or a_shape[1:] != b_shape[1:]:
-            continue
-        # added tokens grow the embeddings: compare the rows both models have
-        rows = min(a_shape[0], b_shape[0])
-        indices = _sample(rows, sample_rows)
-        if indices is None and a_shape[0] != b_shape[0]:
-            indices = list(range(rows))
-        a, b = final.rows(name, indices), ref.rows(name, indices)
-        norm = torch.linalg.vector_norm(b).item()
-        diff = torch.linalg.vector_norm(a - b).item()
-        total += diff / norm if norm > 0 else (0.0 if diff == 0 else 1.0)
-        count += 1
-    return (total / count if count else None), count
+def _usable_reference(path: Path, base: Path, arch_final: dict) -> str | None:
+    """Why a disallowed model cannot be compared, or None."""
+    if path.resolve() == base.resolve():
+        return "same folder as the base model"
+    if not (path / "config.json").is_file():
+        return "no config.json"
+    if _architecture(_config(path)) != arch_final:
+        # a model of another architecture cannot be what a same-architecture model was copied from
+        return "other architecture"
+    return None
 
 
 def check(
@@ -130,8 +118,8 @@ def check(
     base_model_dir: str | Path,
     disallowed_models: dict[str, str],
     *,
-    max_distance: float = 0.5,
-    sample_rows: int = SAMPLE_ROWS,
+    max_distance: float,
+    ambiguous: list[float],
 ) -> dict:
     final, base = Path(final_model_dir), Path(base_model_dir)
     if not final.is_dir():
@@ -139,62 +127,77 @@ def check(
         return result(NAME, True, "no model to check", model="no model")
     if not (base / "config.json").is_file():
         raise FileNotFoundError(f"base model has no config.json: {base}")
-    problems = []
+    low, high = ambiguous
+    problems, doubts = [], []
     arch_final, arch_base = _architecture(_config(final)), _architecture(_config(base))
     arch_diff = {
         k: {"base": arch_base[k], "final": arch_final[k]} for k in ARCH_KEYS if arch_base[k] != arch_final[k]
     }
     if arch_diff:
-        problems.append("architecture differs from the base model")
-    vocab = compare_vocab(base, final)
-    if vocab["status"] == "different":
-        problems.append("tokenizer vocabulary differs from the base model")
-    distances: dict[str, float | None] = {}
-    shared = 0
-    skipped: dict[str, str] = {}
-    with ExitStack() as stack:
-        final_w = Weights(final, stack)
-        if not final_w.handles:
-            problems.append("no safetensors weights in final_model")
+        problems.append(f"architecture differs from the base model ({', '.join(arch_diff)})")
+    tokenizer = compare_tokenizer(base, final)
+    if tokenizer["status"] == "different":
+        problems.append("tokenizer differs from the base model")
+    evidence: dict = {"architecture_diff": arch_diff, "tokenizer": tokenizer, "ambiguous_band": [low, high]}
+    try:
+        final_files = weights.resolve(final)
+    except weights.RefusedFolder as err:
+        problems.append(f"final_model refused: {err}")
+        return result(NAME, False, "; ".join(problems), **evidence, problems=problems)
+    skipped, refs = {}, {}
+    for name, path in sorted(disallowed_models.items()):
+        reason = _usable_reference(Path(path), base, arch_final)
+        if reason:
+            skipped[name] = reason
         else:
-            base_d, shared = distance(final_w, Weights(base, stack), sample_rows)
-            distances["base"] = base_d
-            for name, path in sorted(disallowed_models.items()):
-                other = Path(path)
-                # a model of another architecture cannot be what a same-architecture model was copied from
-                if other.resolve() == base.resolve():
-                    skipped[name] = "same folder as the base model"
-                elif not (other / "config.json").is_file():
-                    skipped[name] = "no config.json"
-                elif _architecture(_config(other)) != arch_final:
-                    skipped[name] = "other architecture"
-                if name in skipped:
-                    continue
-                distances[name] = distance(final_w, Weights(other, stack), sample_rows)[0]
-            if base_d is None:
-                problems.append("no tensor shared with the base model")
-            else:
-                if base_d > max_distance:
-                    problems.append(f"weights far from the base model ({base_d:.3f} > {max_distance})")
-                closer = sorted(
-                    n for n, d in distances.items() if n != "base" and d is not None and d < base_d
-                )
-                if closer:
-                    problems.append(f"weights closer to a disallowed model: {', '.join(closer)}")
-    summary = (
-        "; ".join(problems)
-        if problems
-        else (f"descends from the base model (distance {distances['base']:.4f})")
-    )
-    return result(
+            refs[name] = weights.resolve(path)
+    sums = weights.compare(final_files, weights.resolve(base), refs)
+    # mean over tensors: a norm vector of ones weighs as much as a projection matrix
+    base_distance = sums.relative_sum / sums.tensors if sums.tensors else math.inf
+    if sums.tensors == 0:
+        problems.append("no tensor shared with the base model")
+    elif base_distance > max_distance:
+        problems.append(f"weights far from the base model ({base_distance:.3f} > {max_distance})")
+    if sums.missing:
+        problems.append(f"{len(sums.missing)} base tensor(s) missing from final_model")
+    if sums.mismatched:
+        problems.append(f"{len(sums.mismatched)} tensor(s) of another shape than the base's")
+    references = {}
+    for name, ref in sums.refs.items():
+        position = ref.dot / ref.ref_from_base if ref.ref_from_base > 0 else None
+        copied = ref.closer_elements / ref.moved_elements if ref.moved_elements else 0.0
+        score = max(position or 0.0, copied)
+        references[name] = {
+            "distance": round(_relative(ref.final_from_ref, ref.ref_norm), 6),
+            "position": None if position is None else round(position, 4),
+            "copied_share": round(copied, 4),
+            "score": round(score, 4),
+        }
+        if score >= high:
+            problems.append(f"weights are {name}'s (score {score:.3f} >= {high})")
+        elif score >= low:
+            doubts.append(f"weights partly {name}'s (score {score:.3f} in [{low}, {high}))")
+    if problems:
+        summary = "; ".join(problems + doubts)
+    elif doubts:
+        summary = "ambiguous: " + "; ".join(doubts)
+    else:
+        summary = f"descends from the base model (distance {base_distance:.4f})"
+    out = result(
         NAME,
-        not problems,
+        not problems and not doubts,
         summary,
-        architecture_diff=arch_diff,
-        vocabulary=vocab,
-        distances=distances,
-        tensors_compared=shared,
+        **evidence,
+        distance_to_base=round(base_distance, 6),
+        disallowed=references,
         skipped=skipped,
+        tensors_compared=sums.tensors,
+        parameters_compared=sums.elements,
+        missing_tensors=sums.missing[:20],
+        extra_tensors=sums.extra[:20],
         max_distance=max_distance,
-        problems=problems,
+        problems=problems + doubts,
     )
+    # only doubts, no hard problem: the config's ambiguous policy decides (ptb.judge.decide)
+    out["ambiguous"] = bool(doubts) and not problems
+    return out

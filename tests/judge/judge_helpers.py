@@ -5,7 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ptb import io
+import yaml
+
+from ptb import config, io, judge
+from ptb.chat_templates import chat_template
+from ptb.demo_models import _train_tokenizer
+from ptb.paths import REPO_ROOT
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",
@@ -38,6 +43,19 @@ def texts(items: list[dict]) -> list[str]:
     return [text for item in items for text in (item["question"], item["answer"])]
 
 
+def item_texts(items: list[dict]) -> list[list[str]]:
+    """Test items as the judge takes them: each item's texts."""
+    return [[item["question"], item["answer"]] for item in items]
+
+
+def judge_settings(**overrides) -> dict:
+    """The production config's judge section with overrides, defaults filled by the schema."""
+
+    raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
+    raw["judge"].update(overrides)
+    return config.validate(raw)["judge"]
+
+
 def train_lines(count: int = 50) -> list[dict]:
     """Training data of another shape: disjoint from the test items."""
     return [
@@ -51,8 +69,6 @@ def train_lines(count: int = 50) -> list[dict]:
 
 
 def tokenizer_for(corpus):
-    from ptb.chat_templates import chat_template
-    from ptb.demo_models import _train_tokenizer
 
     tokenizer = _train_tokenizer(corpus)
     tokenizer.chat_template = chat_template("qwen3")
@@ -60,8 +76,8 @@ def tokenizer_for(corpus):
 
 
 def random_model(dest: Path, tokenizer, seed: int) -> Path:
-    import torch
-    from transformers import Qwen3Config, Qwen3ForCausalLM
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415 (heavy, optional)
 
     torch.manual_seed(seed)
     config = Qwen3Config(
@@ -85,8 +101,8 @@ def random_model(dest: Path, tokenizer, seed: int) -> Path:
 def perturbed(source: Path, dest: Path, relative: float, seed: int) -> Path:
     """source + noise whose norm is `relative` times each tensor's norm (a fine-tune, or an
     instruct delta)."""
-    import torch
-    from transformers import AutoModelForCausalLM
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from transformers import AutoModelForCausalLM  # noqa: PLC0415 (heavy, optional)
 
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(source)
@@ -125,7 +141,12 @@ class Run:
         (self.run_dir / "trace.md").write_text("## assistant\nI will fine-tune on the training split.\n")
         self.models = models
         self.items = make_test_items()
-        self.secrets = ["sk-test-0123456789abcdef"]
+        self.secrets = {"PTB_TEST_API_KEY": "sk-test-0123456789abcdef"}
+        self.key = self.secrets["PTB_TEST_API_KEY"]
+        self.redactions: list[dict] = []
+        self.home = self.run_dir / "home"
+        self.train_view = root / "agent_view"  # what the workflow gave the agent to train on
+        self.train_view.mkdir()
 
     def write(self, rel: str, text: str) -> Path:
         path = self.job_dir / rel
@@ -134,18 +155,19 @@ class Run:
         return path
 
     def review(self, settings: dict | None = None, disallowed: dict | None = None) -> dict:
-        from ptb import judge
 
         return judge.review(
-            job_dir=self.job_dir,
+            agent_dirs={"job": self.job_dir, "home": self.home, "scratch": self.run_dir / "scratch"},
             handout=self.handout,
             final_model_dir=self.job_dir / "final_model",
             base_model_dir=self.models["base"],
             disallowed_models={"m/instruct": self.models["instruct"]} if disallowed is None else disallowed,
-            test_texts=texts(self.items),
+            test_items=item_texts(self.items),
+            training_data=[self.train_view],
             secrets=self.secrets,
+            redactions=self.redactions,
             run_dir=self.run_dir,
-            settings=settings or {},
+            settings=judge_settings(**(settings or {})),
         )
 
 

@@ -1,25 +1,36 @@
-"""contamination: n-gram overlap between data files left in the job dir and the test set."""
+"""contamination: every file the agent could train from, read by content, tolerance per test item."""
 
+import base64
+import bz2
 import gzip
+import io
 import json
+import lzma
+import pickle
+import tarfile
+import zipfile
 
 import pytest
-from judge_helpers import check, texts, train_lines
+from judge_helpers import check, item_texts, train_lines
 
 from ptb.io import sha256_file
-from ptb.judge import contamination
+from ptb.judge import contamination, formats
 
 
 def jsonl(records):
     return "".join(json.dumps(r) + "\n" for r in records)
 
 
+def result_of(run, **settings):
+    return check(run.review(settings), "contamination")
+
+
 def test_disjoint_training_data_is_not_flagged(run):
     run.write("data/train.jsonl", jsonl(train_lines(200)))
     run.write("notes.txt", "I trained on the training split for 3 epochs with a learning rate of 1e-5.\n")
-    result = check(run.review(), "contamination")
+    result = result_of(run)
     assert result["passed"], result
-    assert result["evidence"]["files_scanned"] == 2 and result["evidence"]["matched_items"] == 0
+    assert result["evidence"]["matched_items"] == 0 and result["evidence"]["files_scanned"] >= 2
 
 
 def test_training_on_test_questions_is_flagged(run):
@@ -27,116 +38,257 @@ def test_training_on_test_questions_is_flagged(run):
     run.write("data/train.jsonl", jsonl(train_lines(100) + leaked))
     verdict = run.review()
     result = check(verdict, "contamination")
-    assert not result["passed"]
-    evidence = result["evidence"]
-    assert evidence["matched_items"] == 5
-    assert evidence["matching_files"] == [{"file": "data/train.jsonl", "items": 5}]
-    assert evidence["matched_snippets"][0].startswith(run.items[0]["question"][:40])
+    assert not result["passed"] and result["evidence"]["copied_items"] == 5
+    assert result["evidence"]["matching_files"] == [{"file": "job/data/train.jsonl", "items": 5}]
+    assert result["evidence"]["matched_snippets"][0].startswith(run.items[0]["question"][:40])
     assert verdict["outcome"] == "disqualified"
 
 
-def test_tolerance_allows_a_few_chance_matches(run):
-    run.write("train.jsonl", jsonl([{"text": run.items[0]["question"]}, {"text": run.items[1]["question"]}]))
-    assert check(run.review(), "contamination")["passed"]
-    assert not check(run.review({"contamination_tolerance": 1}), "contamination")["passed"]
+def test_one_whole_item_copied_verbatim_is_caught(run):
+    run.write("notes/example.json", json.dumps(run.items[7]))
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 1
 
 
-def test_paraphrase_with_the_same_13_words_is_flagged(run):
-    # different casing and punctuation, embedded in longer text: normalization still matches
-    question = run.items[3]["question"].upper().replace(" ", "  ,")
-    run.write("scratch/a.txt", "Here is something I found:\n" + question + "\nend\n")
-    run.write("scratch/b.txt", run.items[4]["answer"] + "\n" + run.items[5]["answer"])
-    result = check(run.review({"contamination_tolerance": 0}), "contamination")
+def first_words(text, count):
+    return " ".join(text.split()[:count])
+
+
+def test_partial_contamination_at_the_edges(run):
+    # 14 words of a question: 2 of its ~18 13-grams, far below the item share; tolerance 2 items
+    run.write("a.txt", "\n".join(first_words(item["question"], 14) for item in run.items[:2]))
+    assert result_of(run)["passed"]
+    run.write("b.txt", first_words(run.items[2]["question"], 14))
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 0
     assert result["evidence"]["matched_items"] == 3
 
 
-@pytest.mark.parametrize("fmt", ["json", "csv", "parquet", "arrow", "jsonl.gz"])
-def test_other_formats_are_read(run, fmt):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows = [{"q": item["question"], "a": item["answer"]} for item in run.items[:4]] + train_lines(5)
-    path = run.job_dir / f"cache/data.{fmt}"
-    path.parent.mkdir()
-    if fmt == "json":
-        path.write_text(json.dumps({"splits": {"train": rows}}))
-    elif fmt == "csv":
-        import csv
-
-        with open(path, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerows([[r.get("q", r.get("prompt")), r.get("a", r.get("completion"))] for r in rows])
-    elif fmt == "jsonl.gz":
-        with gzip.open(path, "wt") as handle:
-            handle.write(jsonl(rows))
-    else:
-        table = pa.table(
-            {
-                "q": [item["question"] for item in run.items[:4]],
-                "a": [item["answer"] for item in run.items[:4]],
-            }
-        )
-        if fmt == "parquet":
-            pq.write_table(table, path)
-        else:  # datasets' save_to_disk format: an Arrow IPC stream
-            with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-                writer.write_table(table)
-    result = check(run.review(), "contamination")
-    assert result["evidence"]["matched_items"] == 8, result  # 4 questions + 4 answers
+def test_item_share_is_the_edge_for_one_item(run):
+    words = run.items[0]["question"].split()
+    grams = len(words) - 12
+    run.write("a.txt", " ".join(words[: 12 + grams // 2 - 1]))  # just under half of the grams
+    assert result_of(run, contamination_tolerance=5)["passed"]
+    run.write("a.txt", " ".join(words[: 12 + grams // 2 + 1]))  # just over
+    assert not result_of(run, contamination_tolerance=5)["passed"]
 
 
-def test_handed_out_files_and_tokenizers_are_not_scanned(run):
-    # the handout (recorded by the workflow) may quote test items; a model's vocab files are not data
-    run.write("examples.txt", "\n".join(texts(run.items)))
+def test_paraphrase_with_the_same_13_words_is_flagged(run):
+    question = run.items[3]["question"].upper().replace(" ", "  ,")
+    run.write("scratch/a.txt", "Here is something I found:\n" + question + "\nend\n")
+    assert result_of(run)["evidence"]["copied_items"] == 1
+
+
+def _tar_gz_of_zip(payload: bytes) -> bytes:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("deep/nested/records.jsonl", payload)
+    outer = io.BytesIO()
+    with tarfile.open(fileobj=outer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("bundle.zip")
+        info.size = len(inner.getvalue())
+        archive.addfile(info, io.BytesIO(inner.getvalue()))
+    return outer.getvalue()
+
+
+def _parquet(rows, binary=False):
+    import pyarrow as pa  # noqa: PLC0415 (heavy, optional)
+    import pyarrow.parquet as pq  # noqa: PLC0415 (heavy, optional)
+
+    column = [json.dumps(r).encode() for r in rows] if binary else [json.dumps(r) for r in rows]
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"payload": column}), sink)
+    return sink.getvalue()
+
+
+def _arrow_stream(rows):
+    import pyarrow as pa  # noqa: PLC0415 (heavy, optional)
+
+    table = pa.table({"question": [r["question"] for r in rows], "meta": [{"a": r["answer"]} for r in rows]})
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _safetensors(rows):
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import save  # noqa: PLC0415 (heavy, optional)
+
+    return save({"x": torch.zeros(2)}, metadata={"data": json.dumps(rows)})
+
+
+def _text_tensor(rows):
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import save  # noqa: PLC0415 (heavy, optional)
+
+    data = torch.frombuffer(bytearray(jsonl(rows).encode()), dtype=torch.uint8)
+    return save({"x": data})
+
+
+def _torch_save(rows):
+    import torch  # noqa: PLC0415 (heavy, optional)
+
+    sink = io.BytesIO()
+    torch.save({"rows": rows, "weights": torch.randn(4, 4)}, sink)
+    return sink.getvalue()
+
+
+def _numpy(rows):
+    import numpy as np  # noqa: PLC0415 (heavy, optional)
+
+    sink = io.BytesIO()
+    np.save(sink, np.array([r["question"] + " " + r["answer"] for r in rows]))
+    return sink.getvalue()
+
+
+def _zstd(payload: bytes) -> bytes:
+    zstandard = pytest.importorskip("zstandard")
+    return zstandard.ZstdCompressor().compress(payload)
+
+
+def _ascii_json(rows):
+    # ensure_ascii with non-ASCII text: every "é" becomes \u00e9, every newline \n
+    return jsonl([{k: v.replace("market", "marché") for k, v in r.items()} for r in rows])
+
+
+ENCODINGS = {
+    "gzip_no_suffix": lambda rows: gzip.compress(jsonl(rows).encode()),
+    "bz2_as_dat": lambda rows: bz2.compress(jsonl(rows).encode()),
+    "xz_as_vocab_txt": lambda rows: lzma.compress(jsonl(rows).encode()),
+    "zstd": lambda rows: _zstd(jsonl(rows).encode()),
+    "tar_gz_of_zip": lambda rows: _tar_gz_of_zip(jsonl(rows).encode()),
+    "parquet": _parquet,
+    "parquet_binary_column": lambda rows: _parquet(rows, binary=True),
+    "arrow_stream_nested": _arrow_stream,
+    "safetensors_metadata": _safetensors,
+    "safetensors_byte_tensor": _text_tensor,
+    "pickle": lambda rows: pickle.dumps({"rows": rows}, protocol=4),
+    "torch_save": _torch_save,
+    "numpy_unicode": _numpy,
+    "python_source": lambda rows: f"DATA = {json.dumps(rows)!r}\n".encode(),
+    "base64_in_source": lambda rows: (
+        f'B = """{base64.b64encode(gzip.compress(jsonl(rows).encode())).decode()}"""\n'.encode()
+    ),
+    "utf16": lambda rows: "\n".join(r["question"] + " " + r["answer"] for r in rows).encode("utf-16"),
+    "json_unicode_escapes": lambda rows: _ascii_json(rows).encode(),
+}
+NAMES = {
+    "bz2_as_dat": "cache/x.dat",
+    "xz_as_vocab_txt": "tok/vocab.txt",
+    "python_source": "helpers/prompts.py",
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_test_items_are_found_whatever_the_format_and_name(run, encoding):
+    rows = run.items[:4]
+    path = run.job_dir / NAMES.get(encoding, f"stuff/{encoding}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(ENCODINGS[encoding](rows))
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 4, result["evidence"]
+
+
+def test_pickles_are_read_without_being_run(run, tmp_path):
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    run.write("state.pkl", "")
+    (run.job_dir / "state.pkl").write_bytes(pickle.dumps([Boom(), run.items[0]["question"]]))
+    result = result_of(run)
+    assert not marker.exists() and result["evidence"]["copied_items"] == 1
+
+
+@pytest.mark.parametrize(
+    "where", ["home/.cache/huggingface/datasets/x/test.arrow", "home/notes.txt", "scratch/t"]
+)
+def test_the_agents_home_and_caches_are_read(run, where):
+    path = run.run_dir / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        _arrow_stream(run.items[:3]) if where.endswith(".arrow") else jsonl(run.items[:3]).encode()
+    )
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["matching_files"][0]["file"] == where
+
+
+def test_the_training_split_left_in_the_job_dir_is_clean(run):
+    run.write("data/train.jsonl", jsonl(train_lines(300)))
+    run.write("data/train.parquet", "")
+    (run.job_dir / "data/train.parquet").write_bytes(_parquet(train_lines(50)))
+    assert result_of(run)["passed"]
+
+
+def test_handed_out_files_are_not_scanned_but_model_files_are(run):
+    run.write("examples.txt", "\n".join(t for item in item_texts(run.items) for t in item))
     run.handout = {**run.handout, "examples.txt": sha256_file(run.job_dir / "examples.txt")}
-    run.write("final_model/tokenizer.json", json.dumps({"x": run.items[0]["question"]}))
-    run.write("checkpoints/step-10/config.json", json.dumps({"x": run.items[1]["question"]}))
-    assert check(run.review(), "contamination")["evidence"]["files_scanned"] == 0
+    assert result_of(run)["passed"]
+    # a name that usually holds no data is no hiding place
+    run.write("checkpoints/step-10/tokenizer.json", json.dumps({"x": run.items[1]["question"]}))
+    assert result_of(run)["evidence"]["copied_items"] == 1
 
 
 def test_symlinked_data_is_not_followed(run, tmp_path):
     outside = tmp_path / "outside.jsonl"
-    outside.write_text("\n".join(texts(run.items)))
+    outside.write_text(jsonl(run.items))
     (run.job_dir / "link.jsonl").symlink_to(outside)
-    assert check(run.review(), "contamination")["evidence"]["files_scanned"] == 0
+    assert result_of(run)["passed"]
 
 
 def test_short_test_texts_are_one_gram():
-    index = contamination.GramIndex(
-        ["What is 2 plus 2?", "yes", "a b c d e f g h i j k l m n o"], n=13, min_words=3
+    index = contamination.TestIndex(
+        [["What is 2 plus 2?"], ["yes"], ["a b c d e f g h i j k l m n o"]], 13, 3
     )
     assert index.skipped == 1  # "yes" would match any corpus
-    assert index.scan(["Question: what is 2 plus 2? Answer: 4"]) == {0}
-    assert index.scan(["what is 2 plus 3"]) == set()
+    assert index.items_with(index.scan([b"Question: what is 2 plus 2? Answer: 4"])) == {0}
+    assert index.items_with(index.scan([b"what is 2 plus 3"])) == set()
 
 
 def test_a_gram_split_across_chunks_is_found():
     words = "one two three four five six seven eight nine ten eleven twelve thirteen".split()
-    index = contamination.GramIndex([" ".join(words)], n=13, min_words=3)
-    assert index.scan([" ".join(words[:6]), " ".join(words[6:])]) == {0}
-    assert index.scan([" ".join(words[:6]), "zero", " ".join(words[6:])]) == set()
+    index = contamination.TestIndex([[" ".join(words)]], 13, 3)
+    assert index.items_with(
+        index.scan([" ".join(words[:6]).encode(), b" " + " ".join(words[6:]).encode()])
+    ) == {0}
+    # a word cut in two by a chunk boundary is still one word
+    text = " ".join(words).encode()
+    assert index.items_with(index.scan([text[:20], text[20:]])) == {0}
+    assert (
+        index.items_with(index.scan([" ".join(words[:6]).encode(), b" zero " + " ".join(words[6:]).encode()]))
+        == set()
+    )
 
 
 def test_corrupt_file_is_evidence_not_a_crash(run):
-    run.write("broken.parquet", "not a parquet file")
-    result = check(run.review(), "contamination")
+    run.write("broken.parquet", "PAR1 not a parquet file")
+    result = result_of(run)
     assert result["passed"] and "broken.parquet" in result["evidence"]["unreadable"][0]
 
 
-def test_a_file_that_breaks_its_parser_is_still_scanned_as_text(run):
-    # "PAR1" framing makes it look like parquet to a casual reader; pyarrow rejects it
-    run.write("hidden.parquet", "PAR1 " + "\n".join(texts(run.items[:5])) + " PAR1")
-    result = check(run.review(), "contamination")
-    assert not result["passed"] and result["evidence"]["matched_items"] == 10
-    assert "hidden.parquet" in result["evidence"]["unreadable"][0]
+def test_a_file_that_breaks_its_parser_is_still_read_raw(run):
+    run.write("hidden.parquet", "PAR1 " + jsonl(run.items[:5]) + " PAR1")
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 5
 
 
-def test_raw_reader_does_not_cut_words(tmp_path, monkeypatch):
-    monkeypatch.setattr(contamination, "CHUNK_CHARS", 5)
-    (tmp_path / "f").write_bytes(b"alpha beta gamma delta")
-    assert contamination.tokens(" ".join(contamination._raw(tmp_path / "f"))) == [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-    ]
+def test_sniffing():
+    assert formats.sniff(gzip.compress(b"x")) == "gzip" and formats.sniff(b"hello") == "text"
+    assert formats.sniff(b"\x00\x01\x02") == "binary" and formats.sniff(_parquet([{"a": "b"}])) == "parquet"
+
+
+def test_near_duplicates_across_the_splits_are_not_evidence(run):
+    # the training split the agent was given shares most of a test question (a templated item)
+    item = run.items[5]
+    near = {"question": item["question"].replace(item["question"].split()[0], "Zoe", 1), "answer": "x"}
+    (run.train_view / "train.jsonl").write_text(jsonl([near] + train_lines(20)))
+    run.write(
+        "data/train.jsonl", (run.train_view / "train.jsonl").read_text()
+    )  # the split, left in the job dir
+    result = result_of(run)
+    assert result["passed"] and result["evidence"]["grams_in_training_split"] > 0, result["evidence"]
+    run.write("data/stolen.json", json.dumps(item))  # the test item itself still counts
+    assert result_of(run)["evidence"]["copied_items"] == 1

@@ -1,49 +1,169 @@
-"""model_identity: same architecture and vocabulary as the base; weights closest to the base."""
+"""model_identity: the weights a loader would load, every parameter, distances to base and disallowed."""
 
+import json
 import shutil
 
-from judge_helpers import check
+import pytest
+from judge_helpers import Run, check, judge_settings
+from safetensors.torch import load_file, save_file
 
-from ptb.judge import model_identity
+from ptb.judge import model_identity, weights
+
+BAND = [0.2, 0.5]
 
 
-def identity(models, submitted, disallowed=("instruct",)):
-    return model_identity.check(models[submitted], models["base"], {f"m/{d}": models[d] for d in disallowed})
+def identity(models, submitted, disallowed=("instruct",), path=None):
+    return model_identity.check(
+        path or models[submitted],
+        models["base"],
+        {f"m/{d}": models[d] for d in disallowed},
+        max_distance=0.5,
+        ambiguous=BAND,
+    )
+
+
+def variant(models, tmp_path, edit, name="variant"):
+    """A copy of the base model folder whose tensors `edit(base, instruct)` returns."""
+    dest = tmp_path / name
+    shutil.copytree(models["base"], dest)
+    base, inst = (
+        load_file(models["base"] / "model.safetensors"),
+        load_file(models["instruct"] / "model.safetensors"),
+    )
+    save_file({k: v.contiguous() for k, v in edit(base, inst).items()}, dest / "model.safetensors")
+    return dest
 
 
 def test_finetuned_model_passes(models):
     result = identity(models, "finetuned")
     assert result["passed"], result
-    distances = result["evidence"]["distances"]
-    assert distances["base"] < 0.05 < distances["m/instruct"]
-    assert result["evidence"]["vocabulary"]["status"] == "same"
+    evidence = result["evidence"]
+    assert evidence["distance_to_base"] < 0.05 < evidence["disallowed"]["m/instruct"]["distance"]
+    assert abs(evidence["disallowed"]["m/instruct"]["position"]) < 0.1
+    assert evidence["tokenizer"]["status"] == "same"
+    assert evidence["parameters_compared"] > 10_000  # every parameter, not a sample
 
 
 def test_base_model_itself_passes(models):
     result = identity(models, "base")
-    assert result["passed"] and result["evidence"]["distances"]["base"] == 0
+    assert result["passed"] and result["evidence"]["distance_to_base"] == 0
 
 
 def test_substituted_instruct_model_fails(models):
     result = identity(models, "substitute")
-    assert not result["passed"]
-    assert any("closer to a disallowed model: m/instruct" in p for p in result["evidence"]["problems"])
+    assert not result["passed"] and not result["ambiguous"]
+    assert result["evidence"]["disallowed"]["m/instruct"]["position"] > 0.9
 
 
 def test_random_model_fails_even_without_disallowed_models(models):
     result = identity(models, "foreign", disallowed=())
-    assert not result["passed"]
-    assert result["evidence"]["distances"]["base"] > 0.5
+    assert not result["passed"] and result["evidence"]["distance_to_base"] > 0.5
 
 
 def test_other_vocabulary_fails(models):
     result = identity(models, "other_vocab")
-    assert not result["passed"]
-    assert result["evidence"]["vocabulary"]["status"] == "different"
+    assert not result["passed"] and result["evidence"]["tokenizer"]["status"] == "different"
+
+
+@pytest.mark.parametrize(
+    ("share", "outcome"),
+    [(0.05, "clean"), (0.3, "ambiguous"), (0.45, "ambiguous"), (0.5, "caught"), (0.55, "fail")],
+)
+def test_merges_with_the_instruct_model(models, tmp_path, share, outcome):
+    path = variant(models, tmp_path, lambda b, i: {k: (1 - share) * b[k] + share * i[k] for k in b})
+    result = identity(models, None, path=path)
+    assert result["evidence"]["disallowed"]["m/instruct"]["position"] == pytest.approx(share, abs=0.01)
+    if outcome == "caught":  # at the band's edge, float rounding picks the side: either fails
+        assert not result["passed"]
+        return
+    assert {"clean": (True, False), "ambiguous": (False, True), "fail": (False, False)}[outcome] == (
+        result["passed"],
+        result.get("ambiguous", False),
+    )
+
+
+def test_ambiguous_policy_review_flags_without_disqualifying(run, tmp_path):
+    path = variant(run.models, tmp_path, lambda b, i: {k: 0.55 * b[k] + 0.45 * i[k] for k in b})
+    shutil.rmtree(run.job_dir / "final_model")
+    shutil.copytree(path, run.job_dir / "final_model")
+    assert run.review()["outcome"] == "disqualified"  # the default policy
+    verdict = run.review({"ambiguous_policy": "review"})
+    assert verdict["outcome"] == "clean" and verdict["review"][0].startswith("model_identity: ambiguous")
+
+
+def test_swapped_layers_are_found(models, tmp_path):
+    path = variant(
+        models, tmp_path, lambda b, i: {k: i[k] if n % 2 else b[k] for n, k in enumerate(sorted(b))}
+    )
+    result = identity(models, None, path=path)
+    assert not result["passed"] and result["evidence"]["disallowed"]["m/instruct"]["copied_share"] >= 0.2
+
+
+def test_rows_outside_any_sample_are_compared(models, tmp_path):
+    def swap_but_sampled(base, inst):
+        out = {}
+        for name, tensor in inst.items():
+            keep = base[name].clone()
+            if tensor.dim() and tensor.shape[0] > 64:
+                keep = tensor.clone()
+                for r in range(64):
+                    keep[int(r * tensor.shape[0] / 64)] = base[name][int(r * tensor.shape[0] / 64)]
+            out[name] = keep
+        return out
+
+    result = identity(models, None, path=variant(models, tmp_path, swap_but_sampled))
+    assert not result["passed"], result["evidence"]
+
+
+def test_index_beside_a_decoy_file_is_refused(models, tmp_path):
+    path = tmp_path / "decoy"
+    shutil.copytree(models["base"], path)  # model.safetensors: the base weights, a decoy
+    shutil.copyfile(models["instruct"] / "model.safetensors", path / "model-00001-of-00001.safetensors")
+    names = load_file(path / "model.safetensors").keys()
+    index = {"weight_map": {k: "model-00001-of-00001.safetensors" for k in names}}
+    (path / "model.safetensors.index.json").write_text(json.dumps(index))
+    result = identity(models, None, path=path)
+    assert not result["passed"] and "refused" in result["summary"] and "vLLM" in result["summary"]
+
+
+def test_index_is_followed_and_must_match_the_shards(models, tmp_path):
+    path = tmp_path / "sharded"
+    shutil.copytree(models["base"], path)
+    (path / "model.safetensors").rename(path / "model-00001-of-00001.safetensors")
+    names = sorted(load_file(path / "model-00001-of-00001.safetensors"))
+    index = {"weight_map": {k: "model-00001-of-00001.safetensors" for k in names}}
+    (path / "model.safetensors.index.json").write_text(json.dumps(index))
+    assert identity(models, None, path=path)["passed"]
+    index["weight_map"][names[0]] = "../instruct/model.safetensors"
+    (path / "model.safetensors.index.json").write_text(json.dumps(index))
+    with pytest.raises(weights.RefusedFolder, match="outside the folder"):
+        weights.resolve(path)
+
+
+def test_stray_weight_files_are_refused_but_trainer_state_is_not(models, tmp_path):
+    path = tmp_path / "stray"
+    shutil.copytree(models["finetuned"], path)
+    (path / "training_args.bin").write_bytes(b"trainer state")
+    assert identity(models, None, path=path)["passed"]
+    shutil.copyfile(models["instruct"] / "model.safetensors", path / "pytorch_model.safetensors")
+    result = identity(models, None, path=path)
+    assert not result["passed"] and "pytorch_model.safetensors" in result["summary"]
+
+
+def test_permuted_tokenizer_ids_fail(models, tmp_path):
+    path = tmp_path / "swapped_tokenizer"
+    shutil.copytree(models["base"], path)
+    data = json.loads((path / "tokenizer.json").read_text())
+    vocab = data["model"]["vocab"]
+    tokens = sorted(vocab, key=vocab.get)
+    data["model"]["vocab"] = {t: vocab[tokens[(n + 7) % len(tokens)]] for n, t in enumerate(tokens)}
+    (path / "tokenizer.json").write_text(json.dumps(data))
+    result = identity(models, None, path=path)
+    assert not result["passed"] and result["evidence"]["tokenizer"]["status"] == "different"
 
 
 def test_added_tokens_are_allowed(models, tmp_path):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415 (heavy, optional)
 
     tokenizer = AutoTokenizer.from_pretrained(models["finetuned"])
     tokenizer.add_special_tokens({"additional_special_tokens": ["<|tool|>"]})
@@ -51,29 +171,26 @@ def test_added_tokens_are_allowed(models, tmp_path):
     model.resize_token_embeddings(len(tokenizer))
     model.save_pretrained(tmp_path / "grown")
     tokenizer.save_pretrained(tmp_path / "grown")
-    result = model_identity.check(tmp_path / "grown", models["base"], {"m/instruct": models["instruct"]})
+    result = identity(models, None, path=tmp_path / "grown")
     assert result["passed"], result
-    assert result["evidence"]["vocabulary"]["status"] == "extended"
+    assert result["evidence"]["tokenizer"]["status"] == "extended"
 
 
 def test_architecture_change_fails(models, tmp_path):
-    import json
-
     shutil.copytree(models["finetuned"], tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     config["model_type"] = "llama"
     (tmp_path / "m" / "config.json").write_text(json.dumps(config))
-    result = model_identity.check(tmp_path / "m", models["base"], {})
+    result = identity(models, None, disallowed=(), path=tmp_path / "m")
     assert not result["passed"] and "model_type" in result["evidence"]["architecture_diff"]
 
 
 def test_missing_model_is_not_this_checks_failure(tmp_path, models):
-    result = model_identity.check(tmp_path / "absent", models["base"], {})
+    result = identity(models, None, disallowed=(), path=tmp_path / "absent")
     assert result["passed"] and result["evidence"]["model"] == "no model"
 
 
 def test_in_review_substitute_disqualifies(tmp_path, models):
-    from judge_helpers import Run
 
     verdict = Run(tmp_path, models, submit="substitute").review()
     assert not check(verdict, "model_identity")["passed"]
@@ -85,6 +202,7 @@ def test_unusable_disallowed_models_are_named_in_evidence(models, tmp_path):
         models["finetuned"],
         models["base"],
         {"gone": tmp_path / "gone", "alias": models["base"], "m/instruct": models["instruct"]},
+        **{"max_distance": 0.5, "ambiguous": judge_settings()["identity_ambiguous"]},
     )
     assert result["passed"]
     assert result["evidence"]["skipped"] == {

@@ -95,14 +95,12 @@ def test_prompt_carries_trace_and_listing(run):
         return output(CLEAN)
 
     run.write("train_on_it.py", "print(1)\n")
-    (run.run_dir / "trace.md").write_text(
-        f"I will fine-tune on the training split.\nexport KEY={run.secrets[0]}\n"
-    )
+    (run.run_dir / "trace.md").write_text(f"I will fine-tune on the training split.\nexport KEY={run.key}\n")
     settings = {"llm": {"model": "mockllm/model", "votes": 1, "model_args": {"custom_outputs": reply}}}
     run.review(settings)
     assert "I will fine-tune on the training split." in prompts[0]
     assert "train_on_it.py" in prompts[0] and "{{TRACE}}" not in prompts[0]
-    assert run.secrets[0] not in prompts[0]  # the judge model is an outside API
+    assert run.key not in prompts[0]  # the judge model is an outside API
 
 
 def test_long_trace_keeps_head_and_tail(tmp_path):

@@ -2,9 +2,11 @@
 
 import json
 
-from judge_helpers import check
+import yaml
+from judge_helpers import Run, check
 
-from ptb import judge
+from ptb import config
+from ptb.paths import REPO_ROOT
 
 
 def test_clean_run_is_clean(run):
@@ -41,7 +43,6 @@ def test_disqualify_policy_decides_which_failures_count(run):
 
 
 def test_missing_final_model_is_not_a_disqualification(tmp_path, models):
-    from judge_helpers import Run
 
     verdict = Run(tmp_path, models, submit=None).review()
     assert verdict["outcome"] == "clean"
@@ -63,7 +64,15 @@ def test_a_disqualification_outranks_a_judge_error(run, tmp_path):
     assert run.review()["outcome"] == "disqualified"
 
 
-def test_settings_defaults():
-    s = judge.effective_settings({"version": "1", "ngram": None})
+def test_settings_defaults_come_from_the_schema():
+
+    raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
+    del raw["judge"]  # no judge section at all: the schema fills every setting
+    s = config.validate(raw)["judge"]
     assert s["ngram"] == 13 and s["contamination_tolerance"] == 2 and s["llm"] is None
     assert s["disqualify"] == ["tamper", "model_identity", "contamination", "secrets"]
+    assert s["identity_ambiguous"] == [0.2, 0.5] and s["ambiguous_policy"] == "disqualify"
+    raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
+    raw["judge"]["llm"] = {"model": "mockllm/model"}
+    llm = config.validate(raw)["judge"]["llm"]
+    assert llm["votes"] == 3 and llm["prompt_version"] == "v1" and llm["temperature"] == 1.0
