@@ -192,8 +192,25 @@ def bootstrap_ci(values: list[float], seed: int = 0, level: float = 0.95) -> tup
     return means[int(tail * len(means))], means[int((1 - tail) * len(means)) - 1]
 
 
+def task_aggregate(log, protocol: str = protocols.DEFAULT) -> dict:
+    """A task's own score where it is no mean of sample values (task.py `aggregate(scores)`, e.g.
+    Arena-Hard's pooled games, HealthBench's clipped mean): score, stderr, ci95 and the task's
+    extras, from the main score of every sample (epoch) that did not error, in dataset order (a
+    bootstrap depends on it); an errored one is None where the protocol scores errors 0. {} for a
+    task without `aggregate`."""
+    dataset = log.eval.dataset
+    own = getattr(tasks.module(dataset.name), "aggregate", None) if dataset and dataset.name else None
+    if own is None:
+        return {}
+    zero_errors = protocols.ON_SAMPLE_ERROR[protocol] == protocols.SCORE_ZERO
+    position = {sample_id: index for index, sample_id in enumerate(dataset.sample_ids or [])}
+    ordered = sorted(log.samples or [], key=lambda s: (s.epoch, position.get(s.id, len(position))))
+    return own([None if s.error else main_score(s) for s in ordered if s.scores or (s.error and zero_errors)])
+
+
 def summarise(log, protocol: str = protocols.DEFAULT) -> dict:
-    """metrics.json's numbers: score, stderr, CI, sample counts, and what produced them."""
+    """metrics.json's numbers: score, stderr, CI, sample counts, and what produced them (a task's
+    own aggregate, where it has one, gives the score, stderr and CI)."""
     values = sample_values(log, protocol)
     samples = log.samples or []
     failed = sum(1 for s in samples if sample_failed(s))
@@ -215,6 +232,7 @@ def summarise(log, protocol: str = protocols.DEFAULT) -> dict:
         "generation": generation_of(log),
         "grader": grader.model if (grader := (log.eval.model_roles or {}).get(tasks.GRADER_ROLE)) else None,
         "log_file": log.location,
+        **task_aggregate(log, protocol),
     }
 
 
@@ -236,6 +254,7 @@ def evaluate(
     sampling: dict | None = None,
     summary=None,
     protocol: str = protocols.DEFAULT,
+    model_alias: str | None = None,
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
 
@@ -246,7 +265,8 @@ def evaluate(
     sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
     model_for), which replace the protocol's sampling. summary(log): what to keep of a finished
     eval, with samples_scored and samples_failed (default: summarise; profiling keeps every
-    repeat's value).
+    repeat's value). model_alias: the model's name as PostTrainBench named it
+    (posttrainbench_alias), for a task that takes one.
     """
     from inspect_ai import eval as inspect_eval  # noqa: PLC0415
 
@@ -258,7 +278,7 @@ def evaluate(
                 raise FileNotFoundError(f"no config.json in {model_path}")
             task_args = dict(task_args or {})
             roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
-            task = tasks.load_task(benchmark, data_dir, protocol, limit=limit, **task_args)
+            task = tasks.load_task(benchmark, data_dir, protocol, model_alias, limit=limit, **task_args)
             provider = evaluation["provider"]
             if sampling is not None:
                 task.config = sampling_config(task.config, sampling)
@@ -330,6 +350,14 @@ def evaluate(
     return {"outcome": outcomes.OK, **metrics}
 
 
+def posttrainbench_alias(model_path: str, hf_id: str | None = None) -> str:
+    """The model's name as PostTrainBench's evaluate.py derives it from its --model-path: the last
+    part of the hub id it was given for a baseline (Qwen/Qwen3-1.7B: Qwen3-1.7B), the folder's
+    name for an agent's model (final_model). Arena-Hard judges its baseline model, so named,
+    against its own answers."""
+    return (hf_id or str(model_path).rstrip("/")).split("/")[-1]
+
+
 def evaluate_job(
     *,
     agent_json: str | None,
@@ -345,8 +373,10 @@ def evaluate_job(
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
     section without its throughput keys, limit, task_args, hashes); throughput: the rest."""
+    hf_id = None
     if model_json is not None:
-        model_path, missing = io.read_json(model_json)["path"], "the model cache names no path"
+        cached = io.read_json(model_json)
+        model_path, missing, hf_id = cached["path"], "the model cache names no path", cached.get("hf_id")
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
@@ -363,6 +393,7 @@ def evaluate_job(
             limit=settings["limit"],
             task_args=settings["task_args"],
             protocol=settings["protocol"],
+            model_alias=posttrainbench_alias(model_path, hf_id),
         )
     return {**metrics, "model_path": model_path, "settings": settings, "software": provenance.software()}
 

@@ -372,6 +372,39 @@ def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settin
     assert metrics["settings"] == settings, "the throughput settings are not part of a result's settings"
 
 
+def test_the_job_names_the_model_as_posttrainbench_did(tmp_path, monkeypatch):
+    """PostTrainBench's evaluate.py names a model by the last part of its --model-path: a baseline
+    by its hub id (Qwen/Qwen3-1.7B: Qwen3-1.7B, which Arena-Hard judges against itself), an
+    agent's model by its folder (final_model); the name goes to a task that takes it."""
+    seen = {}
+    monkeypatch.setattr(
+        evaluation, "evaluate", lambda **kwargs: seen.update(kwargs) or {"outcome": outcomes.OK}
+    )
+    settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
+    job = dict(
+        dataset_dir="d",
+        benchmark="arenahardwriting",
+        family="qwen3",
+        settings=settings,
+        throughput={},
+        log_dir="l",
+    )
+    model = tmp_path / "model.json"
+    io.write_json(model, {"path": str(tmp_path / "qwen3-1.7b" / "instruct"), "hf_id": "Qwen/Qwen3-1.7B"})
+    evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
+    assert seen["model_alias"] == "Qwen3-1.7B"
+    agent = tmp_path / "agent.json"
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": str(tmp_path / "run" / "final_model") + "/"})
+    evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+    assert seen["model_alias"] == "final_model"
+    data = tasks.task_dir("arenahardwriting") / "data"
+    against = tasks.load_task("arenahardwriting", data, POSTTRAINBENCH_V1, "Qwen3-1.7B", limit=1)
+    assert against.metadata["against_itself"] is True
+    assert tasks.load_task(
+        "gsm8k", tasks.task_dir("gsm8k") / "data", None, "Qwen3-1.7B", limit=1
+    )  # not passed
+
+
 def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):
     seen = []
     monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.append(args))

@@ -12,12 +12,11 @@ import random
 import pytest
 from graded_fixtures import fixture, scoring, sha
 
-from ptb.tasks import read_jsonl, task_dir
+from ptb.tasks import read_jsonl, spec, task_dir
 
-DATA = task_dir("healthbench") / "data"
 HB = fixture("healthbench")
 S = scoring("healthbench")
-RECORDS = {r["prompt_id"]: r for r in read_jsonl(DATA / "test.jsonl")}
+RECORDS = {r["prompt_id"]: r for r in read_jsonl(task_dir("healthbench") / spec("healthbench")["items"])}
 
 
 def replayed_verdict(calls: list[dict]) -> tuple[bool | None, int]:
