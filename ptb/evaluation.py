@@ -110,15 +110,17 @@ def model_for(
 
 def grader_role(benchmark: str, evaluation: dict, name: str | None = None) -> dict | None:
     """LLM-graded tasks: the grader (task_args, else config, else the task's pinned one) as a
-    Model whose own connection limit lets the scorer's calls run concurrently."""
+    Model whose own connection limit lets the scorer's calls run concurrently; the pinned one with
+    task.yaml's grader.model_args (e.g. the API PostTrainBench called it through)."""
     from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
 
     pinned = tasks.spec(benchmark).get("grader")
     if not pinned:
         return None
     name = name or evaluation["grader"] or pinned["model"]
+    model_args = pinned.get("model_args", {}) if name == pinned["model"] else {}
     config = GenerateConfig(max_connections=evaluation["grader_max_connections"])
-    return {tasks.GRADER_ROLE: get_model(name, config=config)}
+    return {tasks.GRADER_ROLE: get_model(name, config=config, **model_args)}
 
 
 def seed_epochs(task) -> None:

@@ -108,6 +108,18 @@ def test_the_grader_is_bound_with_its_own_connection_limit():
     assert pinned  # without a name in task_args or config, the task's pinned grader is used
 
 
+def test_the_pinned_grader_is_called_as_posttrainbench_called_it(monkeypatch):
+    """gpt-5-mini through Chat Completions (PostTrainBench's client), not inspect's preferred
+    Responses API; a grader the config names gets no such arguments."""
+    seen = []
+    monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.append((name, args)))
+    for benchmark in ("arenahardwriting", "healthbench"):
+        evaluation.grader_role(benchmark, HF)
+        assert seen[-1][0] == "openai/gpt-5-mini" and seen[-1][1]["responses_api"] is False
+    evaluation.grader_role("healthbench", HF, "anthropic/claude-x")
+    assert "responses_api" not in seen[-1][1]
+
+
 def test_each_epoch_generates_with_its_own_seed_under_the_corrected_protocol(tmp_path, monkeypatch):
     monkeypatch.setattr(
         evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)])
