@@ -22,7 +22,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import io, outcomes, provenance, tasks
+from ptb import eval_store, io, outcomes, provenance, tasks
 from ptb import protocol as protocols
 from ptb import sampling as ptb_sampling
 from ptb.chat_templates import chat_template
@@ -70,10 +70,12 @@ def model_for(
     sampling: dict | None = None,
     protocol: str = protocols.DEFAULT,
     greedy: bool = True,
+    label: str = "local",
 ):
     """An inspect Model for a local model folder: vllm/ on GPU, hf/ on CPU, prompting with the
     protocol's template for the family. With `sampling` (profiling), hf samples from an RNG seeded
-    once per model with sampling["seed"]; otherwise it samples unless `greedy`."""
+    once per model with sampling["seed"]; otherwise it samples unless `greedy`. label: the hf/
+    model's name in the .eval log (vllm/ names it by its path, which names the cell)."""
     from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
 
     settings = tasks.spec(benchmark)
@@ -98,7 +100,7 @@ def model_for(
         return get_model(f"vllm/{model_path}", **{k: v for k, v in args.items() if v is not None})
     seeded = {} if sampling is None else {"config": GenerateConfig(seed=sampling["seed"]), "memoize": False}
     return get_model(
-        "hf/local",
+        f"hf/{label}",
         model_path=model_path,
         chat_template=template,
         device="cpu",
@@ -257,6 +259,7 @@ def evaluate(
     summary=None,
     protocol: str = protocols.DEFAULT,
     model_alias: str | None = None,
+    cell: dict | None = None,
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
 
@@ -264,6 +267,9 @@ def evaluate(
     requests' sampling parameters (ptb.sampling, recorded as metrics["sampling"]) and what an
     errored sample does: under posttrainbench-v1 one errored sample fails the eval, as in
     PostTrainBench (its evaluate.py writes no metrics then).
+    cell: what is evaluated (agent, model, benchmark, seed; or model, variant, benchmark), the
+    .eval log's tags and metadata and the hf/ model's name (cell_label), so `inspect view` over
+    results/ tells every log apart.
     sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
     model_for), which replace the protocol's sampling. summary(log): what to keep of a finished
     eval, with samples_scored and samples_failed (default: summarise; profiling keeps every
@@ -295,8 +301,9 @@ def evaluate(
             # process's next eval of the same model path, with this task's flags (tool parser or not)
             started = time.perf_counter()
             greedy = effective is not None and effective.get("temperature", 1.0) == 0
+            label = cell_label(cell or {})
             with model_for(
-                provider, model_path, family, benchmark, evaluation, sampling, protocol, greedy
+                provider, model_path, family, benchmark, evaluation, sampling, protocol, greedy, label
             ) as model:
                 loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
                 [log] = inspect_eval(
@@ -306,7 +313,10 @@ def evaluate(
                     log_dir=log_dir,
                     epochs=evaluation["epochs"],
                     max_connections=evaluation["max_connections"],
-                    display="none",
+                    tags=[f"{key}={value}" for key, value in (cell or {}).items()],
+                    metadata=cell,
+                    display="log",  # progress lines in the rule's log (ptb.smk.logged)
+                    log_level="info",
                     log_format="eval",
                     fail_on_error=False,
                     score_display=False,
@@ -360,6 +370,16 @@ def posttrainbench_alias(model_path: str, hf_id: str | None = None) -> str:
     return (hf_id or str(model_path).rstrip("/")).split("/")[-1]
 
 
+def cell_label(cell: dict) -> str:
+    """A model name for the .eval log: agent/model/seed<seed> for a cell's model, model/variant
+    for a baseline's (names with '/' or ':' inside are not produced: config names exclude them)."""
+    if "agent" in cell:
+        return f"{cell['agent']}/{cell['model']}/seed{cell['seed']}"
+    if "variant" in cell:
+        return f"{cell['model']}/{cell['variant']}"
+    return "local"
+
+
 def evaluate_job(
     *,
     agent_json: str | None,
@@ -370,11 +390,17 @@ def evaluate_job(
     settings: dict,
     throughput: dict,
     log_dir: str,
+    cell: dict | None = None,
+    store: str | None = None,
 ) -> dict:
     """One evaluate or baseline job: the model is the baseline's cached one (model_json) or the
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
-    section without its throughput keys, limit, task_args, hashes); throughput: the rest."""
+    section without its throughput keys, limit, task_args, hashes); throughput: the rest.
+    store: the results dir whose evaluation store (ptb.eval_store) to use: an evaluation with the
+    same key is copied from it instead of run again; a new one is stored (None: no store). A task
+    that takes the model's PostTrainBench name (posttrainbench_alias) has it in the key too.
+    """
     hf_id = None
     if model_json is not None:
         cached = io.read_json(model_json)
@@ -382,22 +408,42 @@ def evaluate_job(
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
+    record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:
-        metrics = {"outcome": outcomes.NO_MODEL, "reason": missing}
-    else:
-        metrics = evaluate(
-            model_path=model_path,
-            family=family,
-            benchmark=benchmark,
-            data_dir=dataset_dir,
-            log_dir=log_dir,
-            evaluation={**settings["evaluation"], **throughput},
-            limit=settings["limit"],
-            task_args=settings["task_args"],
-            protocol=settings["protocol"],
-            model_alias=posttrainbench_alias(model_path, hf_id),
-        )
-    return {**metrics, "model_path": model_path, "settings": settings, "software": provenance.software()}
+        return {"outcome": outcomes.NO_MODEL, "reason": missing, **record}
+    alias = posttrainbench_alias(model_path, hf_id)
+
+    def scored() -> dict:
+        return {
+            **evaluate(
+                model_path=model_path,
+                family=family,
+                benchmark=benchmark,
+                data_dir=dataset_dir,
+                log_dir=log_dir,
+                evaluation={**settings["evaluation"], **throughput},
+                limit=settings["limit"],
+                task_args=settings["task_args"],
+                protocol=settings["protocol"],
+                model_alias=alias,
+                # the protocol names the scoring rules a log was scored under
+                cell={**(cell or {}), "protocol": settings["protocol"]},
+            ),
+            **record,
+        }
+
+    if store is None:
+        return scored()
+    named = {**settings, "model_alias": alias} if tasks.takes(benchmark, "model_alias") else settings
+    key = eval_store.key(model_path, family, benchmark, named)
+    with eval_store.claimed(store, key):  # a job with the same key waits, then copies
+        stored = eval_store.lookup(store, key)
+        if stored is not None:  # these weights were scored with these settings: the same evaluation
+            return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}
+        result = {**scored(), "evaluation_key": key}
+        if result["outcome"] == outcomes.OK:
+            eval_store.save(store, key, result)
+    return result
 
 
 # inspect logs the output of the `vllm serve` it starts here, a line per record

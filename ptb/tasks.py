@@ -55,6 +55,11 @@ def module(name: str, file: str = "task"):
     return loaded
 
 
+def takes(name: str, argument: str) -> bool:
+    """Whether the task's @task function takes this argument (protocol, model_alias, ...)."""
+    return argument in inspect.signature(getattr(module(name), name)).parameters
+
+
 def load_task(
     name: str, data_dir: str | Path, protocol: str | None = None, model_alias: str | None = None, **task_args
 ):

@@ -45,7 +45,7 @@ from inspect_ai.dataset import Sample
 from ptb import protocol as protocols
 from ptb import tasks
 from ptb.cache import prepare_dataset
-from ptb.paths import REPO_ROOT
+from ptb.paths import REPO_ROOT, checkout
 from ptb.scripted_model import by_fragment, scripted
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "task.schema.yaml"
@@ -636,7 +636,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("names", nargs="+", metavar="NAME", help="task folder name(s) under tasks/")
     parser.add_argument(
-        "--tasks-dir", default=None, help="the folder holding the task folders (default: tasks/)"
+        "--tasks-dir",
+        default=str(checkout() / "tasks"),
+        help="the folder holding the task folders (default: tasks/ of the checkout around the working dir)",
     )
     parser.add_argument(
         "--limit", type=int, default=5, help="samples scored on the scripted model (default: 5)"
