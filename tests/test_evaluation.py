@@ -412,9 +412,33 @@ def test_the_job_names_the_model_as_posttrainbench_did(tmp_path, monkeypatch):
     data = tasks.task_dir("arenahardwriting") / "data"
     against = tasks.load_task("arenahardwriting", data, POSTTRAINBENCH_V1, "Qwen3-1.7B", limit=1)
     assert against.metadata["against_itself"] is True
-    assert tasks.load_task(
-        "gsm8k", tasks.task_dir("gsm8k") / "data", None, "Qwen3-1.7B", limit=1
-    )  # not passed
+    gsm8k = tasks.task_dir("gsm8k") / "data"
+    assert tasks.load_task("gsm8k", gsm8k, None, "Qwen3-1.7B", limit=1), "a task without the argument"
+
+
+def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(tmp_path, monkeypatch):
+    """An agent that submits Qwen3-1.7B's weights is final_model to PostTrainBench: on Arena-Hard it
+    meets the stored answers, so it must not reuse the baseline's self-comparison; on GSM8K the
+    name changes nothing and the evaluation is reused."""
+    cached, submitted = tmp_path / "cache" / "qwen3-1.7b" / "instruct", tmp_path / "run" / "final_model"
+    for folder in (cached, submitted):  # the same weights
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    model, agent = tmp_path / "model.json", tmp_path / "agent.json"
+    io.write_json(model, {"path": str(cached), "hf_id": "Qwen/Qwen3-1.7B"})
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": str(submitted)})
+    runs = []
+    monkeypatch.setattr(
+        evaluation, "evaluate", lambda **kw: runs.append(kw["model_alias"]) or {"outcome": "ok"}
+    )
+    settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
+    for benchmark in ("arenahardwriting", "gsm8k"):
+        job = dict(dataset_dir="d", benchmark=benchmark, family="qwen3", settings=settings, throughput={})
+        job.update(log_dir="l", store=str(tmp_path / "results"))
+        evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
+        copy = evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+        assert ("reused_from" in copy) is (benchmark == "gsm8k")
+    assert runs == ["Qwen3-1.7B", "final_model", "Qwen3-1.7B"]
 
 
 def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):
