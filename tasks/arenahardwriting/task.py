@@ -22,6 +22,7 @@ import functools
 import random
 import statistics
 
+import anyio
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
@@ -84,13 +85,17 @@ def pooled_stderr():
     return compute
 
 
+def judged_answer(raw: str, v1: bool) -> str:
+    """What the judge reads (in a worker thread: the loop cutting takes ~2 s on 16k tokens)."""
+    return S.answer_for_judge(raw) if v1 else limit_repetitions(answers.corrected_completion(raw))
+
+
 @scorer(metrics=[pooled_win_rate(), pooled_stderr()])
 def judged_against_baseline(protocol: str, against_itself: bool):
     v1 = protocol == protocols.POSTTRAINBENCH_V1
 
     async def score(state: TaskState, target: Target) -> Score:
-        raw = answers.reply_text(state.output)
-        answer = S.answer_for_judge(raw) if v1 else limit_repetitions(answers.corrected_completion(raw))
+        answer = await anyio.to_thread.run_sync(judged_answer, answers.reply_text(state.output), v1)
         if not answer and not v1:  # nothing to judge: two decisive losses, no grader call
             return Score(value=0.0, answer="", explanation="empty answer", metadata={"entries": EMPTY_ANSWER})
         opponent = answer if against_itself else state.metadata["baseline"]

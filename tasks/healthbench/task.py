@@ -18,6 +18,7 @@ Protocols (task arg `protocol`, ptb/protocol.py):
 import asyncio
 import random
 
+import anyio
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
 from inspect_ai.model import ChatMessageUser, GenerateConfig
@@ -76,6 +77,11 @@ def clipped_bootstrap_stderr():
     return compute
 
 
+def graded_response(raw: str, v1: bool) -> str:
+    """What the grader reads (in a worker thread: the loop cutting takes ~2 s on 16k tokens)."""
+    return S.response_for_grader(raw) if v1 else limit_repetitions(answers.corrected_completion(raw))
+
+
 def no_items(state: TaskState) -> dict:
     """An ungraded sample's metadata: every item not met."""
     rubrics = state.metadata["rubrics"]
@@ -92,8 +98,7 @@ def rubric_grader(protocol: str):
 
     async def score(state: TaskState, target: Target) -> Score:
         rubrics = state.metadata["rubrics"]
-        raw = answers.reply_text(state.output)
-        response = S.response_for_grader(raw) if v1 else limit_repetitions(answers.corrected_completion(raw))
+        response = await anyio.to_thread.run_sync(graded_response, answers.reply_text(state.output), v1)
         if not response and not v1:  # meets no item: nothing to grade
             return Score(value=0.0, answer="", explanation="empty response", metadata=no_items(state))
         turns = [{"role": message.role, "content": message.text} for message in state.input]
