@@ -260,8 +260,12 @@ def evaluate(
     protocol: str = protocols.DEFAULT,
     model_alias: str | None = None,
     cell: dict | None = None,
+    display: str = "log",
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
+
+    display: inspect's display; "log" puts progress lines in a rule's log (ptb.smk.logged), the
+    agent-facing CLI passes "none" so that its stdout is the score line alone.
 
     protocol (ptb/protocol.py): the task's prompts and scoring rules, the chat template, the
     requests' sampling parameters (ptb.sampling, recorded as metrics["sampling"]) and what an
@@ -315,8 +319,8 @@ def evaluate(
                     max_connections=evaluation["max_connections"],
                     tags=[f"{key}={value}" for key, value in (cell or {}).items()],
                     metadata=cell,
-                    display="log",  # progress lines in the rule's log (ptb.smk.logged)
-                    log_level="info",
+                    display=display,
+                    log_level="info" if display == "log" else None,
                     log_format="eval",
                     fail_on_error=False,
                     score_display=False,
