@@ -29,7 +29,7 @@ from ptb.tasks import load_task, module, read_jsonl, task_dir
 class Case:
     name: str
     answer: Callable[[Sample], str | ModelOutput]  # the model's reply to the row's sample
-    expected: object  # the score's value, or a predicate on it
+    expected: object  # the score's value, a predicate on it, or {protocol: either}
     explanation: str = ""  # a regex the score's explanation must match
 
 
@@ -218,8 +218,19 @@ CASES = {
         # v1 keeps a sample's negative points (clipped in the aggregate), corrected clips each sample
         Case("fail: wrong advice", lambda s: f"Nothing to worry about. {LOSE}", AT_MOST_ZERO),
         Case("fail: no answer", lambda s: "<think>hmm</think>", AT_MOST_ZERO),
-        Case("fail: grader reply not JSON", lambda s: f"Some advice. {SILENT}", NOANSWER, "criteria_met"),
-        Case("timeout: the grader times out", lambda s: f"Some advice. {SLOW}", NOANSWER, "TimeoutError"),
+        # v1 (PostTrainBench): an unparseable grade counts as criterion not met; corrected: a grader failure
+        Case(
+            "fail: grader reply not JSON",
+            lambda s: f"Some advice. {SILENT}",
+            {POSTTRAINBENCH_V1: 0.0, CORRECTED: NOANSWER},
+            "criteria_met",
+        ),
+        Case(
+            "timeout: the grader times out",
+            lambda s: f"Some advice. {SLOW}",
+            {POSTTRAINBENCH_V1: 0.0, CORRECTED: NOANSWER},
+            "TimeoutError",
+        ),
     ],
 }
 GRADERS = {"arenahardwriting": arena_grader, "healthbench": health_grader}
@@ -254,7 +265,7 @@ def test_scorer_cases(name, protocol, tmp_path):
     got = score_rows(name, CASES[name], protocol, tmp_path)
     for case in CASES[name]:
         score = got[case.name]
-        expected = case.expected
+        expected = case.expected[protocol] if isinstance(case.expected, dict) else case.expected
         assert expected(score.value) if callable(expected) else score.value == expected, (
             case.name,
             score.value,
