@@ -3,7 +3,7 @@ dir, and the jobs' own wall and CPU seconds from their snakemake benchmark files
 
 Run: .venv/bin/python benchmarks/demo_time.py [--keep DIR]
 Target on 2 idle cores: under 10 minutes of workflow wall time (after `make setup`). On a shared
-machine the wall time grows with the load; the summed job CPU time is the steadier figure.
+machine the wall time grows with the load (printed); the summed job CPU time is the steadier figure.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ptb-demo-") as scratch:
         results = Path(args.keep or scratch) / "results"
         env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         proc = subprocess.run(
             [SNAKEMAKE, "--profile", "profiles/demo", "--config", f"results_dir={results}"],
@@ -52,6 +53,7 @@ def main() -> int:
             text=True,
         )
         wall = time.perf_counter() - started
+        load_after = os.getloadavg()  # 1, 5, 15 min: the 15-minute figure spans most of the run
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
@@ -63,6 +65,11 @@ def main() -> int:
         print(
             f"demo wall time: {wall / 60:.1f} min; job CPU time: {cpu_total / 60:.1f} min",
             f"({os.cpu_count()} cores)",
+        )
+        print(
+            f"load average: {load_before:.1f} at the start; {load_after[0]:.1f} / {load_after[1]:.1f} / "
+            f"{load_after[2]:.1f} (1 / 5 / 15 min) at the end: above {os.cpu_count()}, other work "
+            "shared the cores and the wall time overstates the demo's"
         )
         board = results / "leaderboard" / "leaderboard.md"
         print(board.read_text() if board.exists() else "no leaderboard")

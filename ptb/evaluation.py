@@ -61,6 +61,14 @@ def sampling_config(base, sampling: dict):
     return base.model_copy(update=update)
 
 
+def capped_max_tokens(config, cap: int | None):
+    """The GenerateConfig with max_tokens at most `cap` (evaluation.max_tokens: a named, recorded
+    cap for CPU demos; null leaves the task's own)."""
+    if cap is None or (config.max_tokens is not None and config.max_tokens <= cap):
+        return config
+    return config.model_copy(update={"max_tokens": cap})
+
+
 def model_for(
     provider: str,
     model_path: str,
@@ -299,6 +307,7 @@ def evaluate(
                     protocol, model_path, task.config.model_dump(exclude_none=True)
                 )
                 task.config = with_sampling(task.config, effective, provider)
+            task.config = capped_max_tokens(task.config, evaluation["max_tokens"])
             if evaluation["epochs"] > 1:
                 seed_epochs(task)
             # `with`: the vLLM server stops with the eval; inspect would otherwise keep it for the
@@ -331,6 +340,7 @@ def evaluate(
             metrics = {
                 "protocol": protocol,
                 "sampling": effective if sampling is None else sampling,
+                "max_tokens_cap": evaluation["max_tokens"],
                 **summary(log),
                 "timing": {
                     "model_load_s": round(loaded - started, 1),

@@ -408,8 +408,13 @@ def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
     ]
 
 
-def _protocol_line(name: str) -> str:
-    return f"Evaluation protocol: `{name}` ({protocol.PROTOCOLS[name]})."
+def _protocol_line(name: str, max_tokens_cap: int | None = None) -> str:
+    line = f"Evaluation protocol: `{name}` ({protocol.PROTOCOLS[name]})."
+    if max_tokens_cap is not None:
+        line += (
+            f" Generation capped at {max_tokens_cap} tokens (evaluation.max_tokens), below the tasks' own."
+        )
+    return line
 
 
 def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
@@ -426,10 +431,11 @@ def to_markdown(
     calibration: tuple[list[str], list[list[str]]] | None = None,
     protocol_name: str = protocol.DEFAULT,
     gpu_hours: tuple[list[str], list[list[str]]] | None = None,
+    max_tokens_cap: int | None = None,
 ) -> str:
     head, body = rows_for_display(table, weights, benchmarks)
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
-    lines += [_weights_line(weights, benchmarks), "", _protocol_line(protocol_name)]
+    lines += [_weights_line(weights, benchmarks), "", _protocol_line(protocol_name, max_tokens_cap)]
     if gpu_hours and gpu_hours[1]:
         lines += ["", f"## {GPU_HOURS_TITLE}", "", *_md_table(*gpu_hours)]
     if calibration is not None:
@@ -484,9 +490,11 @@ def to_html(
     calibration: tuple[list[str], list[list[str]]] | None = None,
     protocol_name: str = protocol.DEFAULT,
     gpu_hours: tuple[list[str], list[list[str]]] | None = None,
+    max_tokens_cap: int | None = None,
 ) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
     head, body = rows_for_display(table, weights, benchmarks)
+    protocol_text = _protocol_line(protocol_name, max_tokens_cap)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
@@ -503,7 +511,7 @@ def to_html(
             ],
         ),
         f"<p>{html.escape(_weights_line(weights, benchmarks))}</p>",
-        f"<p>{html.escape(_protocol_line(protocol_name).replace('`', ''))}</p><div class='charts'>",
+        f"<p>{html.escape(protocol_text.replace('`', ''))}</p><div class='charts'>",
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
@@ -526,11 +534,13 @@ def write(
     protocol_name: str = protocol.DEFAULT,
     jobs: list[dict] | None = None,
     stage_gpus: dict[str, int] | None = None,
+    max_tokens_cap: int | None = None,
 ) -> pd.DataFrame:
     """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page.
     Arguments as for `build`; budget_hours: the agents' time budget (the time chart's line);
     calibration_csv: the judge's calibration table, shown as a footer (None: no footer);
-    protocol_name: the evaluation protocol the page is built for, named on it;
+    protocol_name: the evaluation protocol the page is built for, named on it, with
+    max_tokens_cap (evaluation.max_tokens: generation capped below the tasks' own, or None);
     jobs, stage_gpus: the jobs' benchmark files and each stage's GPUs (ptb.job_times), counted
     into gpu_hours.csv, a table and the time chart."""
     out = Path(out_dir)
@@ -543,13 +553,17 @@ def write(
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
     io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
     io.write_text_atomic(
-        out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration, protocol_name, usage_rows)
+        out / "leaderboard.md",
+        to_markdown(table, chosen, benchmarks, calibration, protocol_name, usage_rows, max_tokens_cap),
     )
     mode = "pinned" if isinstance(weights, dict) else weights
-    io.write_json(out / "weights.json", {"weights": chosen, "mode": mode, "protocol": protocol_name})
+    io.write_json(
+        out / "weights.json",
+        {"weights": chosen, "mode": mode, "protocol": protocol_name, "max_tokens_cap": max_tokens_cap},
+    )
     usage_named = usage.assign(agent=usage["agent"].map(lambda a: names.get(a, a)))
     figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours, usage_named)
     svgs = charts.save_all(figures, out / "charts")
-    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name, usage_rows)
+    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name, usage_rows, max_tokens_cap)
     io.write_text_atomic(out / "leaderboard.html", page)
     return table

@@ -107,6 +107,7 @@ rule leaderboard:
             "weights": config["leaderboard"]["weights"],
             "budget_hours": config["budget"]["hours"],
             "protocol_name": config["protocol"],
+            "max_tokens_cap": config["evaluation"]["max_tokens"],
             "jobs": TIMED_JOBS,
             "stage_gpus": {
                 stage: resources_for(stage)["gpu"]

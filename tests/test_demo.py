@@ -69,6 +69,8 @@ def test_baselines_exist_for_each_model_and_benchmark(demo):
         for bench in BENCHMARKS:
             metrics = read(demo / "baselines" / model / "base" / bench / "metrics.json")
             assert metrics["outcome"] == "ok" and metrics["samples_scored"] > 0
+            # the demo's CPU cap (config/demo.yaml evaluation.max_tokens), recorded with the score
+            assert metrics["max_tokens_cap"] == metrics["generation"]["max_tokens"] == 256
 
 
 def test_manifest_records_provenance(demo):

@@ -296,6 +296,40 @@ def test_v1_requests_carry_the_model_folders_sampling_defaults_and_no_seed(tmp_p
     )
 
 
+def test_a_max_tokens_cap_shortens_every_request_and_is_recorded(tmp_path, monkeypatch):
+    """evaluation.max_tokens (the demo's CPU cap) lowers the task's 4000, never raises a lower one,
+    and metrics.json names it beside the generation settings the eval ran with."""
+    seen = []
+
+    def replies(messages, tools, tool_choice, config):
+        seen.append(config.max_tokens)
+        out = ModelOutput.from_content("mockllm/model", "ANSWER: 1")
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return out
+
+    monkeypatch.setattr(
+        evaluation,
+        "model_for",
+        lambda *a, **k: get_model("mockllm/model", custom_outputs=replies, memoize=False),
+    )
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    for cap, expected in ((256, 256), (9000, 4000), (None, 4000)):
+        metrics = evaluation.evaluate(
+            model_path=str(tmp_path),
+            family="qwen3",
+            benchmark="gsm8k",
+            data_dir=str(tmp_path / "data"),
+            log_dir=str(tmp_path / "logs"),
+            evaluation={**HF, "max_tokens": cap},
+            limit=1,
+            task_args={"fewshot": 0},
+            protocol=CORRECTED,
+        )
+        assert metrics["outcome"] == "ok" and seen[-1] == expected
+        assert metrics["max_tokens_cap"] == cap and metrics["generation"]["max_tokens"] == expected
+
+
 def test_broken_model_is_an_eval_error_and_other_cells_finish(tmp_path):
     """One cell's final_model has no weights: its eval is `eval_error` with a log; the other cell is
     scored."""

@@ -443,3 +443,14 @@ def test_the_rule_declares_every_file_the_leaderboard_reads(tmp_path):
     expected = {r[k] for r in records for k in ("agent_json", "verdict", "metrics")}
     expected.add(result_files.baseline_record(str(tmp_path), "tiny-qwen3", "base", "gsm8k")["metrics"])
     assert set(job["input"].split(", ")) == expected
+
+
+def test_a_generation_cap_is_named_under_the_table(results, rendered):
+    """A demo's evaluation.max_tokens changes what the scores mean: the page says so, and a
+    leaderboard without a cap says nothing about one."""
+    table, _, chosen = leaderboard.build(**inputs(results))
+    benchmarks = inputs(results)["benchmarks"]
+    capped = leaderboard.to_markdown(table, chosen, benchmarks, max_tokens_cap=256)
+    assert "Generation capped at 256 tokens (evaluation.max_tokens)" in capped
+    assert "capped" not in (rendered / "leaderboard.md").read_text()
+    assert json.loads((rendered / "weights.json").read_text())["max_tokens_cap"] is None

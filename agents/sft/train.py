@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
+from inspect_evals.gsm8k.gsm8k import MATH_PROMPT_TEMPLATE
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
@@ -34,9 +35,11 @@ SAFETY_MARGIN_S = 60  # leave time to save before the budget ends
 
 
 def gsm8k_chat(record):
+    # the question as the evaluation asks it (inspect_evals' public prompt), so that the trained
+    # reply format is the one the prompt asks for: the reasoning, then a final "ANSWER: n" line
     reasoning, _, final = record["answer"].partition("####")
     return [
-        {"role": "user", "content": record["question"]},
+        {"role": "user", "content": MATH_PROMPT_TEMPLATE.format(prompt=record["question"])},
         {"role": "assistant", "content": f"{reasoning.strip()}\nANSWER: {final.strip()}"},
     ]
 
@@ -92,7 +95,11 @@ def main():
     # keep the training set in the job dir, as real agents do: the judge reads it
     Path("data").mkdir(exist_ok=True)
     Path("data/sft_train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    dataset = Dataset.from_list(rows)
+    # prompt/completion pairs: TRL then trains on the reply only (completion_only_loss); a loss on
+    # the prompt too teaches a small model to repeat the prompt's last line ("Reasoning:")
+    dataset = Dataset.from_list(
+        [{"prompt": r["messages"][:1], "completion": r["messages"][1:]} for r in rows]
+    )
     args = SFTConfig(
         output_dir="checkpoints",
         max_steps=min(OPTIONS["max_steps"], steps_for_epochs(len(rows))),
