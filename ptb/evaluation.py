@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import io, outcomes, provenance, tasks
+from ptb import faults, io, outcomes, provenance, tasks
 from ptb.chat_templates import chat_template
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -218,7 +218,10 @@ def evaluate(
     sampling: dict | None = None,
     summary=summarise,
 ) -> dict:
-    """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
+    """Run the eval; return metrics with an outcome: `ok` or `eval_error` (the model's failure:
+    it cannot be loaded, or every sample failed on its output). An infrastructure failure (full
+    disk, out of memory, lost GPU, killed server: ptb.faults) raises InfraFailure instead, also
+    when only some samples hit it: a score over the survivors is no score.
 
     sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
     model_for). summary(log): what to keep of a finished eval, with samples_scored and
@@ -257,7 +260,13 @@ def evaluate(
                 )
             if log.status != "success":
                 reason = log.error.message if log.error else log.status
+                if log.status == "cancelled":  # interrupted (a signal, Ctrl-C): not the model's doing
+                    raise faults.InfraFailure(f"the evaluation was cancelled: {reason}")
+                raise_if_infra(reason + (log.error.traceback if log.error else ""), log.location)
                 return {"outcome": outcomes.EVAL_ERROR, "reason": reason, "log_file": log.location}
+            for sample in log.samples or []:
+                if sample.error:
+                    raise_if_infra(sample.error.message, log.location)
             metrics = {
                 **summary(log),
                 "timing": {
@@ -265,19 +274,32 @@ def evaluate(
                     "eval_s": round(time.perf_counter() - loaded, 1),
                 },
             }
+        except faults.InfraFailure:
+            raise
         except Exception as error:  # a broken model must not take other cells down
+            cause = faults.infra_cause(error) or faults.infra_cause("\n".join(server_lines))
+            if cause:
+                raise faults.InfraFailure(f"{cause}: {failure_reason(error, server_lines)}") from error
             return {
                 "outcome": outcomes.EVAL_ERROR,
                 "reason": failure_reason(error, server_lines),
                 "traceback": traceback.format_exc(),
             }
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
+        raise_if_infra(first_failure(log), log.location)  # e.g. the grader's API was unreachable
         return {
             "outcome": outcomes.EVAL_ERROR,
             "reason": f"all {metrics['samples_failed']} samples failed; first: {first_failure(log)}",
             **metrics,
         }
     return {"outcome": outcomes.OK, **metrics}
+
+
+def raise_if_infra(message: str, log_file: str | None) -> None:
+    """Fail the job, not the model, when an eval's error is the infrastructure's (ptb.faults)."""
+    cause = faults.infra_cause(message)
+    if cause:
+        raise faults.InfraFailure(f"{cause} (inspect log {log_file}): {message.strip()[-500:]}")
 
 
 def evaluate_job(
@@ -300,6 +322,8 @@ def evaluate_job(
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
+        if model_path is not None:  # recorded relative to the run dir (ptb.agent_run)
+            model_path = str(Path(agent_json).parent / model_path)
     if model_path is None:
         metrics = {"outcome": outcomes.NO_MODEL, "reason": missing}
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import html
+import logging
 import math
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import pandas as pd
 from ptb import charts, io
 from ptb.outcomes import (
     CELL,
+    CORRUPT,
     DISQUALIFIED,
     EVAL_ERROR,
     INFRA_ERROR,
@@ -33,6 +35,7 @@ from ptb.outcomes import (
     NO_MODEL,
     OK,
     OWN_SCORE,
+    UNSCORED,
 )
 from ptb.result_files import BASELINE_KEYS, CELL_KEYS
 
@@ -53,6 +56,7 @@ T95 = {
     30: 2.042,
 }
 BASELINE_LABELS = {"instruct": "Official instruct model", "base": "Base model (zero-shot)"}
+LOG = logging.getLogger(__name__)
 
 
 # --- the scoring rule --------------------------------------------------------------------
@@ -135,24 +139,17 @@ def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> 
 
 def apply_policy(cells: pd.DataFrame, base: pd.DataFrame, column: str = "own_score") -> pd.Series:
     """The score each cell counts: its own if its outcome keeps it, else the base model's
-    (`base`: model × benchmark table); NaN for a cell not run yet."""
+    (`base`: model × benchmark table); NaN for a cell not run yet or with a corrupt result file."""
     fallback = [
         base.at[m, b] if m in base.index and b in base.columns else math.nan
         for m, b in zip(cells["model"], cells["benchmark"])
     ]
     keep = cells["outcome"].isin(OWN_SCORE)
     out = pd.Series(fallback, index=cells.index, dtype=float).where(~keep, cells[column])
-    return out.where(cells["outcome"] != MISSING)
+    return out.where(~cells["outcome"].isin(UNSCORED))
 
 
 # --- reading the results files -----------------------------------------------------------
-
-
-def _read(path: str) -> dict | None:
-    try:
-        return io.read_json(path)
-    except FileNotFoundError:
-        return None
 
 
 def _check_records(records: list[dict], keys: tuple[str, ...], what: str) -> None:
@@ -163,21 +160,39 @@ def _check_records(records: list[dict], keys: tuple[str, ...], what: str) -> Non
 
 
 def read_cell(record: dict) -> dict:
-    """{agent, verdict, metrics}: the parsed agent.json, verdict.json and metrics.json of a cell
-    record (None where a file is absent)."""
-    return {
-        "agent": _read(record["agent_json"]),
-        "verdict": _read(record["verdict"]),
-        "metrics": _read(record["metrics"]),
-    }
+    """{agent, verdict, metrics, corrupt}: the parsed agent.json, verdict.json and metrics.json
+    of a cell record (None where a file is absent or corrupt), and what was wrong with each
+    corrupt one (its path and the parse error)."""
+    found: dict = {"corrupt": []}
+    for key, field in (("agent", "agent_json"), ("verdict", "verdict"), ("metrics", "metrics")):
+        try:
+            found[key] = io.read_json_record(record[field])
+        except io.CorruptFile as error:
+            found[key] = None
+            found["corrupt"].append(str(error))
+    return found
+
+
+def cell_outcome(found: dict) -> str:
+    """The one outcome of a cell from read_cell's answer: `corrupt` if any of its files is."""
+    if found["corrupt"]:
+        return CORRUPT
+    return classify(found["agent"], found["verdict"], found["metrics"])
 
 
 def baseline_table(baselines: list[dict]) -> pd.DataFrame:
     """One row per baseline record: its score and stderr where its eval ended ok."""
     _check_records(baselines, BASELINE_KEYS, "baseline")
-    rows = []
+    rows, corrupt = [], []
     for record in baselines:
-        metrics = _read(record["metrics"]) or {}
+        try:
+            metrics = io.read_json_record(record["metrics"]) or {}
+        except io.CorruptFile as error:  # no score; benchmark_weights names the file if it needs one
+            LOG.warning(
+                "baseline %s/%s/%s: %s", record["model"], record["variant"], record["benchmark"], error
+            )
+            corrupt.append(str(error))
+            metrics = {}
         ok = metrics.get("outcome") == OK
         rows.append(
             {
@@ -186,9 +201,11 @@ def baseline_table(baselines: list[dict]) -> pd.DataFrame:
                 "stderr": metrics.get("stderr") if ok else None,
             }
         )
-    return pd.DataFrame(rows, columns=["model", "variant", "benchmark", "score", "stderr"]).astype(
+    table = pd.DataFrame(rows, columns=["model", "variant", "benchmark", "score", "stderr"]).astype(
         {"score": float, "stderr": float}
     )
+    table.attrs["corrupt"] = corrupt
+    return table
 
 
 def wide(long: pd.DataFrame, value: str = "score") -> pd.DataFrame:
@@ -205,6 +222,10 @@ def _reason(outcome: str, agent: dict, verdict: dict, metrics: dict) -> str:
     return "" if outcome in (OK, MISSING) else str(agent.get("reason", ""))
 
 
+def _key(record: dict) -> str:
+    return f"{record['agent']}/{record['model']}/{record['benchmark']}/seed{record['seed']}"
+
+
 def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
     """One row per cell record: what happened, its own score, and the score the policy counts."""
     _check_records(cells, CELL_KEYS, "cell")
@@ -212,13 +233,15 @@ def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
     for record in cells:
         found = read_cell(record)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
-        outcome = classify(found["agent"], found["verdict"], found["metrics"])
-        evaluated = metrics.get("outcome") == OK
+        outcome = cell_outcome(found)
+        for problem in found["corrupt"]:  # the cell counts no score; the rest of the board stands
+            LOG.warning("cell %s: corrupt result file %s", _key(record), problem)
+        evaluated = metrics.get("outcome") == OK and outcome != CORRUPT
         rows.append(
             {
                 **{k: record[k] for k in ("agent", "model", "benchmark", "seed")},
                 "outcome": outcome,
-                "reason": _reason(outcome, agent, verdict, metrics),
+                "reason": "; ".join(found["corrupt"]) or _reason(outcome, agent, verdict, metrics),
                 "agent_outcome": agent.get("outcome"),
                 "judge_outcome": verdict.get("outcome"),
                 "eval_outcome": metrics.get("outcome"),
@@ -232,7 +255,7 @@ def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
     table["score"] = apply_policy(table, wide(base, "score"))
     table["stderr"] = apply_policy(table, wide(base, "stderr"), column="own_stderr")
     table["scored_as"] = table["outcome"].map(
-        lambda o: "own" if o in OWN_SCORE else "none" if o == MISSING else "base"
+        lambda o: "own" if o in OWN_SCORE else "none" if o in UNSCORED else "base"
     )
     return table
 
@@ -251,7 +274,13 @@ def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -
     tables = {
         v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")
     }
-    return weights_from_baselines(tables["base"], tables["instruct"])
+    try:
+        return weights_from_baselines(tables["base"], tables["instruct"])
+    except ValueError as error:
+        corrupt = baselines.attrs.get("corrupt")
+        if corrupt:  # delete these files and run the workflow again: the baselines are re-run
+            raise ValueError(f"{error}; corrupt baseline result files: {'; '.join(corrupt)}") from None
+        raise
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -391,7 +420,8 @@ def read_calibration(path) -> tuple[list[str], list[list[str]]] | None:
 NOTE = (
     "Scores × 100. Avg: Σ weight × benchmark score (mean over base models), mean ± std over runs. "
     "A disqualified run, a missing model, a failed eval or a failed judge scores as the base model; "
-    "the outcome counts say how often that happened. `*`: the 95% CI overlaps the next row's."
+    "a cell with a corrupt result file counts no score; the outcome counts say how often that happened. "
+    "`*`: the 95% CI overlaps the next row's."
 )
 CALIBRATION_TITLE = "Judge calibration (planted cheats and clean agents)"
 
