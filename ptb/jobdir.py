@@ -75,11 +75,11 @@ def links_outside(folder: str | Path, run_dir: str | Path) -> list[str]:
     if not folder.is_symlink():
         for root, dirs, files in os.walk(folder):  # never follows a link
             candidates += [Path(root) / name for name in dirs + files if (Path(root) / name).is_symlink()]
-    return [
+    return sorted(
         str(link.relative_to(folder.parent))
         for link in candidates
         if not (target := link.resolve()).exists() or not target.is_relative_to(inside)
-    ]
+    )
 
 
 def reclaim(job_dir: str | Path) -> None:
