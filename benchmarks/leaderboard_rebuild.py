@@ -1,8 +1,11 @@
-"""Leaderboard rebuild time: aggregation + rendering of 1,000 cells, and the dry run after a new cell.
+"""Leaderboard rebuild time: aggregation + rendering of 1,000 cells, the audit pages of 1,000
+cells, the snakemake jobs that rewrite the pages after one cell changed, and the dry run after a
+new cell.
 
 Run: .venv/bin/python benchmarks/leaderboard_rebuild.py
 Targets on 2 cores: aggregation + all outputs (tables, page, 4 charts × html/svg/png) < 5 s;
 dry run of the production grid (every cell done, one new cell finished) < 3 s.
+The synthetic cells have no agent.log and no .eval log: their pages are smaller than real ones.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from ptb import config as ptb_config  # noqa: E402
 from ptb import containers, grid, leaderboard, paths, result_files  # noqa: E402
+from ptb.audit import pages  # noqa: E402
 
 
 def _json(path: str, data: dict, mtime: float) -> None:
@@ -131,6 +135,81 @@ def write_leaderboard(config: dict, out_dir: Path):
     )
 
 
+def write_pages(config: dict) -> tuple[int, float]:
+    """Every audit page of the config's cells and agents, in one process: (pages, seconds)."""
+    sweep = ptb_config.sweep(config)
+    res, start, written = sweep.results, time.perf_counter(), 0
+    board = paths.fill(paths.LEADERBOARD_HTML, res)
+    by_agent: dict[str, tuple[list, list]] = {a: ([], []) for a in sweep.selection["agents"]}
+    for cell in sweep.cells:
+        fields = cell.as_dict()
+        record = {
+            **result_files.cell_record(res, cell),
+            "manifest": paths.fill(paths.MANIFEST, res, **fields),
+            "handout": paths.fill(paths.HANDOUT, res, **fields),
+        }
+        base = paths.fill(
+            paths.BASELINE_METRICS, res, model=cell.model, variant="base", benchmark=cell.benchmark
+        )
+        page = paths.fill(paths.AUDIT_CELL, res, **fields)
+        summary = paths.fill(paths.AUDIT_CELL_SUMMARY, res, **fields)
+        pages.write_cell(
+            record, base, page, summary, board, paths.fill(paths.AUDIT_AGENT, res, agent=cell.agent)
+        )
+        by_agent[cell.agent][0].append(summary)
+        by_agent[cell.agent][1].append(page)
+        written += 1
+    for agent, (summaries, cell_pages) in by_agent.items():
+        labels = {b: b for b in sweep.selection["benchmarks"]}
+        pages.write_agent(
+            agent,
+            agent,
+            labels,
+            summaries,
+            cell_pages,
+            paths.fill(paths.AUDIT_AGENT, res, agent=agent),
+            board,
+        )
+        written += 1
+    return written, time.perf_counter() - start
+
+
+def time_page_jobs(config: dict, tmp: Path) -> tuple[float, dict]:
+    """Wall time of the snakemake run that follows a change to one cell's metrics.json: its page
+    and its agent's page (the leaderboard left out: its time is the rendering figure above)."""
+    res = config["results_dir"]
+    cell = grid.cells(ptb_config.selection(config))[0]
+    os.utime(paths.fill(paths.METRICS, res, **cell.as_dict()))
+    targets = [
+        paths.fill(paths.AUDIT_CELL, res, **cell.as_dict()),
+        paths.fill(paths.AUDIT_AGENT, res, agent=cell.agent),
+    ]
+    grid_arg = (
+        "grid={" + ", ".join(f"{k}: [{', '.join(map(str, v))}]" for k, v in config["grid"].items()) + "}"
+    )
+    cmd = [
+        SNAKEMAKE,
+        *targets,
+        "-j1",
+        "--config",
+        f"results_dir={res}",
+        grid_arg,
+        "calibration=null",
+        "container=none",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    ran = {}
+    for line in proc.stderr.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            name = line.split()[1].rstrip(":")
+            ran[name] = ran.get(name, 0) + 1
+    return elapsed, ran
+
+
 def time_rendering(tmp: Path) -> float:
     config = ptb_config.load(
         overrides={
@@ -150,6 +229,10 @@ def time_rendering(tmp: Path) -> float:
     table = write_leaderboard(config, tmp / "synthetic" / "leaderboard")
     elapsed = time.perf_counter() - start
     assert len(table) == 7, table  # 5 agents + base + instruct rows
+    count, seconds = write_pages(config)
+    print(f"1,000 cells: every audit page ({count} pages) written in one process: {seconds:.2f} s")
+    took, ran = time_page_jobs(config, tmp)
+    print(f"1,000 cells, one cell's metrics.json changed: snakemake rewrote {ran} in {took:.2f} s (wall)")
     return elapsed
 
 
@@ -160,7 +243,10 @@ def time_dry_run(tmp: Path) -> tuple[float, str]:
     new = grid.cells(ptb_config.selection(config))[-1]
     synthesize(config, random.Random(1), skip=new)
     write_leaderboard(config, results / "leaderboard")  # as it was before the new cell finished
+    write_pages(config)
     for path in (results / "leaderboard").rglob("*"):
+        os.utime(path, (time.time() - 2,) * 2)
+    for path in (results / "leaderboard" / "agents").glob("*"):  # newer than the cell summaries they read
         os.utime(path, (time.time() - 1,) * 2)
     os.utime(Path(paths.fill(paths.AGENT_JSON, str(results), **new.as_dict())))  # the newest file
     images_arg = "images={" + ", ".join(f"{k}: {v}" for k, v in images.items()) + "}"

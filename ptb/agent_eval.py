@@ -2,8 +2,8 @@
 
 tasks/<name>/evaluate.py is a thin wrapper over main() that is handed to the agent. What
 decides the score comes from the workflow's own copies, never from the agent's directory:
-the task (task.py and task.yaml in ptb.tasks.TASKS_DIR), the chat template (by --family,
-from ptb/templates), the grader (task.yaml) and the data (the pinned hub revision, or the
+the task (task.py and task.yaml in ptb.tasks.TASKS_DIR), the chat template (by --family and
+--protocol, from ptb/templates), the grader (task.yaml) and the data (the pinned hub revision, or the
 folder --data-dir names). The only inputs are the command-line arguments.
 """
 
@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ptb import evaluation, outcomes
+from ptb import evaluation, outcomes, protocol
 from ptb.cache import prepare_dataset
 from ptb.chat_templates import FAMILY_TEMPLATE
 from ptb.config import ConfigError, resolve_section
@@ -65,6 +65,12 @@ def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namesp
         help="vllm only (default: %(default)s)",
     )
     parser.add_argument("--log-dir", default="eval_logs", help="where the inspect log of each run goes")
+    parser.add_argument(
+        "--protocol",
+        default=protocol.DEFAULT,
+        choices=list(protocol.PROTOCOLS),
+        help="evaluation protocol: prompts, template, sampling and scoring (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:  # the values the workflow's schema allows, or a usage error naming the option
         args.evaluation = resolve_section(
@@ -95,6 +101,7 @@ def run(benchmark: str, args: argparse.Namespace) -> dict:
             log_dir=args.log_dir,
             evaluation=args.evaluation,
             limit=args.limit,
+            protocol=args.protocol,
         )
 
 

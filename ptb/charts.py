@@ -37,10 +37,12 @@ def build(
     agents: dict[str, str],
     benchmarks: dict[str, str],
     budget_hours: float,
+    usage: pd.DataFrame | None = None,
 ) -> dict:
     """name -> altair chart, for every name in ptb.paths.CHARTS. table and cells: the
     leaderboard's tables; agents and benchmarks: id -> display name; budget_hours: the time
-    chart's dashed line."""
+    chart's dashed line; usage: GPU-hours per agent (display name) and stage (ptb.job_times),
+    stacked under the time chart."""
     agent_rows = table[table.scaffold != "baseline"]
     order = list(table.sort_values("avg", ascending=False, na_position="last")["agent"])
     width = 420
@@ -107,6 +109,19 @@ def build(
         ),
         alt.Chart(budget).mark_rule(color="#e45756", strokeDash=[4, 3]).encode(x="budget:Q"),
     ).properties(title=f"Time used per run (budget {budget_hours} h, dashed)", width=width)
+    if usage is not None and len(usage):
+        gpu_hours = (
+            alt.Chart(usage)
+            .mark_bar()
+            .encode(
+                x=alt.X("gpu_hours:Q", stack="zero", title="GPU-hours (all jobs)"),
+                y=alt.Y("agent:N", sort=[*order, "baselines"], title=None),
+                color=alt.Color("stage:N", sort=["agent", "evaluate", "judge"]),
+                tooltip=["agent", "stage", alt.Tooltip("gpu_hours:Q", format=".2f"), "jobs:Q"],
+            )
+            .properties(title="GPU-hours per agent and stage", width=width)
+        )
+        time = alt.vconcat(time, gpu_hours)
 
     counts = agent_rows.melt(
         id_vars=["agent"], value_vars=list(outcomes.CELL), var_name="outcome", value_name="count"

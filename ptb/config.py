@@ -51,6 +51,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         return f"config key {where!r} = {error.instance!r}: not a hub repo id (owner/name, no '..')"
     if error.validator in ("pattern", "not") and where.split(".")[0] in ("grid", "select", "subsets"):
         return f"config key {where!r}: {error.instance!r} is not allowed; {NAME_RULE}"
+    if "then" in error.relative_schema_path and where.startswith("resources."):
+        return f"config key {where!r} = {error.instance!r}: a gpu_model is set, so gpu must be 1 or more"
     if error.validator == "enum":
         allowed = ", ".join(map(repr, error.validator_value))
         return f"config key {where!r} = {error.instance!r}; allowed: {allowed}"
@@ -125,6 +127,10 @@ def validate(config: dict) -> dict:
             best = jsonschema.exceptions.best_match(inner)
         raise ConfigError(_describe(best))
     _check_references(config)
+    subset = config["subset"]
+    if subset and not config["subsets"][subset]["calibration"]:
+        config["calibration"] = None  # a subset runs its own cells only (schema: subsets)
+    warn_api_agents_on_host(config)
     unpinned = unpinned_models(config)
     if unpinned:
         print(
@@ -286,6 +292,21 @@ def resolve_section(name: str, values: dict) -> dict:
 WORKFLOW_CONFIG = REPO_ROOT / "workflow_config.yaml"  # the Snakefile's `configfile:`
 
 
+def warn_api_agents_on_host(config: dict) -> None:
+    """`container: none` runs what a hosted model writes on this host, as this user: say so once,
+    naming the selected agents that take an API key (the offline agents run our own code)."""
+    if config["container"] != "none":
+        return
+    hosted = [a for a in selection(config)["agents"] if config["agents"][a]["env"]]
+    if hosted:
+        print(
+            f"warning: container: none runs API agent(s) {', '.join(hosted)} on this host: the code "
+            "their models write runs unconfined, as you, next to your files and keys "
+            "(container: apptainer isolates them; docs/cluster.md)",
+            file=sys.stderr,
+        )
+
+
 def load(configfiles: Iterable[str | Path] = (), overrides: dict | None = None) -> dict:
     """The config `snakemake --configfile FILES --config OVERRIDES` runs with: the Snakefile's
     workflow_config.yaml, then each of `configfiles` in order, then `overrides`, deep-merged by
@@ -301,8 +322,9 @@ def selection(config: dict) -> dict:
     """The axes to run: the grid, narrowed by a named subset, then by `select`."""
     chosen = {axis: list(config["grid"][axis]) for axis in AXES}
     for narrowing in ((config.get("subsets") or {}).get(config.get("subset") or ""), config.get("select")):
-        for axis, values in (narrowing or {}).items():
-            chosen[axis] = list(values)
+        for axis in AXES:
+            if axis in (narrowing or {}):
+                chosen[axis] = list(narrowing[axis])
     return chosen
 
 

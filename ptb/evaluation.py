@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import logging
 import os
 import random
@@ -21,7 +22,9 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import faults, io, outcomes, provenance, tasks
+from ptb import eval_store, faults, io, outcomes, provenance, tasks
+from ptb import protocol as protocols
+from ptb import sampling as ptb_sampling
 from ptb.chat_templates import chat_template
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -41,6 +44,13 @@ def set_environment(vllm_cache: str, inspect_data: str) -> None:
     os.environ.setdefault("XDG_DATA_HOME", os.path.abspath(inspect_data))
 
 
+def with_sampling(config, effective: dict, provider: str):
+    """The task's GenerateConfig with exactly the protocol's sampling parameters (ptb.sampling):
+    whatever task.yaml sets for temperature, top_p, seed and the like gives way."""
+    cleared = {"temperature": None, "top_p": None, "top_k": None, "seed": None, "extra_body": None}
+    return config.model_copy(update={**cleared, **ptb_sampling.generate_config_args(effective, provider)})
+
+
 def sampling_config(base, sampling: dict):
     """The task's GenerateConfig with profiling's overrides (temperature, and top_p / max_tokens
     where set), and no per-request seed: every repeat would otherwise be the same sample."""
@@ -58,13 +68,18 @@ def model_for(
     benchmark: str,
     evaluation: dict,
     sampling: dict | None = None,
+    protocol: str = protocols.DEFAULT,
+    greedy: bool = True,
+    label: str = "local",
 ):
-    """An inspect Model for a local model folder: vllm/ on GPU, hf/ on CPU. With `sampling`
-    (profiling), hf samples from an RNG seeded once per model with sampling["seed"]."""
+    """An inspect Model for a local model folder: vllm/ on GPU, hf/ on CPU, prompting with the
+    protocol's template for the family. With `sampling` (profiling), hf samples from an RNG seeded
+    once per model with sampling["seed"]; otherwise it samples unless `greedy`. label: the hf/
+    model's name in the .eval log (vllm/ names it by its path, which names the cell)."""
     from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
 
     settings = tasks.spec(benchmark)
-    template = chat_template(family, tools=bool(settings.get("tool_calling")))
+    template = chat_template(family, tools=bool(settings.get("tool_calling")), protocol=protocol)
     if provider == "vllm":
         if os.environ.pop("VLLM_BASE_URL", None):  # inspect would score that server's model instead
             logging.getLogger(__name__).warning(
@@ -83,10 +98,9 @@ def model_for(
         if settings.get("tool_calling"):
             args.update(enable_auto_tool_choice=True, tool_call_parser=settings["tool_calling"])
         return get_model(f"vllm/{model_path}", **{k: v for k, v in args.items() if v is not None})
-    greedy = settings["generation"]["temperature"] == 0
     seeded = {} if sampling is None else {"config": GenerateConfig(seed=sampling["seed"]), "memoize": False}
     return get_model(
-        "hf/local",
+        f"hf/{label}",
         model_path=model_path,
         chat_template=template,
         device="cpu",
@@ -134,14 +148,20 @@ def seed_epochs(task) -> None:
     task.solver = seeded_epochs()
 
 
-def sample_values(log) -> list[float]:
+def sample_values(log, protocol: str = protocols.DEFAULT) -> list[float]:
     """One value per sample (mean over epochs) from the task's main score.
 
-    Samples that errored, and samples the grader could not judge (ptb.tasks.grader_failed),
-    have no value: summarise counts them in samples_failed.
+    Samples the grader could not judge (ptb.tasks.grader_failed) have no value, nor do samples
+    that errored, except under a protocol that scores an errored sample 0 (the corrected one:
+    leaving it out would raise the score); summarise counts both in samples_failed. (Under v1 an
+    errored sample fails the whole eval before it is summarised: see evaluate.)
     """
+    zero_errors = protocols.ON_SAMPLE_ERROR[protocol] == protocols.SCORE_ZERO
     by_id: dict = {}
     for sample in log.samples or []:
+        if sample.error and zero_errors:
+            by_id.setdefault(sample.id, []).append(0.0)
+            continue
         if sample_failed(sample):
             continue
         by_id.setdefault(sample.id, []).append(score_value(main_score(sample).value))
@@ -174,9 +194,9 @@ def bootstrap_ci(values: list[float], seed: int = 0, level: float = 0.95) -> tup
     return means[int(tail * len(means))], means[int((1 - tail) * len(means)) - 1]
 
 
-def summarise(log) -> dict:
+def summarise(log, protocol: str = protocols.DEFAULT) -> dict:
     """metrics.json's numbers: score, stderr, CI, sample counts, and what produced them."""
-    values = sample_values(log)
+    values = sample_values(log, protocol)
     samples = log.samples or []
     failed = sum(1 for s in samples if sample_failed(s))
     truncated = sum(
@@ -216,35 +236,56 @@ def evaluate(
     limit: int | None = None,
     task_args: dict | None = None,
     sampling: dict | None = None,
-    summary=summarise,
+    summary=None,
+    protocol: str = protocols.DEFAULT,
+    cell: dict | None = None,
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (the model's failure:
     it cannot be loaded, or every sample failed on its output). An infrastructure failure (full
     disk, out of memory, lost GPU, killed server: ptb.faults) raises InfraFailure instead, also
     when only some samples hit it: a score over the survivors is no score.
 
+    protocol (ptb/protocol.py): the task's prompts and scoring rules, the chat template, the
+    requests' sampling parameters (ptb.sampling, recorded as metrics["sampling"]) and what an
+    errored sample does: under posttrainbench-v1 one errored sample fails the eval, as in
+    PostTrainBench (its evaluate.py writes no metrics then).
+    cell: what is evaluated (agent, model, benchmark, seed; or model, variant, benchmark), the
+    .eval log's tags and metadata and the hf/ model's name (cell_label), so `inspect view` over
+    results/ tells every log apart.
     sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
-    model_for). summary(log): what to keep of a finished eval, with samples_scored and
-    samples_failed (default: summarise; profiling keeps every repeat's value).
+    model_for), which replace the protocol's sampling. summary(log): what to keep of a finished
+    eval, with samples_scored and samples_failed (default: summarise; profiling keeps every
+    repeat's value).
     """
     from inspect_ai import eval as inspect_eval  # noqa: PLC0415
 
+    summary = summary or functools.partial(summarise, protocol=protocol)
+    effective = None
     with server_output() as server_lines:
         try:
             if not (Path(model_path) / "config.json").exists():
                 raise FileNotFoundError(f"no config.json in {model_path}")
             task_args = dict(task_args or {})
             roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
-            task = tasks.load_task(benchmark, data_dir, limit=limit, **task_args)
+            task = tasks.load_task(benchmark, data_dir, protocol, limit=limit, **task_args)
+            provider = evaluation["provider"]
             if sampling is not None:
                 task.config = sampling_config(task.config, sampling)
+            else:
+                effective = ptb_sampling.effective_sampling(
+                    protocol, model_path, task.config.model_dump(exclude_none=True)
+                )
+                task.config = with_sampling(task.config, effective, provider)
             if evaluation["epochs"] > 1:
                 seed_epochs(task)
             # `with`: the vLLM server stops with the eval; inspect would otherwise keep it for the
             # process's next eval of the same model path, with this task's flags (tool parser or not)
             started = time.perf_counter()
-            provider = evaluation["provider"]
-            with model_for(provider, model_path, family, benchmark, evaluation, sampling) as model:
+            greedy = effective is not None and effective.get("temperature", 1.0) == 0
+            label = cell_label(cell or {})
+            with model_for(
+                provider, model_path, family, benchmark, evaluation, sampling, protocol, greedy, label
+            ) as model:
                 loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
                 [log] = inspect_eval(
                     task,
@@ -253,7 +294,10 @@ def evaluate(
                     log_dir=log_dir,
                     epochs=evaluation["epochs"],
                     max_connections=evaluation["max_connections"],
-                    display="none",
+                    tags=[f"{key}={value}" for key, value in (cell or {}).items()],
+                    metadata=cell,
+                    display="log",  # progress lines in the rule's log (ptb.smk.logged)
+                    log_level="info",
                     log_format="eval",
                     fail_on_error=False,
                     score_display=False,
@@ -268,6 +312,8 @@ def evaluate(
                 if sample.error:
                     raise_if_infra(sample.error.message, log.location)
             metrics = {
+                "protocol": protocol,
+                "sampling": effective if sampling is None else sampling,
                 **summary(log),
                 "timing": {
                     "model_load_s": round(loaded - started, 1),
@@ -285,6 +331,20 @@ def evaluate(
                 "reason": failure_reason(error, server_lines),
                 "traceback": traceback.format_exc(),
             }
+    errored = sum(1 for s in log.samples or [] if s.error)
+    if errored == len(log.samples or []) and errored:  # a broken server or model: not a score of 0
+        return {
+            "outcome": outcomes.EVAL_ERROR,
+            "reason": f"all {errored} samples failed; first: {first_failure(log)}",
+            **metrics,
+        }
+    if errored and sampling is None and protocols.ON_SAMPLE_ERROR[protocol] == protocols.FAIL_EVAL:
+        return {
+            "outcome": outcomes.EVAL_ERROR,
+            "reason": f"{errored} sample(s) errored: under {protocol} one error fails the eval, as in "
+            f"PostTrainBench; first: {first_failure(log)}",
+            **metrics,
+        }
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
         raise_if_infra(first_failure(log), log.location)  # e.g. the grader's API was unreachable
         return {
@@ -302,6 +362,16 @@ def raise_if_infra(message: str, log_file: str | None) -> None:
         raise faults.InfraFailure(f"{cause} (inspect log {log_file}): {message.strip()[-500:]}")
 
 
+def cell_label(cell: dict) -> str:
+    """A model name for the .eval log: agent/model/seed<seed> for a cell's model, model/variant
+    for a baseline's (names with '/' or ':' inside are not produced: config names exclude them)."""
+    if "agent" in cell:
+        return f"{cell['agent']}/{cell['model']}/seed{cell['seed']}"
+    if "variant" in cell:
+        return f"{cell['model']}/{cell['variant']}"
+    return "local"
+
+
 def evaluate_job(
     *,
     agent_json: str | None,
@@ -312,11 +382,15 @@ def evaluate_job(
     settings: dict,
     throughput: dict,
     log_dir: str,
+    cell: dict | None = None,
+    store: str | None = None,
 ) -> dict:
     """One evaluate or baseline job: the model is the baseline's cached one (model_json) or the
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
-    section without its throughput keys, limit, task_args, hashes); throughput: the rest."""
+    section without its throughput keys, limit, task_args, hashes); throughput: the rest.
+    store: the results dir whose evaluation store (ptb.eval_store) to use: an evaluation with the
+    same key is copied from it instead of run again; a new one is stored (None: no store)."""
     if model_json is not None:
         model_path, missing = io.read_json(model_json)["path"], "the model cache names no path"
     else:
@@ -324,20 +398,39 @@ def evaluate_job(
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
         if model_path is not None:  # recorded relative to the run dir (ptb.agent_run)
             model_path = str(Path(agent_json).parent / model_path)
+    record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:
-        metrics = {"outcome": outcomes.NO_MODEL, "reason": missing}
-    else:
-        metrics = evaluate(
-            model_path=model_path,
-            family=family,
-            benchmark=benchmark,
-            data_dir=dataset_dir,
-            log_dir=log_dir,
-            evaluation={**settings["evaluation"], **throughput},
-            limit=settings["limit"],
-            task_args=settings["task_args"],
-        )
-    return {**metrics, "model_path": model_path, "settings": settings, "software": provenance.software()}
+        return {"outcome": outcomes.NO_MODEL, "reason": missing, **record}
+
+    def scored() -> dict:
+        return {
+            **evaluate(
+                model_path=model_path,
+                family=family,
+                benchmark=benchmark,
+                data_dir=dataset_dir,
+                log_dir=log_dir,
+                evaluation={**settings["evaluation"], **throughput},
+                limit=settings["limit"],
+                task_args=settings["task_args"],
+                protocol=settings["protocol"],
+                # the protocol names the scoring rules a log was scored under
+                cell={**(cell or {}), "protocol": settings["protocol"]},
+            ),
+            **record,
+        }
+
+    if store is None:
+        return scored()
+    key = eval_store.key(model_path, family, benchmark, settings)
+    with eval_store.claimed(store, key):  # a job with the same key waits, then copies
+        stored = eval_store.lookup(store, key)
+        if stored is not None:  # these weights were scored with these settings: the same evaluation
+            return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}
+        result = {**scored(), "evaluation_key": key}
+        if result["outcome"] == outcomes.OK:
+            eval_store.save(store, key, result)
+    return result
 
 
 # inspect logs the output of the `vllm serve` it starts here, a line per record

@@ -20,24 +20,24 @@ import html
 import logging
 import math
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
-from ptb import charts, io
+from ptb import charts, io, job_times, paths, protocol
 from ptb.outcomes import (
     CELL,
     CORRUPT,
-    DISQUALIFIED,
     EVAL_ERROR,
-    INFRA_ERROR,
-    JUDGE_ERROR,
-    MISSING,
-    NO_MODEL,
     OK,
     OWN_SCORE,
     UNSCORED,
+    classify,
+    reason,
 )
 from ptb.result_files import BASELINE_KEYS, CELL_KEYS
+
+LOG = logging.getLogger(__name__)
 
 Z95 = 1.959964
 T95 = {
@@ -56,7 +56,6 @@ T95 = {
     30: 2.042,
 }
 BASELINE_LABELS = {"instruct": "Official instruct model", "base": "Base model (zero-shot)"}
-LOG = logging.getLogger(__name__)
 
 
 # --- the scoring rule --------------------------------------------------------------------
@@ -120,26 +119,9 @@ def mean_ci(run_scores: list[float], run_vars: list[float]) -> dict:
     }
 
 
-def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> str:
-    """The one outcome of a cell, from its agent.json, verdict.json and metrics.json."""
-    if agent is None or verdict is None or metrics is None:
-        return MISSING
-    if verdict.get("disqualified"):
-        return DISQUALIFIED
-    if verdict.get("outcome") == JUDGE_ERROR:
-        return JUDGE_ERROR  # an unjudged run is never counted: breaking the judge must not pay
-    if agent.get("outcome") == INFRA_ERROR:
-        return INFRA_ERROR
-    if metrics.get("outcome") == NO_MODEL or not agent.get("has_model", True):
-        return NO_MODEL
-    if metrics.get("outcome") != OK or metrics.get("score") is None:
-        return EVAL_ERROR
-    return agent.get("outcome") if agent.get("outcome") in OWN_SCORE else OK
-
-
 def apply_policy(cells: pd.DataFrame, base: pd.DataFrame, column: str = "own_score") -> pd.Series:
     """The score each cell counts: its own if its outcome keeps it, else the base model's
-    (`base`: model × benchmark table); NaN for a cell not run yet or with a corrupt result file."""
+    (`base`: model × benchmark table); NaN for a cell not run yet."""
     fallback = [
         base.at[m, b] if m in base.index and b in base.columns else math.nan
         for m, b in zip(cells["model"], cells["benchmark"])
@@ -180,8 +162,20 @@ def cell_outcome(found: dict) -> str:
     return classify(found["agent"], found["verdict"], found["metrics"])
 
 
-def baseline_table(baselines: list[dict]) -> pd.DataFrame:
-    """One row per baseline record: its score and stderr where its eval ended ok."""
+def same_protocol(metrics: dict, name: str) -> bool:
+    """A score counts only under the protocol the leaderboard is built for (a metrics.json from
+    before protocols were recorded is taken as the default one)."""
+    return metrics.get("protocol", protocol.DEFAULT) == name
+
+
+def other_protocol(metrics: dict, name: str) -> str:
+    found = metrics.get("protocol", protocol.DEFAULT)
+    return f"measured under protocol {found!r}, the leaderboard is built for {name!r}: evaluate again"
+
+
+def baseline_table(baselines: list[dict], protocol_name: str = protocol.DEFAULT) -> pd.DataFrame:
+    """One row per baseline record: its score and stderr where its eval ended ok under the
+    leaderboard's protocol."""
     _check_records(baselines, BASELINE_KEYS, "baseline")
     rows, corrupt = [], []
     for record in baselines:
@@ -193,7 +187,7 @@ def baseline_table(baselines: list[dict]) -> pd.DataFrame:
             )
             corrupt.append(str(error))
             metrics = {}
-        ok = metrics.get("outcome") == OK
+        ok = metrics.get("outcome") == OK and same_protocol(metrics, protocol_name)
         rows.append(
             {
                 **{k: record[k] for k in ("model", "variant", "benchmark")},
@@ -213,21 +207,15 @@ def wide(long: pd.DataFrame, value: str = "score") -> pd.DataFrame:
     return long.pivot_table(index="model", columns="benchmark", values=value, aggfunc="mean", dropna=False)
 
 
-def _reason(outcome: str, agent: dict, verdict: dict, metrics: dict) -> str:
-    """Why a cell did not simply end `ok`, from the file that decided it."""
-    if outcome in (DISQUALIFIED, JUDGE_ERROR):
-        return "; ".join(verdict.get("reasons") or [])
-    if outcome == EVAL_ERROR:
-        return str(metrics.get("reason", ""))
-    return "" if outcome in (OK, MISSING) else str(agent.get("reason", ""))
-
-
 def _key(record: dict) -> str:
     return f"{record['agent']}/{record['model']}/{record['benchmark']}/seed{record['seed']}"
 
 
-def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
-    """One row per cell record: what happened, its own score, and the score the policy counts."""
+def cell_table(
+    cells: list[dict], baselines: pd.DataFrame, protocol_name: str = protocol.DEFAULT
+) -> pd.DataFrame:
+    """One row per cell record: what happened, its own score, and the score the policy counts
+    (a score measured under another protocol counts as an eval error)."""
     _check_records(cells, CELL_KEYS, "cell")
     rows = []
     for record in cells:
@@ -236,12 +224,17 @@ def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
         outcome = cell_outcome(found)
         for problem in found["corrupt"]:  # the cell counts no score; the rest of the board stands
             LOG.warning("cell %s: corrupt result file %s", _key(record), problem)
-        evaluated = metrics.get("outcome") == OK and outcome != CORRUPT
+        if outcome in OWN_SCORE and not same_protocol(metrics, protocol_name):
+            outcome, metrics = (
+                EVAL_ERROR,
+                {**metrics, "outcome": EVAL_ERROR, "reason": other_protocol(metrics, protocol_name)},
+            )
+        evaluated = metrics.get("outcome") == OK
         rows.append(
             {
                 **{k: record[k] for k in ("agent", "model", "benchmark", "seed")},
                 "outcome": outcome,
-                "reason": "; ".join(found["corrupt"]) or _reason(outcome, agent, verdict, metrics),
+                "reason": "; ".join(found["corrupt"]) or reason(outcome, agent, verdict, metrics),
                 "agent_outcome": agent.get("outcome"),
                 "judge_outcome": verdict.get("outcome"),
                 "eval_outcome": metrics.get("outcome"),
@@ -261,8 +254,11 @@ def cell_table(cells: list[dict], baselines: pd.DataFrame) -> pd.DataFrame:
 
 
 def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -> dict[str, float]:
-    """`setting`: a mapping benchmark -> weight (pinned, normalised here), or 'baselines':
-    1/(instruct − base) from the baseline evals."""
+    """`setting`: 'published' (PostTrainBench v1's factors.json, normalised over the benchmarks),
+    a mapping benchmark -> weight (pinned, normalised here), or 'baselines': 1/(instruct − base)
+    from the baseline evals."""
+    if setting == "published":
+        return protocol.published_weights(benchmarks)
     if isinstance(setting, dict):
         missing = [b for b in benchmarks if b not in setting]
         if missing:
@@ -270,7 +266,7 @@ def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -
         total = sum(float(setting[b]) for b in benchmarks)
         return {b: float(setting[b]) / total for b in benchmarks}
     if setting != "baselines":
-        raise ValueError(f"leaderboard.weights = {setting!r}; allowed: 'baselines' or a mapping")
+        raise ValueError(f"leaderboard.weights = {setting!r}; allowed: 'published', 'baselines' or a mapping")
     tables = {
         v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")
     }
@@ -349,17 +345,23 @@ def _check_labels(cells: list[dict], agents: dict, benchmarks: dict) -> None:
 
 
 def build(
-    cells: list[dict], baselines: list[dict], agents: dict[str, dict], benchmarks: dict[str, str], weights
+    cells: list[dict],
+    baselines: list[dict],
+    agents: dict[str, dict],
+    benchmarks: dict[str, str],
+    weights,
+    protocol_name: str = protocol.DEFAULT,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(leaderboard table: agents ranked, then baseline rows; cells table; benchmark weights).
 
     cells: records with CELL_KEYS; baselines: records with BASELINE_KEYS; agents: agent ->
     {display_name, scaffold}; benchmarks: benchmark -> display name, in column order;
-    weights: 'baselines' or a pinned mapping benchmark -> weight.
+    weights: 'published', 'baselines' or a pinned mapping benchmark -> weight; protocol_name:
+    the evaluation protocol whose scores count (ptb/protocol.py).
     """
     _check_labels(cells, agents, benchmarks)
-    baseline_scores = baseline_table(baselines)
-    cell_scores = cell_table(cells, baseline_scores)
+    baseline_scores = baseline_table(baselines, protocol_name)
+    cell_scores = cell_table(cells, baseline_scores, protocol_name)
     chosen = benchmark_weights(weights, baseline_scores, list(benchmarks))
     table = pd.concat(
         [agent_rows(cell_scores, chosen, agents), baseline_rows(baseline_scores, chosen)], ignore_index=True
@@ -436,8 +438,15 @@ def _md_table(head: list[str], body: list[list[str]]) -> list[str]:
     ]
 
 
+def _protocol_line(name: str) -> str:
+    return f"Evaluation protocol: `{name}` ({protocol.PROTOCOLS[name]})."
+
+
 def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
     return "Benchmark weights: " + ", ".join(f"{benchmarks[b]} {w:.3f}" for b, w in weights.items()) + "."
+
+
+GPU_HOURS_TITLE = "GPU-hours by agent and stage (wall time of each job's benchmark file x its GPUs)"
 
 
 def to_markdown(
@@ -445,10 +454,14 @@ def to_markdown(
     weights: dict,
     benchmarks: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
+    protocol_name: str = protocol.DEFAULT,
+    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     head, body = rows_for_display(table, weights, benchmarks)
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
-    lines.append(_weights_line(weights, benchmarks))
+    lines += [_weights_line(weights, benchmarks), "", _protocol_line(protocol_name)]
+    if gpu_hours and gpu_hours[1]:
+        lines += ["", f"## {GPU_HOURS_TITLE}", "", *_md_table(*gpu_hours)]
     if calibration is not None:
         lines += ["", f"## {CALIBRATION_TITLE}", "", *_md_table(*calibration)]
     return "\n".join(lines) + "\n"
@@ -463,11 +476,32 @@ tr.baseline{color:#666;font-style:italic}.charts{display:flex;flex-wrap:wrap;gap
 p.note{color:#555;max-width:60em}"""
 
 
-def _html_table(head: list[str], body: list[list[str]], classes: list[str] | None = None) -> str:
+# the page's own stylesheet and the charts' inline SVG; no script, nothing from elsewhere
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def agent_page_href(agent: str) -> str:
+    """The agent's audit page (ptb.audit), relative to leaderboard.html."""
+    page = paths.fill(paths.AUDIT_AGENT, ".", agent=quote(agent, safe=""))
+    return page.removeprefix(paths.fill(paths.LEADERBOARD_DIR, ".") + "/")
+
+
+def _html_table(
+    head: list[str],
+    body: list[list[str]],
+    classes: list[str] | None = None,
+    links: list[str | None] | None = None,
+) -> str:
+    """links: per row, the href of its second cell (the agent's page), or None."""
     esc = html.escape
+
+    def cell(value: str, i: int, target: str | None) -> str:
+        text = esc(value)
+        return f'<td><a href="{esc(target)}">{text}</a></td>' if target and i == 1 else f"<td>{text}</td>"
+
     rows = "".join(
-        f'<tr class="{c}">' + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>"
-        for r, c in zip(body, classes or [""] * len(body))
+        f'<tr class="{c}">' + "".join(cell(v, i, target) for i, v in enumerate(r)) + "</tr>"
+        for r, c, target in zip(body, classes or [""] * len(body), links or [None] * len(body))
     )
     return "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + f"</tr>{rows}</table>"
 
@@ -478,18 +512,33 @@ def to_html(
     benchmarks: dict[str, str],
     charts_svg: dict[str, str],
     calibration: tuple[list[str], list[list[str]]] | None = None,
+    protocol_name: str = protocol.DEFAULT,
+    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
 ) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
     head, body = rows_for_display(table, weights, benchmarks)
     parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>PostTrainBench leaderboard</title>",
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        "<title>PostTrainBench leaderboard</title>",
         f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
         f"<p class='note'>{html.escape(NOTE.replace('`', ''))}</p>",
-        _html_table(head, body, ["baseline" if s == "baseline" else "" for s in table["scaffold"]]),
-        f"<p>{html.escape(_weights_line(weights, benchmarks))}</p><div class='charts'>",
+        _html_table(
+            head,
+            body,
+            ["baseline" if s == "baseline" else "" for s in table["scaffold"]],
+            [
+                None if s == "baseline" else agent_page_href(a)
+                for s, a in zip(table["scaffold"], table["agent_id"])
+            ],
+        ),
+        f"<p>{html.escape(_weights_line(weights, benchmarks))}</p>",
+        f"<p>{html.escape(_protocol_line(protocol_name).replace('`', ''))}</p><div class='charts'>",
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
+    if gpu_hours and gpu_hours[1]:
+        parts += [f"<h2>{html.escape(GPU_HOURS_TITLE)}</h2>", _html_table(*gpu_hours)]
     if calibration is not None:
         parts += [f"<h2>{html.escape(CALIBRATION_TITLE)}</h2>", _html_table(*calibration)]
     return "".join(parts) + "</body></html>\n"
@@ -504,21 +553,33 @@ def write(
     weights,
     budget_hours: float,
     calibration_csv=None,
+    protocol_name: str = protocol.DEFAULT,
+    jobs: list[dict] | None = None,
+    stage_gpus: dict[str, int] | None = None,
 ) -> pd.DataFrame:
     """Every file of results/leaderboard/: tables, weights, charts (html, svg, png), the page.
     Arguments as for `build`; budget_hours: the agents' time budget (the time chart's line);
-    calibration_csv: the judge's calibration table, shown as a footer (None: no footer)."""
+    calibration_csv: the judge's calibration table, shown as a footer (None: no footer);
+    protocol_name: the evaluation protocol the page is built for, named on it;
+    jobs, stage_gpus: the jobs' benchmark files and each stage's GPUs (ptb.job_times), counted
+    into gpu_hours.csv, a table and the time chart."""
     out = Path(out_dir)
-    table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights)
+    table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights, protocol_name)
     calibration = read_calibration(calibration_csv)
+    names = {a: label["display_name"] for a, label in agents.items()}
+    usage = job_times.usage(jobs or [], stage_gpus or {})
+    usage_rows = job_times.table_rows(usage, names)
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
-    io.write_text_atomic(out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration))
-    io.write_json(
-        out / "weights.json", {"weights": chosen, "mode": "pinned" if isinstance(weights, dict) else weights}
+    io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
+    io.write_text_atomic(
+        out / "leaderboard.md", to_markdown(table, chosen, benchmarks, calibration, protocol_name, usage_rows)
     )
-    names = {a: label["display_name"] for a, label in agents.items()}
-    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours)
+    mode = "pinned" if isinstance(weights, dict) else weights
+    io.write_json(out / "weights.json", {"weights": chosen, "mode": mode, "protocol": protocol_name})
+    usage_named = usage.assign(agent=usage["agent"].map(lambda a: names.get(a, a)))
+    figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours, usage_named)
     svgs = charts.save_all(figures, out / "charts")
-    io.write_text_atomic(out / "leaderboard.html", to_html(table, chosen, benchmarks, svgs, calibration))
+    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name, usage_rows)
+    io.write_text_atomic(out / "leaderboard.html", page)
     return table

@@ -37,3 +37,29 @@ CORRUPT = "corrupt"
 OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR)
 UNSCORED = (MISSING, CORRUPT)
 CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, CORRUPT, MISSING)
+
+
+def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> str:
+    """The one outcome of a cell, from its agent.json, verdict.json and metrics.json."""
+    if agent is None or verdict is None or metrics is None:
+        return MISSING
+    if verdict.get("disqualified"):
+        return DISQUALIFIED
+    if verdict.get("outcome") == JUDGE_ERROR:
+        return JUDGE_ERROR  # an unjudged run is never counted: breaking the judge must not pay
+    if agent.get("outcome") == INFRA_ERROR:
+        return INFRA_ERROR
+    if metrics.get("outcome") == NO_MODEL or not agent.get("has_model", True):
+        return NO_MODEL
+    if metrics.get("outcome") != OK or metrics.get("score") is None:
+        return EVAL_ERROR
+    return agent.get("outcome") if agent.get("outcome") in OWN_SCORE else OK
+
+
+def reason(outcome: str, agent: dict, verdict: dict, metrics: dict) -> str:
+    """Why a cell did not simply end `ok`, from the file that decided it."""
+    if outcome in (DISQUALIFIED, JUDGE_ERROR):
+        return "; ".join(verdict.get("reasons") or [])
+    if outcome == EVAL_ERROR:
+        return str(metrics.get("reason", ""))
+    return "" if outcome in (OK, MISSING) else str(agent.get("reason", ""))

@@ -41,7 +41,33 @@ PROFILE_LOGS = PROFILE_DIR + "/{model}/{variant}/logs"
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
 CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
+LEADERBOARD_HTML = LEADERBOARD_DIR + "/leaderboard.html"
+# the audit pages (ptb.audit): one per agent, one per cell with its summary for the agent page
+AUDIT_AGENT = LEADERBOARD_DIR + "/agents/{agent}.html"
+AUDIT_CELL = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.html"
+AUDIT_CELL_SUMMARY = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.json"
 LOGS = "{results}/logs"
+EVAL_STORE = "{results}/eval-store/{key}/metrics.json"  # evaluations by content (ptb.eval_store)
+# snakemake's benchmark: file of each job (wall and CPU time, memory): <stage>/<job>.tsv, the job
+# named as its log; ptb.job_times counts GPU-hours from them
+BENCHMARKS = "{results}/benchmarks"
+CELL_JOB = "{agent}/{model}/{benchmark}/seed{seed}"
+BASELINE_JOB = "{model}/{variant}/{benchmark}"
+
+
+def job_benchmark(stage: str, job: str) -> str:
+    return f"{BENCHMARKS}/{stage}/{job}.tsv"
+
+
+def checkout(start: str | Path | None = None) -> Path:
+    """The workflow checkout a command runs in: the nearest folder at or above `start` (default:
+    the working directory) with a Snakefile and tasks/; else the one this package was loaded from.
+    The CLIs that write or read tasks/ and agents/ (new-task, new-agent, validate-task) act on it."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Snakefile").is_file() and (folder / "tasks").is_dir():
+            return folder
+    return REPO_ROOT
 
 
 def fill(pattern: str, results: str, **fields) -> str:

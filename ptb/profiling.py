@@ -123,6 +123,7 @@ def run_model(
     section: dict,
     limit: int | None = None,
     task_args: dict | None = None,
+    cell: dict | None = None,
 ) -> dict:
     """Evaluate one model K times per item (the evaluation path with profiling's sampling
     overrides, epochs = K); return samples.json's content (never raises)."""
@@ -137,6 +138,7 @@ def run_model(
         task_args=task_args,
         sampling=section,
         summary=repeats_summary,
+        cell=cell,
     )
 
 
@@ -149,6 +151,7 @@ def profile_job(
     settings: dict,
     throughput: dict,
     log_dir: str,
+    cell: dict | None = None,
 ) -> dict:
     """One profile_model job: the cached model K times per item, with the rule's settings
     recorded (settings: the score settings and the profiling section; throughput: the rest)."""
@@ -162,6 +165,7 @@ def profile_job(
         section=settings["profiling"],
         limit=settings["limit"],
         task_args=settings["task_args"],
+        cell={**(cell or {}), "stage": "profiling"},
     )
     return {**result, "settings": settings}
 

@@ -14,10 +14,10 @@ reference lies within the run's CI.
 The config is loaded as snakemake loads it (ptb.cli_config: the same --configfile and --config
 as snakemake and ptb-status).
 
-Tables: `zero-shot` (aggregated_baseline.csv) and `few-shot` (base models only). `auto` (the
-default) takes few-shot for a base model whose run used few-shot examples (task_args or
-task.yaml `fewshot` > 0, e.g. gsm8k's 10 shots) and zero-shot otherwise; the table used is
-named in every row. Exit status: 0 when every compared reference lies within its run's CI,
+Tables: `zero-shot` (aggregated_baseline.csv, what PostTrainBench's evaluate.py scored; its GSM8K
+prompt has inspect_evals' 10 worked examples) and `few-shot` (base models only, from a harness
+PostTrainBench does not publish). `auto` (the default) is zero-shot; the table used is named in
+every row. Exit status: 0 when every compared reference lies within its run's CI,
 1 when one does not, 2 when nothing could be compared.
 """
 
@@ -28,7 +28,7 @@ import csv
 import sys
 from pathlib import Path
 
-from ptb import cli_config, io, paths, tasks
+from ptb import cli_config, io, paths
 from ptb import config as ptb_config
 from ptb.outcomes import OK
 
@@ -58,28 +58,18 @@ def reference_name(ref: dict | None, display_name: str | None = None) -> str | N
     return display_name
 
 
-def fewshot_used(metrics: dict, benchmark: str) -> int:
-    args = (metrics.get("settings") or {}).get("task_args") or {}
-    if "fewshot" in args:
-        return int(args["fewshot"] or 0)
-    try:
-        return int(tasks.spec(benchmark).get("fewshot") or 0)
-    except (OSError, ValueError, TypeError):
-        return 0
-
-
-def pick_table(setting: str, metrics: dict, model: str, benchmark: str) -> str:
-    if setting != "auto":
-        return setting
-    if fewshot_used(metrics, benchmark) > 0 and (model, benchmark) in load_reference("few-shot"):
-        return "few-shot"
-    return "zero-shot"
+def pick_table(setting: str) -> str:
+    """`auto` is the zero-shot table: aggregated_baseline.csv is what PostTrainBench's own
+    evaluate.py scored for every base and instruct model, and its GSM8K prompt already carries
+    inspect_evals' 10 worked examples (as this workflow's does). The few-shot table comes from
+    another harness (PostTrainBench's repository has no few-shot evaluation): asked for by name only."""
+    return "zero-shot" if setting == "auto" else setting
 
 
 def compare(metrics: dict, model: str, benchmark: str, setting: str = "auto") -> dict:
     """One row: the run's score and CI against the published score for (model, benchmark)."""
     row = {"model": model, "benchmark": benchmark, "score": metrics.get("score"), "ci95": metrics.get("ci95")}
-    table = pick_table(setting, metrics, model, benchmark)
+    table = pick_table(setting)
     reference = load_reference(table).get((model, benchmark))
     row.update(table=table, reference=reference)
     if reference is None:

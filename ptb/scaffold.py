@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-from ptb.paths import REPO_ROOT
+from ptb.paths import REPO_ROOT, checkout
 
 TEMPLATES = Path(__file__).resolve().parent / "scaffold_templates"
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -106,7 +106,11 @@ def _scaffold_main(
     """Parse NAME and --root, write the files; the name on success, None (after the error) otherwise."""
     parser = argparse.ArgumentParser(prog=prog, description=f"Scaffold {folder}/NAME/ and its test.")
     parser.add_argument("name", help=name_help)
-    parser.add_argument("--root", default=str(REPO_ROOT), help="repository root (default: %(default)s)")
+    parser.add_argument(
+        "--root",
+        default=str(checkout()),
+        help="repository root (default: the checkout around the working dir)",
+    )
     args = parser.parse_args(argv)
     root = Path(args.root)
     try:

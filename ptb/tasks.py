@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
+import inspect
 import json
 import re
 from pathlib import Path
@@ -21,7 +22,6 @@ from ptb.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
 THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 def task_dir(name: str) -> Path:
@@ -52,9 +52,14 @@ def module(name: str):
     return loaded
 
 
-def load_task(name: str, data_dir: str | Path, **task_args):
-    """Build the task's inspect Task over the records in data_dir."""
-    return getattr(module(name), name)(data_dir=str(data_dir), **task_args)
+def load_task(name: str, data_dir: str | Path, protocol: str | None = None, **task_args):
+    """Build the task's inspect Task over the records in data_dir, under `protocol` (ptb/protocol.py)
+    where the task function takes one: each task implements the protocols itself, and a task
+    without the argument scores alike under every protocol."""
+    function = getattr(module(name), name)
+    if protocol is not None and "protocol" in inspect.signature(function).parameters:
+        task_args["protocol"] = protocol
+    return function(data_dir=str(data_dir), **task_args)
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
@@ -65,23 +70,6 @@ def read_jsonl(path: str | Path) -> list[dict]:
 def strip_thinking(text: str) -> str:
     """Drop <think>...</think> blocks (and an unterminated trailing one)."""
     return THINK_BLOCK.sub("", text or "").strip()
-
-
-def last_number(text: str) -> str | None:
-    """The last number in text, normalised (thousands separators and trailing .0 removed)."""
-    found = NUMBER.findall(strip_thinking(text).replace("$", ""))
-    if not found:
-        return None
-    return normalise_number(found[-1])
-
-
-def normalise_number(raw: str) -> str:
-    value = raw.replace(",", "").rstrip(".")
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return str(int(number)) if number == int(number) else str(number)
 
 
 def offline_records(name: str) -> list[dict] | None:

@@ -392,6 +392,12 @@ def _merge(events: list[dict]) -> list[dict]:
     return out
 
 
+def events(scaffold: str, raw_text: str) -> list[dict]:
+    """The raw log as normalized events, streamed chunks and plain-text runs joined (what
+    `render` and the audit pages show)."""
+    return _merge(parse(scaffold, raw_text))
+
+
 def _render_result(ev: dict) -> str:
     head = f"## Result: {ev.get('status') or 'done'}"
     if ev.get("text"):
@@ -416,7 +422,7 @@ def render(scaffold: str, raw_text: str) -> str:
     """A readable markdown trace of a raw log."""
     names: dict = {}
     blocks = [f"# Agent trace ({scaffold})"]
-    for ev in _merge(parse(scaffold, raw_text)):
+    for ev in events(scaffold, raw_text):
         kind = ev["kind"]
         if kind == "text" and ev["text"].strip():
             blocks.append(f"**assistant:** {ev['text'].strip()}")

@@ -41,9 +41,10 @@ import yaml
 from inspect_ai import eval as inspect_eval
 from inspect_ai.dataset import Sample
 
+from ptb import protocol as protocols
 from ptb import tasks
 from ptb.cache import prepare_dataset
-from ptb.paths import REPO_ROOT
+from ptb.paths import REPO_ROOT, checkout
 from ptb.scripted_model import by_fragment, scripted
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "task.schema.yaml"
@@ -321,7 +322,9 @@ def build_task(name: str, data_dir: Path, limit: int, report: Report):
         report.error(f"prepare_dataset({name!r}, data: local)", _short(error))
         return None
     try:
-        built = tasks.load_task(name, data_dir, limit=limit)
+        # a sound scorer is checked under the corrected protocol: posttrainbench-v1 keeps
+        # PostTrainBench's scoring bugs on purpose (thinking cut off at max_tokens is scored)
+        built = tasks.load_task(name, data_dir, protocols.CORRECTED, limit=limit)
     except Exception as error:
         report.error(f"{name}(data_dir, limit={limit})", f"the @task failed: {_short(error)}")
         return None
@@ -628,7 +631,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("names", nargs="+", metavar="NAME", help="task folder name(s) under tasks/")
     parser.add_argument(
-        "--tasks-dir", default=None, help="the folder holding the task folders (default: tasks/)"
+        "--tasks-dir",
+        default=str(checkout() / "tasks"),
+        help="the folder holding the task folders (default: tasks/ of the checkout around the working dir)",
     )
     parser.add_argument(
         "--limit", type=int, default=5, help="samples scored on the scripted model (default: 5)"

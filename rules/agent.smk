@@ -22,14 +22,17 @@ rule agent_run:
         handout=pattern(paths.HANDOUT),
     log:
         log_path("agent", "{agent}/{model}/{benchmark}/seed{seed}"),
+    benchmark:
+        benchmark_path("agent", paths.CELL_JOB)
     threads: resources_for("agent")["cpus"]
     resources:
-        gpu=resources_for("agent")["gpu"],
-        mem_mb=resources_for("agent")["mem_mb"],
-        runtime=int(
-            config["budget"]["hours"] * 60 + config["budget"]["grace_seconds"] / 60
-        )
-        + 30,
+        **stage_resources(
+            "agent",
+            runtime=int(
+                config["budget"]["hours"] * 60 + config["budget"]["grace_seconds"] / 60
+            )
+            + 30,
+        ),
     params:
         # Untracked: a config edit never re-runs a finished agent run (ptb/smk.py).
         # Everything ptb.agent_run.run_cell reads: the cell's resolved config (agent entry

@@ -11,10 +11,11 @@ rule prepare_model:
         manifest=pattern(paths.MODEL_MANIFEST),
     log:
         log_path("cache", "model/{model}/{variant}"),
+    benchmark:
+        benchmark_path("cache", "model/{model}/{variant}")
     threads: resources_for("cache")["cpus"]
     resources:
-        mem_mb=resources_for("cache")["mem_mb"],
-        runtime=resources_for("cache")["runtime"],
+        **stage_resources("cache"),
     params:
         ref=lambda w: config["models"][w.model][w.variant],
         dest=lambda w: paths.fill(
@@ -36,9 +37,11 @@ rule prepare_dataset:
         manifest=pattern(paths.DATASET_MANIFEST),
     log:
         log_path("cache", "dataset/{benchmark}"),
+    benchmark:
+        benchmark_path("cache", "dataset/{benchmark}")
+    threads: resources_for("cache")["cpus"]
     resources:
-        mem_mb=resources_for("cache")["mem_mb"],
-        runtime=resources_for("cache")["runtime"],
+        **stage_resources("cache"),
     params:
         data=lambda w: config["benchmarks"][w.benchmark]["data"],
         datasets_cache=str(CACHE_DIRS["hf_home"] / "datasets"),
@@ -54,6 +57,8 @@ rule agent_view:
         view=directory(pattern(paths.AGENT_VIEW)),
     log:
         log_path("cache", "agent_view/{benchmark}"),
+    benchmark:
+        benchmark_path("cache", "agent_view/{benchmark}")
     localrule: True
     script:
         "../scripts/agent_view.py"

@@ -36,9 +36,34 @@ def log_path(stage, template):
     return f"{RESULTS}/logs/{stage}/{template}.log"
 
 
+def benchmark_path(stage, template):
+    """A job's snakemake benchmark file (named as its log): ptb.job_times reads them."""
+    return pattern(paths.job_benchmark(stage, template))
+
+
+# the placement keys of a stage that snakemake-executor-plugin-slurm reads (2.8: gpu_model
+# with gpu as --gpus=<model>:<n>, slurm_partition -p, qos --qos, constraint -C, slurm_extra
+# appended); unset (null) ones are left out, so the profile's default-resources apply
+PLACEMENT_KEYS = ("gpu_model", "slurm_partition", "slurm_extra", "qos", "constraint")
+
+
 def resources_for(stage):
-    """A stage's resources, schema defaults filled in (profiling uses evaluate's)."""
+    """A stage's resources section, schema defaults filled in (profiling uses evaluate's)."""
     return config["resources"][stage]
+
+
+def stage_resources(stage, runtime=None):
+    """The `resources:` of a stage's jobs: gpu, mem_mb, runtime (minutes; `runtime` where the
+    stage derives its own: agent runs from the budget) and the placement keys that are set.
+    """
+    own = resources_for(stage)
+    chosen = {
+        "gpu": own["gpu"],
+        "mem_mb": own["mem_mb"],
+        "runtime": own["runtime"] if runtime is None else runtime,
+    }
+    chosen.update({key: own[key] for key in PLACEMENT_KEYS if own[key] is not None})
+    return chosen
 
 
 # Containers (rules/containers.smk builds the images)

@@ -18,6 +18,8 @@ for _image in ptb_containers.IMAGES:
             sif=config["images"][_image],
         log:
             log_path("containers", f"build_{_image}"),
+        benchmark:
+            benchmark_path("containers", f"build_{_image}")
         localrule: True
         shell:
             "apptainer build --force {output.sif} {input.definition} > {log} 2>&1"
@@ -30,6 +32,8 @@ rule image_digest:
         digest=pattern(paths.IMAGE_DIGEST),
     log:
         log_path("containers", "digest_{image}"),
+    benchmark:
+        benchmark_path("containers", "digest_{image}")
     wildcard_constraints:
         image="|".join(ptb_containers.IMAGES),
     localrule: True

@@ -12,9 +12,13 @@ THROUGHPUT_KEYS = (
 EVAL_CODE = (
     "ptb/evaluation.py",
     "ptb/tasks.py",
+    "ptb/answers.py",
+    "ptb/sampling.py",
+    "ptb/protocol.py",
     "ptb/task_builder.py",
     "ptb/sandbox.py",
     "ptb/chat_templates.py",
+    "ptb/eval_store.py",
     "ptb/templates",
     "scripts/evaluate.py",
 )
@@ -37,6 +41,7 @@ def eval_params(wildcards, profiling=None):
     benchmark's limit and task args, the task's files and the evaluation code; for a profile
     (profiling: the config section), its sampling settings and code too."""
     params = {
+        "protocol": config["protocol"],
         "evaluation": {
             k: v for k, v in config["evaluation"].items() if k not in THROUGHPUT_KEYS
         },
@@ -68,20 +73,22 @@ rule evaluate:
         metrics=pattern(paths.METRICS),
     log:
         log_path("evaluate", "{agent}/{model}/{benchmark}/seed{seed}"),
-    retries: resources_for("evaluate").get("retries", 0)
+    benchmark:
+        benchmark_path("evaluate", paths.CELL_JOB)
+    retries: resources_for("evaluate")["retries"]
     container:
         image_for("eval")
-    threads: resources_for("evaluate").get("cpus", 1)
+    threads: resources_for("evaluate")["cpus"]
     resources:
-        gpu=resources_for("evaluate").get("gpu", 0),
-        mem_mb=resources_for("evaluate").get("mem_mb", 16000),
-        runtime=resources_for("evaluate").get("runtime", 120),
+        **stage_resources("evaluate"),
     params:
         settings=eval_params,
         throughput=throughput_settings,
         family=lambda w: config["models"][w.model]["family"],
         log_dir=pattern(paths.EVAL_LOGS),
         environment=EVAL_ENVIRONMENT,
+        # evaluations keyed by weights and settings (ptb/eval_store.py): identical ones run once
+        store=RESULTS,
     script:
         "../scripts/evaluate.py"
 
@@ -95,5 +102,7 @@ use rule evaluate as baseline with:
         metrics=pattern(paths.BASELINE_METRICS),
     log:
         log_path("baseline", "{model}/{variant}/{benchmark}"),
+    benchmark:
+        benchmark_path("baseline", paths.BASELINE_JOB)
     params:
         log_dir=pattern(paths.BASELINE_LOGS),

@@ -53,11 +53,12 @@ rule judge:
         verdict=pattern(paths.VERDICT),
     log:
         log_path("judge", "{agent}/{model}/{benchmark}/seed{seed}"),
-    retries: resources_for("judge").get("retries", 0)
-    threads: resources_for("judge").get("cpus", 1)
+    benchmark:
+        benchmark_path("judge", paths.CELL_JOB)
+    retries: resources_for("judge")["retries"]
+    threads: resources_for("judge")["cpus"]
     resources:
-        mem_mb=resources_for("judge").get("mem_mb", 8000),
-        runtime=resources_for("judge").get("runtime", 60),
+        **stage_resources("judge"),
     params:
         # everything the agent could write, hence train from
         agent_dirs=lambda w: {
@@ -92,6 +93,8 @@ rule judge_calibration:
         ),
     log:
         log_path("judge", "calibration"),
+    benchmark:
+        benchmark_path("judge", "calibration")
     localrule: True
     params:
         agents=[c.agent for c, _ in calibration_runs()],

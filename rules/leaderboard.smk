@@ -1,5 +1,5 @@
 # Aggregation and rendering: cheap, so it runs on the submit host.
-from ptb import result_files
+from ptb import job_times, result_files
 
 LEADERBOARD = paths.fill(paths.LEADERBOARD_DIR, RESULTS)
 CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
@@ -8,6 +8,12 @@ CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
 LEADERBOARD_CELLS = [result_files.cell_record(RESULTS, cell) for cell in CELLS]
 LEADERBOARD_BASELINES = [
     result_files.baseline_record(RESULTS, *baseline) for baseline in BASELINES
+]
+# the jobs' benchmark files, for GPU-hours: read where present, not inputs (a run from before
+# they were written would otherwise be re-run for a missing one)
+TIMED_JOBS = [
+    *(job for cell in CELLS for job in job_times.cell_jobs(RESULTS, cell)),
+    *(job for b in BASELINES for job in job_times.baseline_jobs(RESULTS, *b)),
 ]
 
 
@@ -45,6 +51,7 @@ rule leaderboard:
             subcategory="Tables",
         ),
         md=f"{LEADERBOARD}/leaderboard.md",
+        gpu_hours=f"{LEADERBOARD}/gpu_hours.csv",
         weights=f"{LEADERBOARD}/weights.json",
         ranking=report(
             f"{LEADERBOARD}/charts/ranking.svg",
@@ -77,6 +84,8 @@ rule leaderboard:
         ],
     log:
         log_path("leaderboard", "leaderboard"),
+    benchmark:
+        benchmark_path("leaderboard", "leaderboard")
     localrule: True
     params:
         # the files of each cell and baseline (in the order of the inputs) and everything the
@@ -97,12 +106,97 @@ rule leaderboard:
             },
             "weights": config["leaderboard"]["weights"],
             "budget_hours": config["budget"]["hours"],
+            "protocol_name": config["protocol"],
+            "jobs": TIMED_JOBS,
+            "stage_gpus": {
+                stage: resources_for(stage)["gpu"]
+                for stage in ("agent", "evaluate", "judge")
+            },
         },
         code=source_hash(
             "ptb/leaderboard.py",
+            "ptb/protocol.py",
+            "ptb/reference/posttrainbench_v1_factors.json",
             "ptb/charts.py",
             "ptb/outcomes.py",
+            "ptb/job_times.py",
             "scripts/leaderboard.py",
         ),
     script:
         "../scripts/leaderboard.py"
+
+
+# The audit pages (ptb.audit): a job per cell and per agent, so that a new cell rewrites its
+# own page, its agent's page and the leaderboard, and no other page. Each cell page reads the
+# cell's record files (declared here) and what the same jobs wrote beside them (agent.log,
+# the .eval log, the job dir), which change only with the declared files.
+LEADERBOARD_HTML = paths.fill(paths.LEADERBOARD_HTML, RESULTS)
+AUDIT_CODE = source_hash(
+    "ptb/audit",
+    "ptb/outcomes.py",
+    "ptb/traces.py",
+    "scripts/audit_cell.py",
+    "scripts/audit_agent.py",
+)
+AUDIT_CELLS = {agent: [] for agent in SELECTION["agents"]}
+for cell in CELLS:
+    AUDIT_CELLS[cell.agent].append(cell.as_dict())
+
+
+rule audit_cell:
+    input:
+        agent_json=pattern(paths.AGENT_JSON),
+        manifest=pattern(paths.MANIFEST),
+        handout=pattern(paths.HANDOUT),
+        verdict=pattern(paths.VERDICT),
+        metrics=pattern(paths.METRICS),
+        base_metrics=paths.fill(
+            paths.BASELINE_METRICS,
+            RESULTS,
+            model="{model}",
+            variant="base",
+            benchmark="{benchmark}",
+        ),
+    output:
+        page=pattern(paths.AUDIT_CELL),
+        summary=pattern(paths.AUDIT_CELL_SUMMARY),
+    log:
+        log_path("audit", "{agent}/{model}/{benchmark}/seed{seed}"),
+    localrule: True
+    params:
+        leaderboard=LEADERBOARD_HTML,
+        agent_page=pattern(paths.AUDIT_AGENT),
+        code=AUDIT_CODE,
+    script:
+        "../scripts/audit_cell.py"
+
+
+rule audit_agent:
+    input:
+        summaries=lambda w: [
+            paths.fill(paths.AUDIT_CELL_SUMMARY, RESULTS, **c)
+            for c in AUDIT_CELLS[w.agent]
+        ],
+    output:
+        page=report(
+            pattern(paths.AUDIT_AGENT),
+            caption="../report/audit_agent.rst",
+            category="Audit",
+            labels={"agent": "{agent}"},
+        ),
+    log:
+        log_path("audit", "{agent}"),
+    localrule: True
+    params:
+        cell_pages=lambda w: [
+            paths.fill(paths.AUDIT_CELL, RESULTS, **c) for c in AUDIT_CELLS[w.agent]
+        ],
+        display_name=lambda w: config["agents"][w.agent].get("display_name", w.agent),
+        benchmarks={
+            b: config["benchmarks"][b].get("display_name", b)
+            for b in SELECTION["benchmarks"]
+        },
+        leaderboard=LEADERBOARD_HTML,
+        code=AUDIT_CODE,
+    script:
+        "../scripts/audit_agent.py"

@@ -24,14 +24,17 @@ rule profile_model:
         samples=pattern(paths.PROFILE_SAMPLES),
     log:
         log_path("profiling", "{benchmark}/{model}/{variant}"),
+    benchmark:
+        benchmark_path("profiling", "{benchmark}/{model}/{variant}")
     container:
         image_for("eval")  # model-written code runs here (HumanEval), as in evaluate
-    threads: resources_for("evaluate").get("cpus", 1)
+    threads: resources_for("evaluate")["cpus"]
     resources:
-        gpu=resources_for("evaluate").get("gpu", 0),
-        mem_mb=resources_for("evaluate").get("mem_mb", 16000),
-        runtime=resources_for("evaluate").get("runtime", 120)
-        * (PROFILING["repeats"] if PROFILING else 1),
+        **stage_resources(
+            "evaluate",
+            runtime=resources_for("evaluate")["runtime"]
+            * (PROFILING["repeats"] if PROFILING else 1),
+        ),
     params:
         settings=lambda w: eval_params(w, PROFILING),
         throughput=throughput_settings,
@@ -52,6 +55,8 @@ rule profile_task:
         md=pattern(paths.PROFILE_MD),
     log:
         log_path("profiling", "{benchmark}/profile"),
+    benchmark:
+        benchmark_path("profiling", "{benchmark}/profile")
     localrule: True
     params:
         profiling=PROFILING,

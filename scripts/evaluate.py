@@ -21,8 +21,13 @@ with logged(snakemake) as log:
         settings=params.settings,
         throughput=params.throughput,
         log_dir=params.log_dir,
+        cell=dict(snakemake.wildcards.items()),  # the .eval log's tags, metadata and model name
+        store=params.store,
     )
-    log.info("metrics: %s", {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason")})
+    log.info(
+        "metrics: %s",
+        {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason", "reused_from")},
+    )
     if metrics["outcome"] == outcomes.EVAL_ERROR:
         log.error("evaluation failed:\n%s", metrics.get("traceback", metrics.get("reason")))
     io.write_json(snakemake.output.metrics, metrics)

@@ -17,6 +17,7 @@ with logged(snakemake) as log:
             settings=params.settings,
             throughput=params.throughput,
             log_dir=params.log_dir,
+            cell=dict(snakemake.wildcards.items()),  # the .eval log's tags, metadata, model name
         )
         log.info(
             "profile of %s/%s on %s: %s (%s)",

@@ -14,6 +14,7 @@ from ptb import evaluation, io, outcomes, paths, tasks
 from ptb.cache import prepare_dataset
 from ptb.chat_templates import chat_template
 from ptb.config import resolve_section
+from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
 
 HF = resolve_section("evaluation", {"provider": "hf"})  # the workflow's defaults
 
@@ -107,7 +108,7 @@ def test_the_grader_is_bound_with_its_own_connection_limit():
     assert pinned  # without a name in task_args or config, the task's pinned grader is used
 
 
-def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
+def test_each_epoch_generates_with_its_own_seed_under_the_corrected_protocol(tmp_path, monkeypatch):
     monkeypatch.setattr(
         evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)])
     )
@@ -122,8 +123,10 @@ def test_each_epoch_generates_with_its_own_seed(tmp_path, monkeypatch):
         evaluation={**HF, "epochs": 3},
         limit=2,
         task_args={"fewshot": 0},
+        protocol=CORRECTED,
     )
     assert metrics["outcome"] == "ok" and metrics["epochs"] == 3 and metrics["samples_scored"] == 2
+    assert metrics["protocol"] == CORRECTED and metrics["sampling"]["temperature"] == 0.0
     assert metrics["timing"]["model_load_s"] >= 0 and metrics["timing"]["eval_s"] > 0
     log = read_eval_log(metrics["log_file"])
     task_seed = tasks.spec("gsm8k")["generation"]["seed"]
@@ -193,6 +196,94 @@ def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatc
     assert metrics["log_file"].endswith(".eval")
 
 
+def one_error_of_two(tmp_path, monkeypatch, protocol):
+    """gsm8k over 2 items: the first right, the second a generation error."""
+    record = tasks.read_jsonl(tasks.task_dir("gsm8k") / "data" / "test.jsonl")[0]
+    answer = record["answer"].split("####")[1].strip()
+
+    def replies(messages, tools, tool_choice, config):
+        if record["question"] in messages[-1].text:
+            out = ModelOutput.from_content("mockllm/model", f"ANSWER: {answer}")
+            out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+            return out
+        raise RuntimeError("the server dropped the connection")
+
+    monkeypatch.setattr(
+        evaluation,
+        "model_for",
+        lambda *args, **kwargs: get_model("mockllm/model", custom_outputs=replies, memoize=False),
+    )
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    return evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation={**HF, "max_connections": 1},
+        limit=2,
+        task_args={"fewshot": 0},
+        protocol=protocol,
+    )
+
+
+def test_v1_fails_the_eval_on_one_errored_sample(tmp_path, monkeypatch):
+    """PostTrainBench's evaluate.py writes no metrics when a sample errors (inspect's
+    fail_on_error): the cell scores as the base model. Dropping the sample would score 1.0 here."""
+    metrics = one_error_of_two(tmp_path, monkeypatch, POSTTRAINBENCH_V1)
+    assert metrics["outcome"] == "eval_error" and "one error fails the eval" in metrics["reason"]
+    assert "dropped the connection" in metrics["reason"] and metrics["protocol"] == POSTTRAINBENCH_V1
+
+
+def test_corrected_scores_an_errored_sample_zero(tmp_path, monkeypatch):
+    metrics = one_error_of_two(tmp_path, monkeypatch, CORRECTED)
+    assert metrics["outcome"] == "ok" and metrics["score"] == 0.5
+    assert metrics["samples_failed"] == 1
+
+
+def test_v1_requests_carry_the_model_folders_sampling_defaults_and_no_seed(tmp_path, monkeypatch):
+    """As vLLM's --generation-config auto did for PostTrainBench's requests; recorded in metrics.json."""
+    seen = []
+
+    def replies(messages, tools, tool_choice, config):
+        seen.append(config)
+        out = ModelOutput.from_content("mockllm/model", "ANSWER: 1")
+        out.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
+        return out
+
+    monkeypatch.setattr(
+        evaluation,
+        "model_for",
+        lambda *a, **k: get_model("mockllm/model", custom_outputs=replies, memoize=False),
+    )
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "generation_config.json").write_text(
+        json.dumps({"temperature": 0.6, "top_k": 20, "top_p": 0.95})
+    )
+    metrics = evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="gsm8k",
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation=HF,
+        limit=1,
+        task_args={"fewshot": 0},
+    )
+    assert metrics["protocol"] == POSTTRAINBENCH_V1
+    assert metrics["sampling"] == {"temperature": 0.6, "top_k": 20, "top_p": 0.95, "max_tokens": 4000}
+    [config] = seen
+    assert (config.temperature, config.top_p, config.top_k, config.seed, config.max_tokens) == (
+        0.6,
+        0.95,
+        20,
+        None,
+        4000,
+    )
+
+
 def test_broken_model_is_an_eval_error_and_other_cells_finish(tmp_path):
     """One cell's final_model has no weights: its eval is `eval_error` with a log; the other cell is
     scored."""
@@ -249,7 +340,13 @@ def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settin
     agent = tmp_path / "agent.json"
     io.write_json(agent, {"outcome": outcomes.TIMEOUT, "final_model": None})
     monkeypatch.setattr(evaluation, "evaluate", lambda **kwargs: pytest.fail("nothing to evaluate"))
-    settings = {"evaluation": {"provider": "hf", "epochs": 1}, "limit": 2, "task_args": {}, "code": "abc"}
+    settings = {
+        "protocol": POSTTRAINBENCH_V1,
+        "evaluation": {"provider": "hf", "epochs": 1},
+        "limit": 2,
+        "task_args": {},
+        "code": "abc",
+    }
     job = dict(
         dataset_dir=str(tmp_path / "data"),
         benchmark="gsm8k",
@@ -270,6 +367,7 @@ def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settin
     )
     metrics = evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
     assert seen["model_path"] == str(tmp_path / "base") and seen["limit"] == 2
+    assert seen["protocol"] == POSTTRAINBENCH_V1
     assert seen["evaluation"] == {"provider": "hf", "epochs": 1, **job["throughput"]}
     assert metrics["settings"] == settings, "the throughput settings are not part of a result's settings"
 
@@ -283,7 +381,10 @@ def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeyp
     sampling = {"temperature": 0.7, "seed": 11, "top_p": None, "max_tokens": None}
     evaluation.model_for("hf", "/models/m", "qwen3", "bfcl", HF, sampling)
     assert seen[-1]["do_sample"] is True and seen[-1]["config"].seed == 11
-    assert seen[-1]["chat_template"] == chat_template("qwen3", tools=True)  # the tools template, as evaluate
+    # the tools template of the protocol, as evaluate picks it
+    assert seen[-1]["chat_template"] == chat_template("qwen3", tools=True, protocol=POSTTRAINBENCH_V1)
+    evaluation.model_for("hf", "/models/m", "gemma3", "bfcl", HF, protocol=CORRECTED)
+    assert seen[-1]["chat_template"] == chat_template("gemma3", tools=True, protocol=CORRECTED)
 
 
 def test_sampling_overrides_the_tasks_generation_and_drops_its_seed():

@@ -103,15 +103,20 @@ def edit(work: Path, *files: str) -> None:
 
 
 LEADERBOARD_ONLY = {"leaderboard": 1, "all": 1}
-JUDGE = {"judge": 1, **LEADERBOARD_ONLY}
-EVAL = {"evaluate": 1, "baseline": 1, **LEADERBOARD_ONLY}
-CELL_AGAIN = {"agent_run": 1, "judge": 1, "evaluate": 1, **LEADERBOARD_ONLY}
+PAGES = {"audit_cell": 1, "audit_agent": 1}  # the cell's audit page and its agent's page
+JUDGE = {"judge": 1, **PAGES, **LEADERBOARD_ONLY}
+EVAL = {"evaluate": 1, "baseline": 1, **PAGES, **LEADERBOARD_ONLY}
+CELL_AGAIN = {"agent_run": 1, "judge": 1, "evaluate": 1, **PAGES, **LEADERBOARD_ONLY}
 
 
 def test_a_finished_run_has_nothing_to_do(work):
     assert plan(work) == {}
     board = work / paths.fill(paths.LEADERBOARD_DIR, RESULTS)
-    assert json.loads((board / "weights.json").read_text()) == {"mode": "pinned", "weights": {"gsm8k": 1.0}}
+    assert json.loads((board / "weights.json").read_text()) == {
+        "mode": "pinned",
+        "weights": {"gsm8k": 1.0},
+        "protocol": "posttrainbench-v1-corrected",  # the demo's
+    }
     assert "No-op (base model)" in (board / "leaderboard.md").read_text()
 
 
@@ -120,7 +125,8 @@ def test_a_new_finished_cell_runs_its_judge_eval_and_the_leaderboard(work):
     new_dir = Path(paths.fill(paths.RUN, RESULTS, **{**CELL, "seed": 2}))
     shutil.copytree(work / run_dir, work / new_dir, symlinks=True)  # its agent run finished elsewhere
     seeds = SELECT.replace("seeds: [1]", "seeds: [1, 2]")
-    assert plan(work, extra=(seeds,)) == {"judge": 1, "evaluate": 1, **LEADERBOARD_ONLY}
+    # its own page and its agent's page; the first cell's page is not rewritten
+    assert plan(work, extra=(seeds,)) == {"judge": 1, "evaluate": 1, **PAGES, **LEADERBOARD_ONLY}
 
 
 @pytest.mark.parametrize("change", ["config", "code"])
@@ -152,16 +158,26 @@ def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
     assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
 
 
-@pytest.mark.parametrize(
-    "rel", ["ptb/leaderboard.py", "ptb/charts.py", "ptb/outcomes.py", "scripts/leaderboard.py"]
-)
+@pytest.mark.parametrize("rel", ["ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"])
 def test_leaderboard_code_reruns_the_leaderboard_only(work, rel):
     edit(work, rel)
     assert plan(work) == LEADERBOARD_ONLY
 
 
-def test_a_display_name_reruns_the_leaderboard_only(work):
-    assert plan(work, extra=("agents={noop: {display_name: Nothing at all}}",)) == LEADERBOARD_ONLY
+def test_the_outcome_rules_rerun_the_leaderboard_and_the_pages(work):
+    edit(work, "ptb/outcomes.py")  # both classify cells with it
+    assert plan(work) == {**PAGES, **LEADERBOARD_ONLY}
+
+
+def test_a_display_name_reruns_the_leaderboard_and_the_agent_page_only(work):
+    plan_ = plan(work, extra=("agents={noop: {display_name: Nothing at all}}",))
+    assert plan_ == {"audit_agent": 1, **LEADERBOARD_ONLY}
+
+
+@pytest.mark.parametrize("rel", ["ptb/audit/html.py", "scripts/audit_cell.py"])
+def test_audit_page_code_rewrites_the_pages_only(work, rel):
+    edit(work, rel)
+    assert plan(work) == {**PAGES, "all": 1}
 
 
 def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
@@ -176,7 +192,7 @@ def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
     assert plan(work) == {}
     # a base model whose manifest really changed: its baseline re-runs, the agent run does not
     manifest.write_text(json.dumps(json.loads(manifest.read_text())))
-    assert plan(work) == {"baseline": 1, **LEADERBOARD_ONLY}
+    assert plan(work) == {"baseline": 1, **PAGES, **LEADERBOARD_ONLY}
 
 
 def test_an_agent_config_edit_never_reruns_a_finished_run(work):

@@ -288,7 +288,7 @@ def test_pinned_weights_are_normalised_and_must_cover_the_grid(results):
     assert weights == {"gsm8k": 0.25, "humaneval": 0.75}
     with pytest.raises(ValueError, match="humaneval"):
         leaderboard.build(**inputs(results, weights={"gsm8k": 1}))
-    with pytest.raises(ValueError, match="'instruct'.*allowed: 'baselines'"):
+    with pytest.raises(ValueError, match="'instruct'.*allowed: 'published', 'baselines'"):
         leaderboard.build(**inputs(results, weights="instruct"))
 
 
@@ -328,9 +328,14 @@ def rendered(results, tmp_path_factory) -> Path:
 
 
 def test_writes_every_output(rendered):
-    expected = {"leaderboard.csv", "leaderboard.md", "leaderboard.html", "weights.json", "cells.csv"} | {
-        f"charts/{c}.{ext}" for c in paths.CHARTS for ext in ("html", "svg", "png")
-    }
+    expected = {
+        "leaderboard.csv",
+        "leaderboard.md",
+        "leaderboard.html",
+        "weights.json",
+        "cells.csv",
+        "gpu_hours.csv",
+    } | {f"charts/{c}.{ext}" for c in paths.CHARTS for ext in ("html", "svg", "png")}
     assert {str(p.relative_to(rendered)) for p in rendered.rglob("*") if p.is_file()} == expected
     assert (rendered / "charts" / "ranking.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((rendered / "weights.json").read_text())["mode"] == "baselines"

@@ -17,7 +17,7 @@ from inspect_ai.model import get_model
 from ptb import evaluation, outcomes, profiling
 from ptb.config import ConfigError, instruct_models, resolve_section, validate
 from ptb.scripted_model import scripted
-from ptb.tasks import task_dir
+from ptb.tasks import load_task, task_dir
 
 SECTION = resolve_section("profiling", {"repeats": 4, "models": ["a"], "benchmarks": ["gsm8k"]})
 
@@ -127,7 +127,7 @@ def test_a_profile_runs_the_evaluation_path_k_times_per_item_with_sampling(tmp_p
         calls[prompt] = calls.get(prompt, 0) + 1
         return "ANSWER: 37" if calls[prompt] % 2 else "ANSWER: 1"
 
-    def model_for(provider, model_path, family, benchmark, settings, sampling=None):
+    def model_for(provider, model_path, family, benchmark, settings, sampling=None, *protocol_and_greedy):
         built.append((settings, sampling))
         return scripted(answer)
 
@@ -154,13 +154,14 @@ def test_a_profile_runs_the_evaluation_path_k_times_per_item_with_sampling(tmp_p
     log = read_eval_log(result["log_file"])
     assert {e.config.seed for s in log.samples for e in s.events if e.event == "model"} == {None}
     items = result["items"]
-    assert sorted(items) == ["1", "2"] and all(len(r) == 4 for r in items.values())
-    assert [r["epoch"] for r in items["1"]] == [1, 2, 3, 4]
-    assert sorted(r["answer"] for r in items["1"]) == ["1", "1", "37", "37"]
+    first, second = [s.id for s in load_task("gsm8k", task_dir("gsm8k") / "data", fewshot=0, limit=2).dataset]
+    assert sorted(items) == sorted([first, second]) and all(len(r) == 4 for r in items.values())
+    assert [r["epoch"] for r in items[first]] == [1, 2, 3, 4]
+    assert sorted(r["answer"] for r in items[first]) == ["1", "1", "37", "37"]
     assert result["samples_scored"] == 2 and result["samples_failed"] == 0
     summary = profiling.summarise_model({"outcome": outcomes.OK, "repeats": 4, "items": items}, 0.01)
-    assert summary["items"]["1"]["passes"] == 2  # item 1's answer is 37
-    assert summary["items"]["2"]["passes"] == 0
+    assert summary["items"][first]["passes"] == 2  # item 1's answer is 37
+    assert summary["items"][second]["passes"] == 0
 
 
 def test_a_profile_whose_every_repeat_failed_is_an_eval_error(tmp_path, monkeypatch):

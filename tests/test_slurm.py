@@ -20,9 +20,11 @@ import pytest
 import yaml
 from helpers import REPO, dry_run_jobs, snakemake
 
-CELL = "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1]}"
+# two benchmarks: two baselines, which the profile submits as one job array
+CELL = "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k, humaneval], seeds: [1]}"
 # the demo slice's SLURM jobs (agent_view, leaderboard and all are local rules)
-SUBMITTED_RULES = {"prepare_model", "prepare_dataset", "agent_run", "judge", "evaluate", "baseline"}
+# (the cache stage runs on the submit host first)
+SUBMITTED_RULES = {"agent_run", "judge", "evaluate", "baseline"}
 GPU_RULES = {"agent_run", "evaluate", "baseline"}
 
 
@@ -175,17 +177,49 @@ def test_demo_slice_runs_through_the_slurm_executor(cluster, tmp_path, capsys):
     overrides.write_text(
         yaml.safe_dump(
             {
-                "benchmarks": {"gsm8k": {"data": "local", "limit": 2, "task_args": {"fewshot": 0}}},
-                # the production shape on a small box: a GPU for agent runs and evals, one CPU each
+                "benchmarks": {
+                    "gsm8k": {"data": "local", "limit": 2, "task_args": {"fewshot": 0}},
+                    "humaneval": {"data": "local", "limit": 2},
+                },
+                # the production shape on a small box: a GPU (of the CI node's type "ci") for agent
+                # runs and evals, one CPU each, and each stage's placement as .ci/slurm/start.sh
+                # offers it: its partition, node feature and sbatch extras
                 "resources": {
-                    "agent": {"gpu": 1, "cpus": 1, "mem_mb": 2000},
-                    "evaluate": {"gpu": 1, "cpus": 1, "mem_mb": 3000, "runtime": 30, "retries": 1},
-                    "judge": {"cpus": 1, "mem_mb": 2000, "runtime": 10, "retries": 1},
-                    "cache": {"cpus": 1, "mem_mb": 2000, "runtime": 30},
+                    "agent": {"gpu": 1, "gpu_model": "ci", "cpus": 1, "mem_mb": 2000, "constraint": "ptbci"},
+                    "evaluate": {
+                        "gpu": 1,
+                        "gpu_model": "ci",
+                        "cpus": 1,
+                        "mem_mb": 3000,
+                        "runtime": 30,
+                        "retries": 1,
+                        "slurm_extra": "--nice=7",
+                    },
+                    "judge": {
+                        "cpus": 1,
+                        "mem_mb": 2000,
+                        "runtime": 10,
+                        "retries": 1,
+                        "slurm_partition": cluster["partition"],
+                    },
+                    "cache": {
+                        "cpus": 1,
+                        "mem_mb": 2000,
+                        "runtime": 30,
+                        "slurm_partition": cluster["partition"],
+                    },
                 },
             }
         )
     )
+    # the cache first, on the submit host (the air-gapped recipe): the two baselines are then
+    # ready at the same moment, and go as one array
+    snakemake(
+        "--profile", "profiles/demo",
+        "--configfile", "workflow_config.yaml", "config/demo.yaml", str(overrides),
+        "--config", CELL, f"results_dir={results}", "calibration=",
+        "--until", "prepare_model", "prepare_dataset", "agent_view",
+    )  # fmt: skip
     proc = snakemake(
         "--profile",
         "slurm",
@@ -225,10 +259,20 @@ def test_demo_slice_runs_through_the_slurm_executor(cluster, tmp_path, capsys):
     for job_id, log in submitted:
         rule = Path(log).relative_to(slurm_logs).parts[0].removeprefix("rule_")
         rules[job_id] = rule
-    assert sorted(rules.values()) == sorted(SUBMITTED_RULES), rules
+    # array tasks: <jobid>_<task>.log under their rule's folder
+    for log in slurm_logs.rglob("*_*.log"):
+        rules[log.stem] = log.relative_to(slurm_logs).parts[0].removeprefix("rule_")
+    baseline_arrays = {
+        task.split("_")[0] for task, rule in rules.items() if rule == "baseline" and "_" in task
+    }
+    assert len(baseline_arrays) == 1 and sum(r == "baseline" for r in rules.values()) == 2, (
+        f"the two baselines, ready together, go as one array (profile: slurm-array-jobs): {rules}"
+    )
+    arrays = sorted(baseline_arrays)
+    assert sorted(set(rules.values())) == sorted(SUBMITTED_RULES), rules
     say(
         capsys,
-        f"jobs submitted: {len(submitted)} sbatch jobs ({', '.join(f'{r}={j}' for j, r in rules.items())})",
+        f"jobs submitted: {len(rules)} ({', '.join(f'{r}={j}' for j, r in rules.items())})",
     )
 
     for job_id, rule in rules.items():
@@ -238,10 +282,14 @@ def test_demo_slice_runs_through_the_slurm_executor(cluster, tmp_path, capsys):
         assert info["JobState"] == "COMPLETED", (rule, info)
         assert info["JobName"].startswith("ptb_"), "the profile's job name prefix"
         assert info.get("Comment", "").startswith(f"rule_{rule}"), "rule (and cell) in the job comment"
-        gpus = "gres/gpu=1" in info.get("TRES", "") or "gpu:1" in info.get("TresPerJob", "")
+        gpus = "gres/gpu=1" in info.get("TRES", "") or "gpu:ci:1" in info.get("TresPerJob", "")
         assert gpus == (rule in GPU_RULES), (rule, info)
+        assert ("gpu:ci:1" in info.get("TresPerJob", "")) == (rule in GPU_RULES), "gpu_model: the GPU type"
+        assert (info.get("Features") == "ptbci") == (rule == "agent_run"), (rule, "constraint")
+        assert (info.get("Nice") == "7") == (rule in ("evaluate", "baseline")), (rule, "slurm_extra")
+        assert info["Partition"] == cluster["partition"]
         if rule == "agent_run":
-            assert info["Comment"] == "rule_agent_run_wildcards_noop_tiny-qwen3_gsm8k_1"
+            assert info["Comment"].startswith("rule_agent_run_wildcards_noop_tiny-qwen3_")
     agent_id = next(j for j, r in rules.items() if r == "agent_run")
 
     logs = {rule: list((slurm_logs / f"rule_{rule}").rglob("*.log")) for rule in SUBMITTED_RULES}
@@ -255,4 +303,7 @@ def test_demo_slice_runs_through_the_slurm_executor(cluster, tmp_path, capsys):
     assert board.exists() and len(board.read_text().splitlines()) >= 2
     run = results / "runs" / "noop" / "tiny-qwen3" / "gsm8k" / "seed1"
     assert (run / "agent.json").exists() and "ok" in (run / "agent.json").read_text()
+    usage = (results / "leaderboard" / "gpu_hours.csv").read_text()
+    assert "noop,agent," in usage and "baselines,evaluate," in usage, usage
+    say(capsys, f"array job {arrays[0]} ran the baselines; placement and GPU-hours checked")
     say(capsys, f"leaderboard produced: {board}")

@@ -21,6 +21,8 @@ CONF_DIR=/etc/slurm
 MARKER="# written by .ci/slurm/start.sh"
 PARTITION=${PTB_SLURM_PARTITION:-ptb}
 GPUS=${PTB_SLURM_GPUS:-2}
+GPU_TYPE=${PTB_SLURM_GPU_TYPE:-ci}     # what a gpu_model resource asks for (--gpus=ci:1)
+FEATURE=${PTB_SLURM_FEATURE:-ptbci}   # a node feature, for constraint resources (-C ptbci)
 
 log() { echo "[slurm] $*"; }
 die() { echo "[slurm] ERROR: $*" >&2; exit 1; }
@@ -89,13 +91,13 @@ SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=2
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$NODE CPUs=$CPUS RealMemory=$MEM Gres=gpu:$GPUS State=UNKNOWN
+NodeName=$NODE CPUs=$CPUS RealMemory=$MEM Gres=gpu:$GPU_TYPE:$GPUS Features=$FEATURE State=UNKNOWN
 PartitionName=$PARTITION Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 CONF
 
 {
   echo "$MARKER"
-  for ((i = 0; i < GPUS; i++)); do echo "NodeName=$NODE Name=gpu File=${gpu_files[$i]}"; done
+  for ((i = 0; i < GPUS; i++)); do echo "NodeName=$NODE Name=gpu Type=$GPU_TYPE File=${gpu_files[$i]}"; done
 } > "$CONF_DIR/gres.conf"
 
 # munge: reuse a running one, else start our own (as the munge user, like its service does)
@@ -126,5 +128,5 @@ if [[ $state != idle ]]; then
   tail -20 "$STATE/log/slurmctld.log" "$STATE/log/slurmd.log" >&2 || true
   die "node $NODE is '$state', not idle"
 fi
-log "SLURM came up: node $NODE idle, partition $PARTITION, $CPUS CPUs, ${MEM} MB, gres gpu:$GPUS (logs in $STATE/log)"
+log "SLURM came up: node $NODE idle, partition $PARTITION, $CPUS CPUs, ${MEM} MB, gres gpu:$GPU_TYPE:$GPUS, feature $FEATURE (logs in $STATE/log)"
 sinfo -o "%P %a %D %t %c %m %G"

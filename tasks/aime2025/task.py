@@ -1,62 +1,45 @@
-"""AIME 2025: zero-shot, the model ends with "ANSWER: <integer>"; scored by exact integer match."""
+"""AIME 2025 as PostTrainBench runs it: inspect_evals' aime2025 prompt, zero-shot, the final
+number matched by the protocol's rule (ptb.answers; v1: inspect_evals' aime_scorer of its time)."""
 
-import re
 from pathlib import Path
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate, prompt_template
+from inspect_evals.utils.aime_common import USER_PROMPT_TEMPLATE
 
+from ptb import answers
+from ptb import protocol as protocols
 from ptb.task_builder import TaskFolder
-from ptb.tasks import last_number, read_jsonl, strip_thinking
+from ptb.tasks import read_jsonl
 
 TASK = TaskFolder(__file__)
 
-# {prompt} is the only placeholder; a literal brace would need doubling, so there is none.
-PROMPT = (
-    "Solve the following math problem step by step. The answer is an integer between 0 and 999.\n\n"
-    "{prompt}\n\n"
-    'End your response with a line "ANSWER: <integer>" giving only the final answer.'
-)
-BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 
-
-def record_to_sample(record: dict, index: int) -> Sample:
-    return Sample(id=str(record.get("id", index)), input=record["problem"], target=str(int(record["answer"])))
-
-
-def extract_answer(completion: str) -> int | None:
-    """The integer on the last ANSWER line, else in the last \\boxed{}; None if there is none."""
-    text = strip_thinking(completion)
-    lines = [line for line in text.splitlines() if line.strip().upper().startswith("ANSWER:")]
-    candidate = lines[-1] if lines else (BOXED.findall(text) or [""])[-1]
-    found = last_number(candidate)
-    try:
-        return int(found) if found is not None else None
-    except ValueError:  # not an integer ("12.5") cannot match an AIME answer
-        return None
+def record_to_sample(record: dict) -> Sample:
+    """inspect_evals' aime2025 record_to_sample (id, problem, answer as text)."""
+    return Sample(id=record["id"], input=record["problem"], target=str(record["answer"]))
 
 
 @scorer(metrics=[accuracy(), stderr()])
-def integer_match():
+def integer_match(protocol: str):
     async def score(state: TaskState, target: Target) -> Score:
-        answer = extract_answer(state.output.completion)
-        return Score(
-            value=CORRECT if answer is not None and answer == int(target.text) else INCORRECT,
-            answer=None if answer is None else str(answer),
-            explanation=state.output.completion,
-        )
+        reply = answers.reply_text(state.output)
+        answer, correct = answers.aime_match(reply, target.text, protocol)
+        return Score(value=CORRECT if correct else INCORRECT, answer=answer, explanation=reply)
 
     return score
 
 
 @task
-def aime2025(data_dir: str, limit: int | None = None) -> Task:
-    records = read_jsonl(Path(data_dir) / "test.jsonl")
-    samples = [record_to_sample(r, i) for i, r in enumerate(records)]
+def aime2025(data_dir: str, limit: int | None = None, protocol: str = protocols.DEFAULT) -> Task:
+    samples = [record_to_sample(r) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
     return TASK.build(
-        samples, limit=limit, solver=[prompt_template(PROMPT), generate()], scorer=integer_match()
+        samples,
+        limit=limit,
+        solver=[prompt_template(USER_PROMPT_TEMPLATE), generate()],
+        scorer=integer_match(protocol),
     )
 
 

@@ -1,73 +1,64 @@
-"""BFCL exec_simple: offer the function as a tool; score the one call the model makes.
+"""BFCL exec_simple as PostTrainBench runs it (its task_context/bfcl_evaluation_code.py, inspect_evals'
+bfcl of that time): the request's one function offered as a tool, the one call the model makes
+scored against the ground truth.
 
-The model must answer with a tool call (parsed by the serving stack: vLLM's hermes parser,
-or inspect's hf provider); a call written as plain text does not count.
+The model must answer with a tool call (parsed by the serving stack: vLLM's hermes parser, or
+inspect's hf provider); a call written as plain text does not count.
 """
 
-import ast
-import json
 from pathlib import Path
 
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
-from inspect_ai.model import ModelOutput
+from inspect_ai.model import ChatMessageAssistant, ModelOutput
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, solver
-from inspect_ai.tool import ToolDef, ToolParams
+from inspect_ai.tool import ToolInfo, ToolParam, ToolParams
 
+from ptb import answers
 from ptb.task_builder import TaskFolder, chat_messages
 from ptb.tasks import read_jsonl
 
 TASK = TaskFolder(__file__)
 
 # BFCL writes Python type names in its JSON schemas
-JSON_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None}
+JSON_TYPES = {"dict": "object", "float": "number", "tuple": "array"}
 
 
-def json_schema(schema: dict) -> dict:
-    """A BFCL parameter schema as JSON Schema."""
-    out = {}
-    for key, value in schema.items():
-        if key == "type":
-            value = JSON_TYPES.get(value, value)
-        elif key == "properties":
-            value = {name: json_schema(prop) for name, prop in value.items()}
-        elif key == "items":
-            value = json_schema(value)
-        if value is not None:
-            out[key] = value
-    return out
-
-
-def tool_def(function: dict) -> ToolDef:
-    async def never_called(**kwargs):  # the call is scored, not executed
-        raise RuntimeError("BFCL tools are not executed")
-
-    params = json_schema(function["parameters"])
-    return ToolDef(
-        never_called,
-        name=function["name"],
-        description=function.get("description", ""),
-        parameters=ToolParams(properties=params.get("properties", {}), required=params.get("required", [])),
+def tool_param(spec: dict) -> ToolParam:
+    """A BFCL parameter schema as inspect's ToolParam, field by field as PostTrainBench maps it."""
+    kind = spec.get("type")
+    return ToolParam(
+        type=JSON_TYPES.get(kind, kind),
+        description=spec.get("description"),
+        default=spec.get("default"),
+        enum=spec.get("enum"),
+        items=tool_param(spec["items"]) if spec.get("items") else None,
+        properties={k: tool_param(v) for k, v in spec["properties"].items() if v is not None}
+        if spec.get("properties")
+        else None,
+        additionalProperties=spec.get("additionalProperties"),
+        required=spec.get("required"),
     )
 
 
-def parse_call(source: str) -> dict:
-    """'f(a=1, b=[2, 3])' -> {"function": "f", "arguments": {"a": 1, "b": [2, 3]}} (tuples as lists)."""
-    call = ast.parse(source.strip(), mode="eval").body
-    arguments = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-    return {"function": ast.unparse(call.func), "arguments": json.loads(json.dumps(arguments))}
+def tool_info(function: dict) -> ToolInfo:
+    parameters = tool_param(function["parameters"])
+    return ToolInfo(
+        name=function["name"],
+        description=function["description"],
+        parameters=ToolParams(properties=parameters.properties or {}, required=parameters.required or []),
+    )
 
 
 def record_to_sample(record: dict) -> Sample:
     [turns] = record["question"]  # exec_simple: one turn, one function, one answer
-    [function] = record["function"]
     [truth] = record["ground_truth"]
     return Sample(
         id=record["id"],
         input=chat_messages(turns),
         target=truth,
-        metadata={"function": function, "expected": parse_call(truth)},
+        metadata={"tools": record["function"], "expected": answers.bfcl_expected(truth)},
     )
 
 
@@ -78,35 +69,23 @@ def reference_completion(sample: Sample) -> ModelOutput:
 
 
 @solver
-def offer_tool():
+def offer_tools():
     async def solve(state: TaskState, generate):
-        state.tools = [tool_def(state.metadata["function"])]
-        state.tool_choice = "auto"
+        state.tools.extend(tool_info(function) for function in state.metadata["tools"])
         return await generate(state, tool_calls="none")  # record the call, do not run it
 
     return solve
 
 
-def same_value(got, expected) -> bool:
-    """Equal after JSON normalisation (tuples are lists; 5 == 5.0; strings exact)."""
-    return json.loads(json.dumps(got)) == expected
-
-
 @scorer(metrics=[accuracy(), stderr()])
 def call_match():
     async def score(state: TaskState, target: Target) -> Score:
-        calls = state.output.message.tool_calls or []
-        expected = state.metadata["expected"]
-        made = [{"function": c.function, "arguments": c.arguments} for c in calls]
-        correct = (
-            len(calls) == 1
-            and not calls[0].parse_error
-            and calls[0].function == expected["function"]
-            and same_value(calls[0].arguments, expected["arguments"])
-        )
+        replies = [m for m in state.messages if isinstance(m, ChatMessageAssistant)]
+        calls = [(c.function, c.arguments) for c in (replies[0].tool_calls or [])] if replies else []
+        correct = len(replies) == 1 and answers.bfcl_correct(calls, state.metadata["expected"])
         return Score(
             value=CORRECT if correct else INCORRECT,
-            answer=json.dumps(made),
+            answer="; ".join(f"{f}({a})" for f, a in calls),
             explanation=state.output.completion,
         )
 
@@ -114,9 +93,10 @@ def call_match():
 
 
 @task
-def bfcl(data_dir: str, limit: int | None = None) -> Task:
+def bfcl(data_dir: str, limit: int | None = None, protocol: str | None = None) -> Task:
+    """protocol: both protocols score BFCL alike (PostTrainBench's rule is sound)."""
     samples = [record_to_sample(r) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
-    return TASK.build(samples, limit=limit, solver=offer_tool(), scorer=call_match())
+    return TASK.build(samples, limit=limit, solver=offer_tools(), scorer=call_match())
 
 
 def test_texts(record: dict) -> list[str]:

@@ -1,78 +1,71 @@
-"""GPQA main: four-choice questions with chain of thought; choices shuffled with a fixed seed."""
+"""GPQA main as PostTrainBench runs it (its own gpqamain/evaluate.py): the four answers with the
+correct one first, shuffled by inspect's dataset shuffle_choices, inspect's chain-of-thought
+multiple_choice prompt, and the letter read by the protocol's rule (ptb.answers)."""
 
 import random
-import re
 from pathlib import Path
 
 from inspect_ai import Task, task
-from inspect_ai.dataset import Sample
+from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
-from inspect_ai.solver import TaskState, generate, solver
+from inspect_ai.solver import TaskState, multiple_choice
 
+from ptb import answers
+from ptb import protocol as protocols
 from ptb.task_builder import TaskFolder
-from ptb.tasks import read_jsonl, strip_thinking
+from ptb.tasks import read_jsonl
 
 TASK = TaskFolder(__file__)
 
-LETTERS = "ABCD"
-PROMPT = (
-    "Answer the following multiple choice question. Think step by step, then end your response "
-    'with a line "ANSWER: $LETTER" where LETTER is one of A, B, C, D.\n\n{question}\n\n{choices}'
-)
-ANSWER = re.compile(
-    r"(?i:ANSWER)\s*:\s*\**\s*\(?([A-D])\b"
-)  # an uppercase letter: "answer: a lot" is no answer
 
-
-def record_to_sample(record: dict, seed: int) -> Sample:
-    """Shuffle the four answers with a generator seeded by (seed, Record ID): a question's
-    order does not depend on which other questions are loaded, or in what order."""
-    answers = [record["Correct Answer"]] + [record[f"Incorrect Answer {i}"] for i in (1, 2, 3)]
-    order = list(range(4))
-    random.Random(f"{seed}:{record['Record ID']}").shuffle(order)
+def record_to_sample(record: dict) -> Sample:
+    """PostTrainBench's record_to_sample: the target is always "A" before the shuffle."""
     return Sample(
-        id=record["Record ID"],
         input=record["Question"],
-        choices=[str(answers[i]).strip() for i in order],
-        target=LETTERS[order.index(0)],
+        choices=[str(record["Correct Answer"])] + [str(record[f"Incorrect Answer {i}"]) for i in (1, 2, 3)],
+        target="A",
+        id=record["Record ID"],
     )
 
 
-@solver
-def multiple_choice_prompt():
-    async def solve(state: TaskState, generate):
-        choices = "\n".join(f"{LETTERS[i]}) {choice.value}" for i, choice in enumerate(state.choices))
-        state.user_prompt.text = PROMPT.format(question=state.user_prompt.text, choices=choices)
-        return state
-
-    return solve
-
-
-def extract_choice(completion: str) -> str | None:
-    """The letter of the last "ANSWER: X" outside thinking blocks."""
-    found = ANSWER.findall(strip_thinking(completion))
-    return found[-1].upper() if found else None
+def shuffled(records: list[dict], seed: int) -> list[Sample]:
+    """inspect's MemoryDataset.shuffle_choices(seed) over the whole set in its hub order (one
+    generator for all questions, so an item's order depends on the items before it)."""
+    dataset = MemoryDataset([record_to_sample(r) for r in records])
+    dataset.shuffle_choices(seed)
+    return list(dataset)
 
 
 @scorer(metrics=[accuracy(), stderr()])
-def choice_accuracy():
+def choice_accuracy(protocol: str):
     async def score(state: TaskState, target: Target) -> Score:
-        answer = extract_choice(state.output.completion)
+        reply = answers.reply_text(state.output)
+        picked = answers.choice(reply, len(state.choices), protocol)
         return Score(
-            value=CORRECT if answer == target.text else INCORRECT,
-            answer=answer,
-            explanation=state.output.completion,
+            value=CORRECT if picked == target.text else INCORRECT, answer=picked or "", explanation=reply
         )
 
     return score
 
 
 @task
-def gpqamain(data_dir: str, limit: int | None = None) -> Task:
-    seed = TASK.spec["choice_seed"]
-    samples = [record_to_sample(r, seed) for r in read_jsonl(Path(data_dir) / "test.jsonl")]
+def gpqamain(
+    data_dir: str, limit: int | None = None, choice_seed: int | None = None, protocol: str = protocols.DEFAULT
+) -> Task:
+    """choice_seed: the shuffle's seed. PostTrainBench passes none (shuffle_choices=True), so each of
+    its evaluations draws another order; v1 draws one too (the .eval log keeps every item's order),
+    the corrected protocol uses task.yaml's choice_seed."""
+    seed = choice_seed
+    if seed is None:
+        v1 = protocol == protocols.POSTTRAINBENCH_V1
+        seed = random.SystemRandom().randrange(2**32) if v1 else TASK.spec["choice_seed"]
+    samples = shuffled(read_jsonl(Path(data_dir) / "test.jsonl"), seed)
     return TASK.build(
-        samples, limit=limit, solver=[multiple_choice_prompt(), generate()], scorer=choice_accuracy()
+        samples,
+        limit=limit,
+        solver=[multiple_choice(cot=True)],
+        scorer=choice_accuracy(protocol),
+        metadata={"choice_seed": seed},
     )
 
 

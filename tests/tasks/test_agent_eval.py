@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from ptb import agent_eval
+from ptb import agent_eval, tasks
 from ptb.demo_models import build_tiny_qwen3
 from ptb.paths import REPO_ROOT
 from ptb.tasks import TASKS_DIR
@@ -41,7 +41,8 @@ def test_evaluates_a_local_model_and_writes_json(tiny_model, tmp_path, capsys):
     metrics = json.loads(out.read_text())
     assert code == 0 and metrics["outcome"] == "ok", metrics
     assert metrics["samples_scored"] + metrics["samples_failed"] == 2
-    assert metrics["task_version"] == "1.0.0"
+    assert metrics["task_version"] == tasks.spec("gsm8k")["version"]
+    assert metrics["protocol"] == "posttrainbench-v1"
     assert capsys.readouterr().out.startswith("gsm8k: score ")
 
 
@@ -88,3 +89,12 @@ def test_the_options_default_to_the_workflow_schemas_evaluation_defaults(capsys)
     assert (
         "evaluation.gpu_memory_utilization': 1.5 is greater than the maximum of 1" in capsys.readouterr().err
     )
+
+
+def test_the_protocol_is_an_option_and_checked(capsys):
+    args = agent_eval.parse_args("gsm8k", ["--model-path", "m", "--protocol", "posttrainbench-v1-corrected"])
+    assert args.protocol == "posttrainbench-v1-corrected"
+    assert agent_eval.parse_args("gsm8k", ["--model-path", "m"]).protocol == "posttrainbench-v1"
+    with pytest.raises(SystemExit):
+        agent_eval.parse_args("gsm8k", ["--model-path", "m", "--protocol", "v2"])
+    assert "invalid choice: 'v2'" in capsys.readouterr().err

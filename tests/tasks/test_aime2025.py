@@ -1,14 +1,13 @@
-"""AIME 2025: exact integer match of the ANSWER line (or the last \\boxed{}), offline."""
+"""AIME 2025: inspect_evals' prompt, the final number per protocol, offline."""
 
-import pytest
-
+from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
 from ptb.scripted_model import by_fragment, run, scripted, values
-from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
+from ptb.tasks import load_task, read_jsonl, spec, task_dir
 
 DATA = task_dir("aime2025") / "data"
 
 
-def test_scores_right_wrong_empty_thinking_and_boxed(tmp_path):
+def test_scores_per_protocol(tmp_path):
     records = read_jsonl(DATA / "test.jsonl")
     p = [r["problem"] for r in records]
     a = [int(r["answer"]) for r in records]
@@ -20,27 +19,15 @@ def test_scores_right_wrong_empty_thinking_and_boxed(tmp_path):
                 p[2]: "",
                 p[3]: f"<think>first try: ANSWER: {a[3] + 2}</think>\nRechecked.\nANSWER: {a[3]}",
                 p[4]: f"The count is \\boxed{{{a[4]}}}.",
-                p[5]: f"ANSWER: {a[5]}.5",
+                p[5]: f"<think>\nso far it is {a[5]}",  # cut off while thinking
             }
         )
     )
-    log = run(load_task("aime2025", DATA), model, tmp_path)
-    assert list(values(log).values()) == ["C", "I", "I", "C", "C", "I"]
-
-
-@pytest.mark.parametrize(
-    "completion, expected",
-    [
-        ("ANSWER: 033", 33),
-        ("ANSWER: $204$", 204),
-        ("answer: 7\nANSWER: 8", 8),
-        ("no final line, but \\boxed{12} and \\boxed{13}", 13),
-        ("<think>ANSWER: 5", None),
-        ("The answer is 42.", None),
-    ],
-)
-def test_extract_answer(completion, expected):
-    assert module("aime2025").extract_answer(completion) == expected
+    expected = {POSTTRAINBENCH_V1: ["C", "I", "I", "C", "C", "C"], CORRECTED: ["C", "I", "I", "C", "C", "I"]}
+    for protocol, values_expected in expected.items():
+        log = run(load_task("aime2025", DATA, protocol=protocol), model, tmp_path / protocol)
+        assert list(values(log).values()) == values_expected, protocol
+    assert "Remember to put your answer on its own line" in log.samples[0].messages[0].text
 
 
 def test_fixtures_are_marked_and_in_the_hub_schema():

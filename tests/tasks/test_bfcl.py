@@ -41,17 +41,14 @@ def test_every_record_builds_a_tool_and_a_parsed_answer():
     records = read_jsonl(DATA / "test.jsonl")
     assert len(records) == spec("bfcl")["samples"] == 100
     for record in records:
-        tool = bfcl.tool_def(record["function"][0])
-        assert tool.name == bfcl.parse_call(record["ground_truth"][0])["function"]
+        tool = bfcl.tool_info(record["function"][0])
+        assert tool.name == bfcl.record_to_sample(record).metadata["expected"]["function"]
         assert set(tool.parameters.required) <= set(tool.parameters.properties)
 
 
-def test_argument_normalisation():
-    bfcl = module("bfcl")
-    call = bfcl.parse_call("f(a=(1, 2), b=3, c='x')")
-    assert call == {"function": "f", "arguments": {"a": [1, 2], "b": 3, "c": "x"}}
-    assert bfcl.same_value({"a": [1, 2], "b": 3.0, "c": "x"}, call["arguments"])
-    assert not bfcl.same_value({"a": [1, 2], "b": 3, "c": "X"}, call["arguments"])
-    assert bfcl.json_schema(
+def test_bfcl_types_become_json_schema_types():
+    param = module("bfcl").tool_param(
         {"type": "dict", "properties": {"t": {"type": "tuple", "items": {"type": "float"}}}}
-    ) == {"type": "object", "properties": {"t": {"type": "array", "items": {"type": "number"}}}}
+    )
+    assert param.type == "object"
+    assert param.properties["t"].type == "array" and param.properties["t"].items.type == "number"

@@ -1,17 +1,18 @@
-"""GPQA main: seeded choice shuffle, choice accuracy of the last ANSWER letter, offline."""
+"""GPQA main: inspect's shuffle_choices and multiple_choice prompt, the answer letter per protocol."""
 
+from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
 from ptb.scripted_model import by_fragment, run, scripted, values
-from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
+from ptb.tasks import load_task, read_jsonl, spec, task_dir
 
 DATA = task_dir("gpqamain") / "data"
 
 
-def loaded():
-    return list(load_task("gpqamain", DATA).dataset)
+def loaded(**args):
+    return list(load_task("gpqamain", DATA, **args).dataset)
 
 
-def test_scores_right_wrong_empty_and_thinking(tmp_path):
-    samples = loaded()[:4]
+def test_scores_per_protocol(tmp_path):
+    samples = loaded(choice_seed=7)[:4]
     right = [s.target for s in samples]
     wrong = ["B" if t == "A" else "A" for t in right]
     q = [s.input for s in samples]
@@ -21,31 +22,33 @@ def test_scores_right_wrong_empty_and_thinking(tmp_path):
                 q[0]: f"Reasoning...\nANSWER: {right[0]}",
                 q[1]: f"ANSWER: {wrong[1]}",
                 q[2]: "",
-                q[3]: f"<think>ANSWER: {wrong[3]}</think>\nOn reflection:\nANSWER: ({right[3]})",
+                q[3]: f"ANSWER: {wrong[3]}\nOn reflection:\nANSWER: {right[3]}",  # v1 keeps the first
             }
         )
     )
-    log = run(load_task("gpqamain", DATA, limit=4), model, tmp_path)
-    assert list(values(log).values()) == ["C", "I", "I", "C"]
+    for protocol, expected in ((POSTTRAINBENCH_V1, ["C", "I", "I", "I"]), (CORRECTED, ["C", "I", "I", "C"])):
+        task = load_task("gpqamain", DATA, limit=4, choice_seed=7, protocol=protocol)
+        log = run(task, model, tmp_path / protocol)
+        assert list(values(log).values()) == expected, protocol
     prompt = log.samples[0].messages[0].text
-    assert "A) " in prompt and "D) " in prompt and "ANSWER: $LETTER" in prompt
+    assert "A) " in prompt and "D) " in prompt and "'ANSWER: $LETTER'" in prompt
 
 
-def test_choice_shuffle_is_seeded_and_keeps_the_answer():
-    first, second = loaded(), loaded()
-    assert [s.choices for s in first] == [s.choices for s in second]
+def test_choice_shuffle_keeps_the_answer_and_its_seed():
+    first = loaded(protocol=CORRECTED)
+    assert [s.choices for s in first] == [s.choices for s in loaded(protocol=CORRECTED)]
+    assert [s.choices for s in first] == [
+        s.choices for s in loaded(choice_seed=spec("gpqamain")["choice_seed"])
+    ]
     assert len({s.target for s in first}) > 1, "the correct answer must not always be A"
     for sample, record in zip(first, read_jsonl(DATA / "test.jsonl")):
         assert sample.choices["ABCD".index(sample.target)] == record["Correct Answer"]
-    # a question's order depends on its Record ID and the seed, not on the other questions
-    record = read_jsonl(DATA / "test.jsonl")[3]
-    alone = module("gpqamain").record_to_sample(record, spec("gpqamain")["choice_seed"])
-    assert alone.choices == first[3].choices
 
 
-def test_extract_choice():
-    extract = module("gpqamain").extract_choice
-    assert extract("ANSWER: **C**") == "C"
-    assert extract("ANSWER: B\nwait\nANSWER: D") == "D"
-    assert extract("The answer: a lot of thought") is None
-    assert extract("<think>ANSWER: A") is None
+def test_v1_draws_an_order_per_evaluation_as_posttrainbench_does():
+    """PostTrainBench shuffles unseeded: v1 draws a seed per task build and records it."""
+    tasks = [load_task("gpqamain", DATA, protocol=POSTTRAINBENCH_V1) for _ in range(4)]
+    seeds = {t.metadata["choice_seed"] for t in tasks}
+    assert len(seeds) == 4
+    orders = {tuple(tuple(s.choices) for s in t.dataset) for t in tasks}
+    assert len(orders) > 1

@@ -4,6 +4,7 @@ import pytest
 from inspect_ai import task_with
 
 from ptb.cache import prepare_dataset
+from ptb.protocol import POSTTRAINBENCH_V1
 from ptb.sandbox import run_tests
 from ptb.scripted_model import by_fragment, run, scripted, values
 from ptb.tasks import load_task, module, offline_records, read_jsonl, task_dir
@@ -27,14 +28,16 @@ def test_scores_right_wrong_empty_thinking_exit_and_loop(tmp_path):
                 p[1]: fenced(p[1] + "    return None\n"),
                 p[2]: "",
                 p[3]: "<think>```python\ndef broken(:\n```</think>\n" + fenced(solution[3]),
-                p[4]: fenced(p[4] + "    exit(0)\n"),  # leaving before the tests ran is no pass
+                # leaving before the tests ran is no pass (PostTrainBench's bare `python -c` passes it)
+                p[4]: fenced(p[4] + "    exit(0)\n"),
                 p[5]: fenced(p[5] + "    while True:\n        pass\n"),
             }
         )
     )
     humaneval = module("humaneval")
     task = task_with(
-        load_task("humaneval", tmp_path / "data", limit=6), scorer=humaneval.sandboxed_tests(2.0, 512)
+        load_task("humaneval", tmp_path / "data", limit=6),
+        scorer=humaneval.sandboxed_tests(POSTTRAINBENCH_V1, 2.0, 512),
     )
     log = run(task, model, tmp_path / "logs")
     assert list(values(log).values()) == ["C", "I", "I", "C", "I", "I"]

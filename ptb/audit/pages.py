@@ -1,0 +1,305 @@
+"""The audit pages: one per cell (its evidence) and one per agent (its cells), static HTML
+written next to the leaderboard, linked leaderboard -> agent page -> cell page -> raw files.
+
+A cell page reads the cell's record files (agent.json, manifest.json, handout.json,
+verdict.json, metrics.json) and the base model's metrics, which its rule declares, plus what
+the same jobs wrote beside them (agent.log, the .eval log, the job dir): those change only
+when the declared file beside them does. It also writes a small summary (the cell's
+outcome, scores, time and cost) that the agent page reads, so a new cell rewrites its own
+page, its agent's page and the leaderboard, and no other page.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from ptb import io, outcomes
+from ptb.audit import evallog, findings, trace_view
+from ptb.audit.html import clipped, details, esc, link, page, relative, status, table, value
+
+SAMPLE_ROWS = 2000  # beyond this the page links the log instead of listing every sample
+
+
+def _read(path, corrupt: list[str] | None = None) -> dict | None:
+    """A result file's object; None if absent or corrupt (then named in `corrupt`, if given)."""
+    try:
+        return io.read_json_record(path)
+    except io.CorruptFile as error:
+        if corrupt is not None:
+            corrupt.append(str(error))
+        return None
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f}"
+
+
+def _hours(seconds) -> str:
+    return f"{(seconds or 0) / 3600:.2f}"
+
+
+def _money(x) -> str:
+    return "–" if x is None else f"${x:.2f}"
+
+
+def _or_dash(x) -> str:
+    return "–" if x is None else str(x)
+
+
+def _log_file(metrics: dict, metrics_path: Path) -> Path | None:
+    """The cell's .eval log: where metrics.json says, else the same name in its logs folder
+    (the results folder may have moved since)."""
+    named = metrics.get("log_file")
+    if not named:
+        return None
+    for candidate in (Path(named), metrics_path.parent / "logs" / Path(named).name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _samples(log: Path | None, page_path: Path) -> str:
+    if log is None:
+        return "<p class='missing'>no .eval log</p>"
+    try:
+        found = evallog.read_samples(log)
+    except (OSError, ValueError, KeyError) as err:  # a half-written or foreign log: say so, keep the page
+        return f"<p class='bad'>cannot read {esc(log.name)}: {esc(type(err).__name__)}: {esc(err)}</p>"
+    rows = []
+    for r in found["rows"][:SAMPLE_ROWS]:
+        ok = evallog.correct(r["value"])
+        mark = status("✓", "ok") if ok else status("✗", "bad") if ok is False else esc(r["value"])
+        rows.append(
+            [
+                esc(r["id"]),
+                esc(r["epoch"]),
+                esc(r["target"]),
+                esc(r["answer"]) if r["answer"] is not None else "<span class='muted'>–</span>",
+                mark,
+                esc(r["error"] or ""),
+                details(f"{len(r['completion']):,} chars", clipped(r["completion"], 3000)),
+            ]
+        )
+    more = len(found["rows"]) - len(rows)
+    command = f"inspect view --log-dir {shlex.quote(str(log.parent.resolve()))}"
+    return (
+        f"<p>task {esc(found['task'])}, model {esc(found['model'])}, status {esc(found['status'])}; "
+        f"{link(relative(log, page_path), 'the .eval log')}; browse it with <code>{esc(command)}</code></p>"
+        + table(["item", "epoch", "target", "answer extracted", "correct", "error", "model output"], rows)
+        + (f"<p class='muted'>{more:,} more rows in the log</p>" if more > 0 else "")
+    )
+
+
+def _provenance(manifest: dict | None, metrics: dict) -> str:
+    if manifest is None:
+        return "<p class='missing'>no manifest.json</p>"
+    software = manifest.get("software") or {}
+    facts = {
+        "workflow commit": software.get("workflow_commit"),
+        "evaluation's workflow commit": (metrics.get("software") or {}).get("workflow_commit"),
+        "images": manifest.get("images"),
+        "base model": manifest.get("base_model"),
+        "prompt sha256": manifest.get("prompt_sha256"),
+        "final_model files (sha256)": manifest.get("final_model_files"),
+        "evaluated model": metrics.get("model_path"),
+        "task version": metrics.get("task_version"),
+        "generation": metrics.get("generation"),
+    }
+    return (
+        value(facts)
+        + details("the cell's resolved config", value(manifest.get("config")))
+        + details("package versions", value(software.get("packages")))
+    )
+
+
+def summary(
+    record: dict, base_metrics: str, agent: dict | None, verdict: dict | None, metrics: dict | None
+) -> dict:
+    """The cell's row on its agent page: outcome, own and counted score, time."""
+    outcome = outcomes.classify(agent, verdict, metrics)
+    base = _read(base_metrics) or {}
+    own = metrics.get("score") if metrics and metrics.get("outcome") == outcomes.OK else None
+    base_score = base.get("score") if base.get("outcome") == outcomes.OK else None
+    return {
+        **{k: record[k] for k in ("agent", "model", "benchmark", "seed")},
+        "outcome": outcome,
+        "reason": outcomes.reason(outcome, agent or {}, verdict or {}, metrics or {}),
+        "own_score": own,
+        "stderr": (metrics or {}).get("stderr") if own is not None else None,
+        "ci95": (metrics or {}).get("ci95") if own is not None else None,
+        "base_score": base_score,
+        # PostTrainBench's policy (ptb.leaderboard.apply_policy): own score or the base model's
+        "score": None
+        if outcome == outcomes.MISSING
+        else own
+        if outcome in outcomes.OWN_SCORE
+        else base_score,
+        "wall_seconds": (agent or {}).get("wall_seconds"),
+        "budget_seconds": (agent or {}).get("budget_seconds"),
+    }
+
+
+def cell_page(
+    record: dict, base_metrics: str, page_path: str | Path, leaderboard_html: str, agent_html: str
+) -> tuple[str, dict]:
+    """(HTML, summary) of a cell. record: ptb.result_files.cell_record plus `manifest` and
+    `handout`; base_metrics: the base model's metrics.json for the same model and benchmark."""
+    page_path = Path(page_path)
+    corrupt: list[str] = []
+    agent, verdict, metrics = (_read(record[k], corrupt) for k in ("agent_json", "verdict", "metrics"))
+    manifest, handout = _read(record["manifest"]), _read(record["handout"]) or {}
+    run_dir = Path(record["agent_json"]).parent
+    facts = summary(record, base_metrics, agent, verdict, metrics)
+    if corrupt:  # as on the leaderboard (ptb.leaderboard.cell_outcome): counted, no score
+        facts.update(outcome=outcomes.CORRUPT, reason="; ".join(corrupt), score=None)
+    scaffold = ((manifest or {}).get("config") or {}).get("agent", {}).get("scaffold", "?")
+    trace_html, used = trace_view.render(scaffold, run_dir / "agent.log")
+    facts.update(used)
+    m = metrics or {}
+    ci = facts["ci95"] or [None, None]
+    counted = "own score" if facts["outcome"] in outcomes.OWN_SCORE else "the base model's"
+    stages = [("agent", agent), ("judge", verdict), ("eval", metrics)]
+    overview = {
+        "outcome": None,
+        "reason": facts["reason"] or "–",
+        "score counted": f"{_pct(facts['score'])} ({counted})",
+        "own score": f"{_pct(facts['own_score'])} ± {_pct(facts['stderr'])} (stderr); "
+        f"95% CI {_pct(ci[0])}–{_pct(ci[1])}",
+        "base model": _pct(facts["base_score"]),
+        "samples": ", ".join(
+            f"{m.get(k, '–')} {word}"
+            for k, word in (
+                ("samples_scored", "scored"),
+                ("samples_failed", "failed"),
+                ("truncated", "truncated"),
+            )
+        ),
+        "stage outcomes": ", ".join(f"{name} {(data or {}).get('outcome', '–')}" for name, data in stages),
+        "time": f"{_hours(facts['wall_seconds'])} h of {_hours(facts['budget_seconds'])} h",
+        "cost, tokens, tool calls": ", ".join(
+            [_money(facts["cost_usd"]), _or_dash(facts["tokens"]), str(facts["tool_calls"])]
+        ),
+    }
+    rows = "".join(
+        f"<dt>{esc(k)}</dt><dd>{status(facts['outcome']) if k == 'outcome' else esc(v)}</dd>"
+        for k, v in overview.items()
+    )
+    raw = [
+        (record["agent_json"], "agent.json"),
+        (record["manifest"], "manifest.json"),
+        (record["handout"], "handout.json"),
+        (run_dir / "agent.log", "agent.log (raw trace)"),
+        (run_dir / "trace.md", "trace.md"),
+        (record["verdict"], "verdict.json"),
+        (record["metrics"], "metrics.json"),
+        (run_dir / "job", "job dir"),
+    ]
+    links = " · ".join(link(relative(p, page_path), text) for p, text in raw if Path(p).exists())
+    ctx = {"run_dir": run_dir, "page": page_path, "handout": handout, "benchmark": record["benchmark"]}
+    eval_body = value(
+        {
+            k: m.get(k)
+            for k in ("outcome", "reason", "score", "stderr", "ci95", "epochs", "grader", "timing")
+            if k in m
+        }
+    )
+    calls = used["tool_calls"]
+    body = (
+        f"<dl>{rows}</dl><p>raw files: {links}</p>"
+        f"<h2>Judge</h2>{findings.verdict_section(verdict, ctx)}"
+        f"<h2>Evaluation</h2>{eval_body}{_samples(_log_file(m, Path(record['metrics'])), page_path)}"
+        f"<h2>Agent trace</h2>{details(f'{scaffold} trace: {calls} tool calls', trace_html)}"
+        f"<h2>Provenance</h2>{_provenance(manifest, m)}"
+    )
+    title = f"{record['agent']} · {record['model']} · {record['benchmark']} · seed {record['seed']}"
+    nav = [
+        (relative(leaderboard_html, page_path), "Leaderboard"),
+        (relative(agent_html, page_path), record["agent"]),
+    ]
+    return page(title, body, nav), facts
+
+
+def write_cell(
+    record: dict, base_metrics: str, page_path, summary_json, leaderboard_html: str, agent_html: str
+) -> dict:
+    text, facts = cell_page(record, base_metrics, page_path, leaderboard_html, agent_html)
+    io.write_text_atomic(page_path, text)
+    io.write_json(summary_json, facts)
+    return facts
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def agent_page(
+    agent: str,
+    display_name: str,
+    benchmarks: dict[str, str],
+    cells: list[tuple[dict, str]],
+    page_path,
+    leaderboard_html: str,
+) -> str:
+    """The agent's model × benchmark matrix (mean of the counted scores and each seed, with
+    outcome and time per seed, each linking its cell page), then every cell as a row.
+    cells: (summary, cell page path) pairs; benchmarks: benchmark -> display name, in order."""
+    page_path = Path(page_path)
+    by_key = {(s["model"], s["benchmark"]): [] for s, _ in cells}
+    for s, cell_html in cells:
+        by_key[(s["model"], s["benchmark"])].append((s, cell_html))
+    models = list(dict.fromkeys(s["model"] for s, _ in cells))
+    matrix = []
+    for model in models:
+        row = [esc(model)]
+        for bench in benchmarks:
+            runs = sorted(by_key.get((model, bench), []), key=lambda c: c[0]["seed"])
+            mean = _mean([s["score"] for s, _ in runs if s["score"] is not None])
+            seeds = "<br>".join(
+                link(relative(h, page_path), f"seed {s['seed']}: {_pct(s['score'])}")
+                + f" {status(s['outcome'])}"
+                for s, h in runs
+            )
+            row.append(f"<b>{_pct(mean)}</b><br>{seeds}" if runs else "–")
+        matrix.append(row)
+    listing = [
+        [
+            link(relative(h, page_path), f"{s['model']} / {s['benchmark']} / seed {s['seed']}"),
+            status(s["outcome"]),
+            esc(_pct(s["score"])),
+            esc(_pct(s["own_score"])),
+            esc(_hours(s["wall_seconds"])),
+            esc(_money(s.get("cost_usd"))),
+            esc(_or_dash(s.get("tokens"))),
+            esc(s["reason"]),
+        ]
+        for s, h in sorted(cells, key=lambda c: (c[0]["model"], c[0]["benchmark"], c[0]["seed"]))
+    ]
+    counts = {o: sum(1 for s, _ in cells if s["outcome"] == o) for o in outcomes.CELL}
+    body = (
+        f"<p>{esc(', '.join(f'{o} {n}' for o, n in counts.items() if n))}. Scores × 100; a cell that is "
+        "disqualified, left no model or failed its evaluation counts as the base model's score.</p>"
+        + table(["model", *benchmarks.values()], matrix)
+        + "<h2>Every cell</h2>"
+        + table(
+            ["cell", "outcome", "score", "own score", "hours", "cost", "tokens", "reason"],
+            listing,
+            {2, 3, 4, 5, 6},
+        )
+    )
+    return page(f"{display_name} ({agent})", body, [(relative(leaderboard_html, page_path), "Leaderboard")])
+
+
+def write_agent(
+    agent: str,
+    display_name: str,
+    benchmarks: dict[str, str],
+    summaries: list[str],
+    cell_pages: list[str],
+    page_path,
+    leaderboard_html: str,
+) -> None:
+    cells = [(io.read_json(s), h) for s, h in zip(summaries, cell_pages, strict=True)]
+    io.write_text_atomic(
+        page_path, agent_page(agent, display_name, benchmarks, cells, page_path, leaderboard_html)
+    )

@@ -1,0 +1,71 @@
+"""Evaluations keyed by what decides a score, so identical weights are scored once.
+
+The key is a hash of the model folder's files (weights, tokenizer, config: every regular file,
+symlinks followed, hidden files left out), the family (it picks the chat template), the benchmark
+and the score settings the rule passes (evaluation settings without throughput, limit, task args,
+task and code hashes). The base model's baseline, the no-op agent's copy of it and any run that
+submits the base unchanged share one key: whichever job comes first evaluates and stores, the
+others copy (a job that finds the key claimed waits for it: an flock on <key>/lock, which NFSv4
+and Lustre honour).
+
+Layout: results/eval-store/<key>/metrics.json (ptb.paths.EVAL_STORE), written atomically; each
+copy names the evaluation it reuses (`reused_from`, `log_file`). Deleting an entry makes the next
+evaluation with that key run again (e.g. before --forcerun of an evaluation).
+
+Not a DAG edge on purpose: an order-only input (ancient) on the baseline drops the dependent
+evaluation from a plan whose baseline re-runs for another reason (snakemake 9.27), and a plain
+input would re-run every cell's evaluation when its baseline re-runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+from pathlib import Path
+
+from ptb import io, paths
+
+
+def model_digest(model_path: str | Path) -> str:
+    """sha256 over the folder's files (relative path and content hash), symlinks followed."""
+    root = Path(model_path)
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+            digest.update(f"{rel.as_posix()}\0{io.sha256_file(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def key(model_path: str, family: str, benchmark: str, settings: dict) -> str:
+    what = {"model": model_digest(model_path), "family": family, "benchmark": benchmark, "settings": settings}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def entry(results: str, evaluation_key: str) -> Path:
+    return Path(paths.fill(paths.EVAL_STORE, results, key=evaluation_key))
+
+
+@contextlib.contextmanager
+def claimed(results: str, evaluation_key: str):
+    """Hold the key while evaluating: another job with the same key waits here, then copies."""
+    lock = entry(results, evaluation_key).with_name("lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lookup(results: str, evaluation_key: str) -> dict | None:
+    """The stored metrics of this key, or None."""
+    path = entry(results, evaluation_key)
+    return io.read_json(path) if path.exists() else None
+
+
+def save(results: str, evaluation_key: str, metrics: dict) -> None:
+    io.write_json(entry(results, evaluation_key), metrics)

@@ -1,0 +1,17 @@
+"""Rule audit_agent: write one agent's audit page from its cells' summaries."""
+
+from ptb.audit import pages
+from ptb.smk import logged
+
+with logged(snakemake) as log:
+    inp, out, params = snakemake.input, snakemake.output, snakemake.params
+    pages.write_agent(
+        snakemake.wildcards.agent,
+        params.display_name,
+        params.benchmarks,
+        list(inp.summaries),
+        list(params.cell_pages),
+        out.page,
+        params.leaderboard,
+    )
+    log.info("agent page %s: %d cells", out.page, len(inp.summaries))

@@ -1,0 +1,18 @@
+"""Rule audit_cell: write one cell's audit page and the summary its agent's page reads."""
+
+from ptb.audit import pages
+from ptb.smk import logged
+
+with logged(snakemake) as log:
+    inp, out, params, w = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards
+    record = {
+        "agent": w.agent,
+        "model": w.model,
+        "benchmark": w.benchmark,
+        "seed": int(w.seed),
+        **{k: inp[k] for k in ("agent_json", "manifest", "handout", "verdict", "metrics")},
+    }
+    facts = pages.write_cell(
+        record, inp.base_metrics, out.page, out.summary, params.leaderboard, params.agent_page
+    )
+    log.info("cell page %s: %s", out.page, facts["outcome"])
