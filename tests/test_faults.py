@@ -29,7 +29,7 @@ from ptb.grid import Cell
 
 CELL = {"model": "tiny-qwen3", "benchmark": "gsm8k", "seed": 1}
 AGENTS = {
-    "fine": {"behavior": "submit_base"},
+    "fine": {"behavior": "submit_copy"},  # evaluated, not copied from the evaluation store
     "empty": {"behavior": "empty_model"},
     "linker": {"behavior": "link_out"},
     "locker": {"behavior": "lock_up", "files": 3000},
@@ -129,13 +129,19 @@ def sweep(tmp_path_factory):
     leaderboard = Path(paths.fill(paths.LEADERBOARD_DIR, str(results))) / "leaderboard.csv"
 
     # 1. the whole grid: every planted agent ends in a named outcome, the board is built
+    # (the leaderboard as target: the audit pages are not what is tested here)
     start = time.monotonic()
-    snakemake()
+    snakemake(str(leaderboard))
     seen["first_run_s"] = time.monotonic() - start
     seen["board_first"] = leaderboard.read_text()
 
     # 2. a full disk during one evaluation, and a corrupt result file of another cell
     run_file(results, paths.METRICS, "fine").unlink()
+    for stored in Path(paths.fill(paths.EVAL_STORE, str(results), key="*")).parent.parent.glob(
+        "*/metrics.json"
+    ):
+        if "/runs/fine/" in stored.read_text():  # else the evaluation store hands the old result back
+            stored.unlink()
     seen["empty_metrics"] = read(results, paths.METRICS, "empty")
     run_file(results, paths.METRICS, "empty").write_text('{"outcome": "eval_err')
     # the disk holding the cell's inspect logs is full (a mount over that folder only)
@@ -143,7 +149,7 @@ def sweep(tmp_path_factory):
     seen["disk_full_planted"] = full_filesystem(full)
     if seen["disk_full_planted"]:
         try:
-            proc = snakemake(check=False)
+            proc = snakemake(str(leaderboard), check=False)
         finally:
             subprocess.run(["umount", str(full)], check=False)
         seen["disk_full"] = proc
@@ -153,7 +159,7 @@ def sweep(tmp_path_factory):
         seen["eval_log"] = (results / "logs" / "evaluate" / "fine/tiny-qwen3/gsm8k/seed1.log").read_text()
 
     # 3. recovery is the same command again
-    snakemake()
+    snakemake(str(leaderboard))
     seen["board_recovered"] = leaderboard.read_text()
     seen["status_out"] = subprocess.run(
         [sys.executable, "-m", "ptb.status", "--configfile", "config/demo.yaml", str(extra)],

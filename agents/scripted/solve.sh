@@ -3,6 +3,8 @@
 # ({"behavior": ...}): the failure modes the runner must classify, for tests and
 # for checking a cluster setup.
 #   submit_base  copy the base model to final_model/ (like noop)
+#   submit_copy  the same plus a notes file: a model folder of its own (evaluated, not reused
+#                from the evaluation store)
 #   sleep        save a model, then outlive the budget (-> timeout, model still collected)
 #   crash        exit 3 without a model (-> agent_error, log kept)
 #   no_model     exit 0 without a model (-> no_model)
@@ -19,6 +21,7 @@ behavior=$(python -c 'import json, os; print(json.loads(os.environ["PTB_AGENT_OP
 echo "scripted agent: $behavior"
 case "$behavior" in
   submit_base) cp -r "$PTB_BASE_MODEL" final_model ;;
+  submit_copy) cp -r "$PTB_BASE_MODEL" final_model; echo "trained by nobody" > final_model/NOTES.md ;;
   sleep) cp -r "$PTB_BASE_MODEL" final_model; trap 'echo "got SIGTERM, ignoring it"' TERM; while true; do sleep 1; done ;;
   crash) echo "something went wrong" >&2; exit 3 ;;
   no_model) echo "done, but saved nothing" ;;
