@@ -64,7 +64,8 @@ demo: setup
 # The suite runs under coverage, which follows every Python subprocess (snakemake jobs,
 # scripts, CLIs: pyproject.toml [tool.coverage]); the combined per-file table is printed
 # and kept in coverage-report.txt, and a total under COVERAGE_MIN fails the run.
-COVERAGE_MIN ?= 80
+# measured 2026-12-01 without the demo/slurm/vllm_cpu tests: 92.5 % (4497 statements, 337 missed)
+COVERAGE_MIN ?= 92
 test: setup lint
 	rm -rf .coverage-data
 	$(PY) -m coverage run -m pytest -v; status=$$?; \

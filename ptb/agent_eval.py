@@ -102,6 +102,7 @@ def run(benchmark: str, args: argparse.Namespace) -> dict:
             evaluation=args.evaluation,
             limit=args.limit,
             protocol=args.protocol,
+            display="none",  # stdout is the score line alone
         )
 
 

@@ -112,15 +112,17 @@ def model_for(
 
 def grader_role(benchmark: str, evaluation: dict, name: str | None = None) -> dict | None:
     """LLM-graded tasks: the grader (task_args, else config, else the task's pinned one) as a
-    Model whose own connection limit lets the scorer's calls run concurrently."""
+    Model whose own connection limit lets the scorer's calls run concurrently; the pinned one with
+    task.yaml's grader.model_args (e.g. the API PostTrainBench called it through)."""
     from inspect_ai.model import GenerateConfig, get_model  # noqa: PLC0415
 
     pinned = tasks.spec(benchmark).get("grader")
     if not pinned:
         return None
     name = name or evaluation["grader"] or pinned["model"]
+    model_args = pinned.get("model_args", {}) if name == pinned["model"] else {}
     config = GenerateConfig(max_connections=evaluation["grader_max_connections"])
-    return {tasks.GRADER_ROLE: get_model(name, config=config)}
+    return {tasks.GRADER_ROLE: get_model(name, config=config, **model_args)}
 
 
 def seed_epochs(task) -> None:
@@ -194,8 +196,25 @@ def bootstrap_ci(values: list[float], seed: int = 0, level: float = 0.95) -> tup
     return means[int(tail * len(means))], means[int((1 - tail) * len(means)) - 1]
 
 
+def task_aggregate(log, protocol: str = protocols.DEFAULT) -> dict:
+    """A task's own score where it is no mean of sample values (task.py `aggregate(scores)`, e.g.
+    Arena-Hard's pooled games, HealthBench's clipped mean): score, stderr, ci95 and the task's
+    extras, from the main score of every sample (epoch) that did not error, in dataset order (a
+    bootstrap depends on it); an errored one is None where the protocol scores errors 0. {} for a
+    task without `aggregate`."""
+    dataset = log.eval.dataset
+    own = getattr(tasks.module(dataset.name), "aggregate", None) if dataset and dataset.name else None
+    if own is None:
+        return {}
+    zero_errors = protocols.ON_SAMPLE_ERROR[protocol] == protocols.SCORE_ZERO
+    position = {sample_id: index for index, sample_id in enumerate(dataset.sample_ids or [])}
+    ordered = sorted(log.samples or [], key=lambda s: (s.epoch, position.get(s.id, len(position))))
+    return own([None if s.error else main_score(s) for s in ordered if s.scores or (s.error and zero_errors)])
+
+
 def summarise(log, protocol: str = protocols.DEFAULT) -> dict:
-    """metrics.json's numbers: score, stderr, CI, sample counts, and what produced them."""
+    """metrics.json's numbers: score, stderr, CI, sample counts, and what produced them (a task's
+    own aggregate, where it has one, gives the score, stderr and CI)."""
     values = sample_values(log, protocol)
     samples = log.samples or []
     failed = sum(1 for s in samples if sample_failed(s))
@@ -217,6 +236,7 @@ def summarise(log, protocol: str = protocols.DEFAULT) -> dict:
         "generation": generation_of(log),
         "grader": grader.model if (grader := (log.eval.model_roles or {}).get(tasks.GRADER_ROLE)) else None,
         "log_file": log.location,
+        **task_aggregate(log, protocol),
     }
 
 
@@ -238,12 +258,17 @@ def evaluate(
     sampling: dict | None = None,
     summary=None,
     protocol: str = protocols.DEFAULT,
+    model_alias: str | None = None,
     cell: dict | None = None,
+    display: str = "log",
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (the model's failure:
     it cannot be loaded, or every sample failed on its output). An infrastructure failure (full
     disk, out of memory, lost GPU, killed server: ptb.faults) raises InfraFailure instead, also
     when only some samples hit it: a score over the survivors is no score.
+
+    display: inspect's display; "log" puts progress lines in a rule's log (ptb.smk.logged), the
+    agent-facing CLI passes "none" so that its stdout is the score line alone.
 
     protocol (ptb/protocol.py): the task's prompts and scoring rules, the chat template, the
     requests' sampling parameters (ptb.sampling, recorded as metrics["sampling"]) and what an
@@ -255,7 +280,8 @@ def evaluate(
     sampling: profiling's overrides (temperature, top_p, max_tokens, seed: sampling_config and
     model_for), which replace the protocol's sampling. summary(log): what to keep of a finished
     eval, with samples_scored and samples_failed (default: summarise; profiling keeps every
-    repeat's value).
+    repeat's value). model_alias: the model's name as PostTrainBench named it
+    (posttrainbench_alias), for a task that takes one.
     """
     from inspect_ai import eval as inspect_eval  # noqa: PLC0415
 
@@ -267,7 +293,7 @@ def evaluate(
                 raise FileNotFoundError(f"no config.json in {model_path}")
             task_args = dict(task_args or {})
             roles = grader_role(benchmark, evaluation, task_args.pop("grader", None))
-            task = tasks.load_task(benchmark, data_dir, protocol, limit=limit, **task_args)
+            task = tasks.load_task(benchmark, data_dir, protocol, model_alias, limit=limit, **task_args)
             provider = evaluation["provider"]
             if sampling is not None:
                 task.config = sampling_config(task.config, sampling)
@@ -296,8 +322,8 @@ def evaluate(
                     max_connections=evaluation["max_connections"],
                     tags=[f"{key}={value}" for key, value in (cell or {}).items()],
                     metadata=cell,
-                    display="log",  # progress lines in the rule's log (ptb.smk.logged)
-                    log_level="info",
+                    display=display,
+                    log_level="info" if display == "log" else None,
                     log_format="eval",
                     fail_on_error=False,
                     score_display=False,
@@ -362,6 +388,14 @@ def raise_if_infra(message: str, log_file: str | None) -> None:
         raise faults.InfraFailure(f"{cause} (inspect log {log_file}): {message.strip()[-500:]}")
 
 
+def posttrainbench_alias(model_path: str, hf_id: str | None = None) -> str:
+    """The model's name as PostTrainBench's evaluate.py derives it from its --model-path: the last
+    part of the hub id it was given for a baseline (Qwen/Qwen3-1.7B: Qwen3-1.7B), the folder's
+    name for an agent's model (final_model). Arena-Hard judges its baseline model, so named,
+    against its own answers."""
+    return (hf_id or str(model_path).rstrip("/")).split("/")[-1]
+
+
 def cell_label(cell: dict) -> str:
     """A model name for the .eval log: agent/model/seed<seed> for a cell's model, model/variant
     for a baseline's (names with '/' or ':' inside are not produced: config names exclude them)."""
@@ -390,9 +424,13 @@ def evaluate_job(
     the score settings and the software. settings: the rule's score settings (the evaluation
     section without its throughput keys, limit, task_args, hashes); throughput: the rest.
     store: the results dir whose evaluation store (ptb.eval_store) to use: an evaluation with the
-    same key is copied from it instead of run again; a new one is stored (None: no store)."""
+    same key is copied from it instead of run again; a new one is stored (None: no store). A task
+    that takes the model's PostTrainBench name (posttrainbench_alias) has it in the key too.
+    """
+    hf_id = None
     if model_json is not None:
-        model_path, missing = io.read_json(model_json)["path"], "the model cache names no path"
+        cached = io.read_json(model_json)
+        model_path, missing, hf_id = cached["path"], "the model cache names no path", cached.get("hf_id")
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
@@ -401,6 +439,7 @@ def evaluate_job(
     record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:
         return {"outcome": outcomes.NO_MODEL, "reason": missing, **record}
+    alias = posttrainbench_alias(model_path, hf_id)
 
     def scored() -> dict:
         return {
@@ -414,6 +453,7 @@ def evaluate_job(
                 limit=settings["limit"],
                 task_args=settings["task_args"],
                 protocol=settings["protocol"],
+                model_alias=alias,
                 # the protocol names the scoring rules a log was scored under
                 cell={**(cell or {}), "protocol": settings["protocol"]},
             ),
@@ -422,7 +462,8 @@ def evaluate_job(
 
     if store is None:
         return scored()
-    key = eval_store.key(model_path, family, benchmark, settings)
+    named = {**settings, "model_alias": alias} if tasks.takes(benchmark, "model_alias") else settings
+    key = eval_store.key(model_path, family, benchmark, named)
     with eval_store.claimed(store, key):  # a job with the same key waits, then copies
         stored = eval_store.lookup(store, key)
         if stored is not None:  # these weights were scored with these settings: the same evaluation

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 # The token is read before the program runs and kept in a closure under a random
 # name, so the program cannot print it without searching the interpreter for it.
 HARNESS = """
-{report} = (lambda t: lambda: __import__("os").write(1, ("\\n" + t + "\\n").encode()))(
-    __import__("sys").stdin.readline().strip()
-)
+{report} = (lambda t: lambda: (
+    # what the program printed is still in sys.stdout's buffer: out before the token, not after
+    [stream.flush() for stream in (__import__("sys").stdout, __import__("sys").stderr)],
+    __import__("os").write(1, ("\\n" + t + "\\n").encode()),
+))(__import__("sys").stdin.readline().strip())
 {program}
 
 {test}
@@ -41,7 +43,7 @@ class Result:
 
 
 def _limits(memory_mb: int, cpu_seconds: int):
-    def apply():
+    def apply():  # pragma: no cover (runs in the forked child before exec: coverage records nothing there)
         os.setsid()
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))

@@ -19,7 +19,7 @@ from inspect_ai.model import (
     GenerateConfig,
     get_model,
 )
-from inspect_ai.scorer import NOANSWER, Score, bootstrap_stderr, mean, metric, stderr
+from inspect_ai.scorer import NOANSWER, Score
 from inspect_ai.solver import solver
 
 from ptb import tasks
@@ -36,6 +36,21 @@ class TaskFolder:
     def spec(self) -> dict:
         """task.yaml (parsed once per content: ptb.tasks.read_spec)."""
         return tasks.read_spec(self.dir / "task.yaml")
+
+    def fixed_items(self, data_dir: str | Path, id_key: str) -> list[dict]:
+        """The records of data_dir's test.jsonl that task.yaml `items` lists (a JSONL file in the
+        task folder: a fixed item set such as PostTrainBench's), in that file's order, whatever
+        the order and extra records of data_dir's file (the hub's full set, say)."""
+        source = Path(data_dir) / "test.jsonl"
+        by_id = {record[id_key]: record for record in tasks.read_jsonl(source)}
+        listed = [record[id_key] for record in tasks.read_jsonl(self.dir / self.spec["items"])]
+        missing = [item for item in listed if item not in by_id]
+        if missing:
+            raise ValueError(
+                f"{source}: {len(missing)} of the {len(listed)} items of {self.name}'s item set "
+                f"({self.spec['items']}) are missing, e.g. {missing[:3]}"
+            )
+        return [by_id[item] for item in listed]
 
     def build(
         self,
@@ -98,31 +113,3 @@ def grader_model():
 def grader_failure(reason: str, **details) -> Score:
     """The Score of a sample the grader could not judge."""
     return Score(value=NOANSWER, explanation=reason, metadata={"grader_failed": True, **details})
-
-
-def _graded_metric(inner):
-    """A metric computed over the samples the grader did judge (NaN when it judged none)."""
-
-    def compute(scores: list) -> float:
-        graded = [s for s in scores if not tasks.grader_failed(s.score)]
-        return inner(graded) if graded else float("nan")
-
-    return compute
-
-
-@metric
-def graded_mean():
-    """Mean score over the samples the grader judged."""
-    return _graded_metric(mean())
-
-
-@metric
-def graded_stderr():
-    """Standard error of graded_mean."""
-    return _graded_metric(stderr())
-
-
-@metric
-def graded_bootstrap_stderr(num_samples: int = 1000):
-    """Bootstrap standard error of graded_mean."""
-    return _graded_metric(bootstrap_stderr(num_samples))

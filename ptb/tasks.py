@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import gzip
 import importlib.util
 import inspect
 import json
@@ -44,26 +45,41 @@ def _parse_spec(text: str) -> dict:
     return yaml.safe_load(text)
 
 
-def module(name: str):
-    """Import tasks/<name>/task.py (task folders are not a package)."""
-    module_spec = importlib.util.spec_from_file_location(f"ptb_task_{name}", task_dir(name) / "task.py")
+def module(name: str, file: str = "task"):
+    """Import tasks/<name>/<file>.py: task.py, or a module of its own beside it (task folders are
+    not a package)."""
+    import_name = f"ptb_task_{name}" if file == "task" else f"ptb_task_{name}_{file}"
+    module_spec = importlib.util.spec_from_file_location(import_name, task_dir(name) / f"{file}.py")
     loaded = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(loaded)
     return loaded
 
 
-def load_task(name: str, data_dir: str | Path, protocol: str | None = None, **task_args):
+def takes(name: str, argument: str) -> bool:
+    """Whether the task's @task function takes this argument (protocol, model_alias, ...)."""
+    return argument in inspect.signature(getattr(module(name), name)).parameters
+
+
+def load_task(
+    name: str, data_dir: str | Path, protocol: str | None = None, model_alias: str | None = None, **task_args
+):
     """Build the task's inspect Task over the records in data_dir, under `protocol` (ptb/protocol.py)
     where the task function takes one: each task implements the protocols itself, and a task
-    without the argument scores alike under every protocol."""
+    without the argument scores alike under every protocol. model_alias, the model's name as
+    PostTrainBench named it (ptb.evaluation.posttrainbench_alias), likewise goes only to a task
+    that takes it (Arena-Hard: its baseline model meets itself)."""
     function = getattr(module(name), name)
-    if protocol is not None and "protocol" in inspect.signature(function).parameters:
-        task_args["protocol"] = protocol
+    accepts = inspect.signature(function).parameters
+    for key, value in (("protocol", protocol), ("model_alias", model_alias)):
+        if value is not None and key in accepts:
+            task_args[key] = value
     return function(data_dir=str(data_dir), **task_args)
 
 
 def read_jsonl(path: str | Path) -> list[dict]:
-    with open(path) as handle:
+    """One record per line; a .gz file is read through gzip (a task's larger data file)."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
@@ -89,25 +105,16 @@ def test_texts(name: str, data_dir: str | Path) -> list[str]:
 # --- LLM-graded tasks (arenahardwriting, healthbench) -----------------------------------------
 #
 # The grader is the inspect model role "grader" (an API model in production, mockllm in tests).
-# A sample the grader could not judge (an exception from the grader, or a reply that stays
-# unparseable after the task's attempts) is recorded apart from a wrong answer: its Score has
-# value NOANSWER ("N", never a number) and metadata {"grader_failed": True}
-# (ptb.task_builder.grader_failure). The graded_* metrics leave such samples out, and
-# ptb.evaluation.summarise leaves them out of the score and counts them in samples_failed,
-# so a broken grader never reads as a weak model.
+# A sample the grader could not judge (Arena-Hard: a game without a verdict label or with the
+# grader's API down; HealthBench under the corrected protocol: a rubric item never graded) is
+# recorded apart from a wrong answer: its Score has value NOANSWER ("N", never a number) and
+# metadata {"grader_failed": True} (ptb.task_builder.grader_failure). The tasks' metrics and
+# their `aggregate` leave such samples out, and ptb.evaluation.summarise counts them in
+# samples_failed, so a broken grader never reads as a weak model (PostTrainBench v1 drops an
+# Arena-Hard prompt so, and counts a HealthBench item never graded as not met: see their tasks).
 
 GRADER_ROLE = "grader"
-REPEATED_UNIT = re.compile(r"(.{4,200}?)\1{3,}", re.DOTALL)
 
 
 def grader_failed(score) -> bool:
     return bool(score is not None and (score.metadata or {}).get("grader_failed"))
-
-
-def cap_repetition(text: str, max_copies: int = 3) -> str:
-    """Collapse a unit of 4-200 characters repeated more than max_copies times in a row.
-
-    Degenerate generations loop until max_tokens; without a cap the grader reads (and pays
-    for) thousands of copies. Ordinary prose never repeats a block four times in a row.
-    """
-    return REPEATED_UNIT.sub(lambda m: m.group(1) * max_copies, text)

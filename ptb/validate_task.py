@@ -11,7 +11,8 @@ Checks, each reported with the file and field it concerns:
   stage (data: local) and the @task build a dataset from them;
 - the scorer, on the first --limit samples, against a scripted mockllm model (no network):
   every value lies in the documented range (task.yaml score_range, default [0, 1]; CORRECT and
-  INCORRECT count as 1 and 0), no sample errors, an empty reply scores the minimum, a reply
+  INCORRECT count as 1 and 0), no sample errors, an empty reply scores the minimum (or task.yaml
+  empty_score, where penalties reach below what saying nothing scores), a reply
   inside <think>...</think> (closed or not) scores as an empty one, and thinking before an
   answer does not change its score. A right answer must score the maximum: the reply is
   task.py's reference_completion(sample) where it defines one; otherwise replies built from the
@@ -331,6 +332,12 @@ def build_task(name: str, data_dir: Path, limit: int, report: Report):
     if not len(built.dataset):
         report.error(f"{name}(data_dir, limit={limit})", "the task's dataset is empty")
         return None
+    strays = sorted({type(s).__name__ for s in built.dataset if not isinstance(s, Sample)})
+    if strays:
+        report.error(
+            f"{name}(data_dir, limit={limit})", f"the dataset holds {', '.join(strays)}, not Samples"
+        )
+        return None
     ids = [s.id for s in built.dataset]
     if None not in ids and len(set(ids)) != len(ids):
         report.error(f"{name}(data_dir)", "sample ids repeat: inspect needs a unique id per sample")
@@ -397,6 +404,7 @@ class Scorer:
         self.task, self.settings, self.log_dir = built, settings, log_dir
         self.samples = list(built.dataset)
         self.low, self.high = (float(v) for v in settings.get("score_range") or DEFAULT_RANGE)
+        self.empty = float(settings.get("empty_score", self.low))
         self.grader_failures = 0
 
     def run(self, probe: str, reply_for) -> dict:
@@ -480,9 +488,12 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
         return numbers
 
     empty = values_of("an empty reply", lambda i, s: "")
-    wrong_empty = [scorer.samples[i].id for i, v in empty.items() if v is not None and v != scorer.low]
+    wrong_empty = {scorer.samples[i].id: v for i, v in empty.items() if v is not None and v != scorer.empty}
     if wrong_empty:
-        report.error(where, f"an empty reply scores above {scorer.low:g} on samples {wrong_empty[:5]}")
+        side = "above" if all(v > scorer.empty for v in wrong_empty.values()) else "other than"
+        report.error(
+            where, f"an empty reply scores {side} {scorer.empty:g} on samples {list(wrong_empty)[:5]}"
+        )
 
     reference = getattr(loaded, "reference_completion", None)
     if callable(reference):
@@ -581,7 +592,7 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
         report.ok(
             where,
             f"{count} samples on a scripted model{' and grader' if settings.get('grader') else ''}: "
-            f"values in [{scorer.low:g}, {scorer.high:g}], empty -> {scorer.low:g}, {right_text}, "
+            f"values in [{scorer.low:g}, {scorer.high:g}], empty -> {scorer.empty:g}, {right_text}, "
             "<think> blocks stripped",
         )
 

@@ -108,6 +108,18 @@ def test_the_grader_is_bound_with_its_own_connection_limit():
     assert pinned  # without a name in task_args or config, the task's pinned grader is used
 
 
+def test_the_pinned_grader_is_called_as_posttrainbench_called_it(monkeypatch):
+    """gpt-5-mini through Chat Completions (PostTrainBench's client), not inspect's preferred
+    Responses API; a grader the config names gets no such arguments."""
+    seen = []
+    monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.append((name, args)))
+    for benchmark in ("arenahardwriting", "healthbench"):
+        evaluation.grader_role(benchmark, HF)
+        assert seen[-1][0] == "openai/gpt-5-mini" and seen[-1][1]["responses_api"] is False
+    evaluation.grader_role("healthbench", HF, "anthropic/claude-x")
+    assert "responses_api" not in seen[-1][1]
+
+
 def test_each_epoch_generates_with_its_own_seed_under_the_corrected_protocol(tmp_path, monkeypatch):
     monkeypatch.setattr(
         evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)])
@@ -370,6 +382,63 @@ def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settin
     assert seen["protocol"] == POSTTRAINBENCH_V1
     assert seen["evaluation"] == {"provider": "hf", "epochs": 1, **job["throughput"]}
     assert metrics["settings"] == settings, "the throughput settings are not part of a result's settings"
+
+
+def test_the_job_names_the_model_as_posttrainbench_did(tmp_path, monkeypatch):
+    """PostTrainBench's evaluate.py names a model by the last part of its --model-path: a baseline
+    by its hub id (Qwen/Qwen3-1.7B: Qwen3-1.7B, which Arena-Hard judges against itself), an
+    agent's model by its folder (final_model); the name goes to a task that takes it."""
+    seen = {}
+    monkeypatch.setattr(
+        evaluation, "evaluate", lambda **kwargs: seen.update(kwargs) or {"outcome": outcomes.OK}
+    )
+    settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
+    job = dict(
+        dataset_dir="d",
+        benchmark="arenahardwriting",
+        family="qwen3",
+        settings=settings,
+        throughput={},
+        log_dir="l",
+    )
+    model = tmp_path / "model.json"
+    io.write_json(model, {"path": str(tmp_path / "qwen3-1.7b" / "instruct"), "hf_id": "Qwen/Qwen3-1.7B"})
+    evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
+    assert seen["model_alias"] == "Qwen3-1.7B"
+    agent = tmp_path / "agent.json"
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": str(tmp_path / "run" / "final_model") + "/"})
+    evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+    assert seen["model_alias"] == "final_model"
+    data = tasks.task_dir("arenahardwriting") / "data"
+    against = tasks.load_task("arenahardwriting", data, POSTTRAINBENCH_V1, "Qwen3-1.7B", limit=1)
+    assert against.metadata["against_itself"] is True
+    gsm8k = tasks.task_dir("gsm8k") / "data"
+    assert tasks.load_task("gsm8k", gsm8k, None, "Qwen3-1.7B", limit=1), "a task without the argument"
+
+
+def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(tmp_path, monkeypatch):
+    """An agent that submits Qwen3-1.7B's weights is final_model to PostTrainBench: on Arena-Hard it
+    meets the stored answers, so it must not reuse the baseline's self-comparison; on GSM8K the
+    name changes nothing and the evaluation is reused."""
+    cached, submitted = tmp_path / "cache" / "qwen3-1.7b" / "instruct", tmp_path / "run" / "final_model"
+    for folder in (cached, submitted):  # the same weights
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+    model, agent = tmp_path / "model.json", tmp_path / "agent.json"
+    io.write_json(model, {"path": str(cached), "hf_id": "Qwen/Qwen3-1.7B"})
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": str(submitted)})
+    runs = []
+    monkeypatch.setattr(
+        evaluation, "evaluate", lambda **kw: runs.append(kw["model_alias"]) or {"outcome": "ok"}
+    )
+    settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
+    for benchmark in ("arenahardwriting", "gsm8k"):
+        job = dict(dataset_dir="d", benchmark=benchmark, family="qwen3", settings=settings, throughput={})
+        job.update(log_dir="l", store=str(tmp_path / "results"))
+        evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
+        copy = evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+        assert ("reused_from" in copy) is (benchmark == "gsm8k")
+    assert runs == ["Qwen3-1.7B", "final_model", "Qwen3-1.7B"]
 
 
 def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):

@@ -17,7 +17,7 @@ def module_name(path: Path) -> str:
 
 
 def library_modules() -> dict[str, Path]:
-    return {module_name(p): p for p in LIBRARY.rglob("*.py") if "scaffold_templates" not in p.parts}
+    return {module_name(p): p for p in LIBRARY.rglob("*.py") if "skeletons" not in p.parts}
 
 
 def imports_of(path: Path, known: set[str]) -> set[str]:

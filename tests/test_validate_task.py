@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ptb import scaffold
+from ptb import skeleton
 from ptb.tasks import TASKS_DIR
 from ptb.validate_task import Report, check_spec, main, validate
 
@@ -28,7 +28,7 @@ def test_every_task_in_the_repo_passes():
 @pytest.fixture
 def scaffolded(tmp_path):
     """A fresh `new-task demo_v` folder under tmp_path/tasks; returns (tasks dir, task dir)."""
-    scaffold.new_task("demo_v", tmp_path)
+    skeleton.new_task("demo_v", tmp_path)
     return tmp_path / "tasks", tmp_path / "tasks" / "demo_v"
 
 

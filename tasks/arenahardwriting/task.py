@@ -1,115 +1,127 @@
-"""Arena-Hard v2.0 creative writing: the model's answer against a fixed baseline, judged by the grader.
+"""Arena-Hard v2.0 creative writing, judged as PostTrainBench v1 judges it (rules in scoring.py).
 
-Each prompt is judged twice, with the answers in both orders, so that the grader's position
-bias cancels. Verdicts follow Arena-Hard's five labels; a decisive win or loss (>>) weighs
-three times a slight one, as Arena-Hard counts it. A sample's value is its weighted win rate
-over the two games (0..1); the task's score is the mean over samples.
+The model answers each of the 250 prompts; the grader judges its answer against the baseline
+model's stored answer (Qwen3-1.7B, data/Qwen3-1.7B.jsonl) in two games, the baseline first as
+A. A sample's value is the mean of its games' entries (a decisive label counts 3 times); the
+task's score pools every entry of every judged prompt (`aggregate`, and the pooled metrics).
+A prompt with a game left without a label (none in the reply, or the grader's API down three
+times) is a grader failure: left out, and counted, as PostTrainBench leaves it out.
+
+Protocols (task arg `protocol`, ptb/protocol.py):
+- posttrainbench-v1 reproduces PostTrainBench, faults included: a label it cannot score
+  ([[A]]) errors the sample, as it fails PostTrainBench's eval; the baseline model evaluated
+  under its own name (model_alias Qwen3-1.7B) is judged against its own answers, so it scores
+  exactly 0.5 (its published score).
+- posttrainbench-v1-corrected: such a label is a grader failure; every model meets the stored
+  answers; thinking is dropped, an unclosed block too (v1 judges it), and an empty answer loses
+  both games decisively without a grader call.
 """
 
 import asyncio
 import functools
-import re
-from pathlib import Path
+import random
+import statistics
 
+import anyio
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser
-from inspect_ai.scorer import Score, Target, scorer
+from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
+from inspect_ai.scorer import SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState, generate
 
-from ptb.task_builder import TaskFolder, graded_mean, graded_stderr, grader_failure, grader_model
-from ptb.tasks import cap_repetition, read_jsonl, strip_thinking
+from ptb import answers, tasks
+from ptb import protocol as protocols
+from ptb.repetition import limit_repetitions
+from ptb.task_builder import TaskFolder, grader_failure, grader_model
 
 TASK = TaskFolder(__file__)
-
-JUDGE_SYSTEM = """\
-You are an impartial judge of creative writing. You will see a user's prompt and the answers \
-of two assistants, A and B. Decide which answer fulfils the prompt better. Consider how well \
-each follows the instructions, its creativity and originality, the quality of its writing and \
-style, its coherence, and whether its length suits the request. Do not favour an answer for \
-its position, for its length as such, or for the assistant's name.
-
-Explain your reasoning briefly, then end with exactly one verdict label:
-[[A>>B]]: Assistant A is significantly better
-[[A>B]]: Assistant A is slightly better
-[[A=B]]: Tie, relatively the same
-[[B>A]]: Assistant B is slightly better
-[[B>>A]]: Assistant B is significantly better"""
-
-GAME = (
-    "<|User Prompt|>\n{question}\n\n"
-    "<|The Start of Assistant A's Answer|>\n{a}\n<|The End of Assistant A's Answer|>\n\n"
-    "<|The Start of Assistant B's Answer|>\n{b}\n<|The End of Assistant B's Answer|>"
+S = tasks.module("arenahardwriting", "scoring")
+EMPTY_ANSWER = [0.0] * (2 * S.DECISIVE_WEIGHT)  # corrected: an empty answer loses both games decisively
+JUDGE_CONFIG = GenerateConfig(
+    max_tokens=S.JUDGE_REQUEST["max_completion_tokens"], reasoning_effort=S.JUDGE_REQUEST["reasoning_effort"]
 )
-LABELS = (re.compile(r"\[\[([AB<>=]+)\]\]"), re.compile(r"\[([AB<>=]+)\]"))
-FLIPPED = {"A<B": "B>A", "A<<B": "B>>A", "B<A": "A>B", "B<<A": "A>>B", "B=A": "A=B"}
-VALID = {"A>>B", "A>B", "A=B", "B>A", "B>>A"}
 
 
-def parse_verdict(judgment: str) -> str | None:
-    """The last verdict label in the judgment (double brackets preferred), normalised; None if none."""
-    for pattern in LABELS:
-        found = pattern.findall(judgment.upper())
-        if found:
-            label = FLIPPED.get(found[-1], found[-1])
-            return label if label in VALID else None
-    return None
-
-
-def outcome(label: str, model_is: str) -> tuple[float, int]:
-    """(value for the model, weight) of one game, the model's answer being 'A' or 'B'."""
-    other = "B" if model_is == "A" else "A"
-    return {
-        f"{model_is}>>{other}": (1.0, 3),
-        f"{model_is}>{other}": (1.0, 1),
-        "A=B": (0.5, 1),
-        f"{other}>{model_is}": (0.0, 1),
-        f"{other}>>{model_is}": (0.0, 3),
-    }[label]
-
-
-async def judge(grader, prompt: str, attempts: int) -> tuple[str | None, str]:
-    """(verdict or None, last judgment text) after up to `attempts` grader calls."""
-    judgment = ""
-    for _ in range(attempts):
-        output = await grader.generate(
-            [ChatMessageSystem(content=JUDGE_SYSTEM), ChatMessageUser(content=prompt)]
-        )
-        judgment = output.completion
-        verdict = parse_verdict(judgment)
-        if verdict:
-            return verdict, judgment
-    return None, judgment
-
-
-@scorer(metrics=[graded_mean(), graded_stderr()])
-def pairwise_vs_baseline(attempts: int, repetition_cap: int):
-    async def score(state: TaskState, target: Target) -> Score:
-        answer = cap_repetition(strip_thinking(state.output.completion), repetition_cap)
-        if not answer:  # nothing to judge: a loss in both games, without asking the grader
-            return Score(value=0.0, answer="", explanation="empty answer")
-        question, baseline = state.input_text, state.metadata["baseline"]
-        games = [
-            ("B", GAME.format(question=question, a=baseline, b=answer)),
-            ("A", GAME.format(question=question, a=answer, b=baseline)),
-        ]
+async def judge(messages: list[dict]) -> tuple[str | None, str]:
+    """(label or None, the judge's reply) of one game: up to three calls while the grader's API
+    raises, as PostTrainBench's call_openai; a reply without a label is not asked again."""
+    chat = [
+        ChatMessageSystem(content=messages[0]["content"]),
+        ChatMessageUser(content=messages[1]["content"]),
+    ]
+    failure = ""
+    for _ in range(S.JUDGE_ATTEMPTS):
         try:
-            results = await asyncio.gather(*(judge(grader_model(), prompt, attempts) for _, prompt in games))
-        except Exception as error:  # the grader's API failed after its own retries
-            return grader_failure(f"grader error: {type(error).__name__}: {error}")
-        verdicts = [verdict for verdict, _ in results]
-        judgments = [text for _, text in results]
-        if None in verdicts:
-            return grader_failure(
-                "no verdict label in the grader's reply", verdicts=verdicts, judgments=judgments
-            )
-        games_scored = [outcome(v, model_is) for v, (model_is, _) in zip(verdicts, games)]
-        value = sum(v * w for v, w in games_scored) / sum(w for _, w in games_scored)
+            output = await grader_model().generate(chat, config=JUDGE_CONFIG)
+        except Exception as error:  # the grader's API failed (after inspect's own retries)
+            failure = f"grader error: {type(error).__name__}: {error}"
+            continue
+        return S.verdict_label(output.completion), output.completion
+    return None, failure
+
+
+def entries(score: Score) -> list[float]:
+    """A judged sample's pooled entries (none for a grader failure)."""
+    return [] if tasks.grader_failed(score) else (score.metadata or {}).get("entries", [])
+
+
+@metric
+def pooled_win_rate():
+    """PostTrainBench's score: the mean over every game entry of every judged prompt."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return S.pooled(entries(s.score) for s in scores)["accuracy"]
+
+    return compute
+
+
+@metric
+def pooled_stderr():
+    """PostTrainBench's stderr: of the pooled entries (sample standard deviation / sqrt(n))."""
+
+    def compute(scores: list[SampleScore]) -> float:
+        return S.pooled(entries(s.score) for s in scores)["stderr"]
+
+    return compute
+
+
+def judged_answer(raw: str, v1: bool) -> str:
+    """What the judge reads (in a worker thread: the loop cutting takes ~2 s on 16k tokens)."""
+    return S.answer_for_judge(raw) if v1 else limit_repetitions(answers.corrected_completion(raw))
+
+
+@scorer(metrics=[pooled_win_rate(), pooled_stderr()])
+def judged_against_baseline(protocol: str, against_itself: bool):
+    v1 = protocol == protocols.POSTTRAINBENCH_V1
+
+    async def score(state: TaskState, target: Target) -> Score:
+        answer = await anyio.to_thread.run_sync(judged_answer, answers.reply_text(state.output), v1)
+        if not answer and not v1:  # nothing to judge: two decisive losses, no grader call
+            return Score(value=0.0, answer="", explanation="empty answer", metadata={"entries": EMPTY_ANSWER})
+        opponent = answer if against_itself else state.metadata["baseline"]
+        games = S.games(state.input_text, answer, opponent)
+        results = await asyncio.gather(*(judge(messages) for _, messages in games))
+        labels, replies = [label for label, _ in results], [reply for _, reply in results]
+        details = {
+            "labels": labels,
+            "candidate_as": [position for position, _ in games],
+            "judgments": replies,
+        }
+        if None in labels:  # PostTrainBench drops the prompt, both its games
+            return grader_failure("a game without a verdict label, or the grader's API down", **details)
+        try:
+            pooled = S.prompt_entries(labels, details["candidate_as"])
+        except S.UnknownLabel as error:
+            if v1:
+                raise ValueError(
+                    f"judge label {error.args[0]!r} is none PostTrainBench scores: its eval fails here"
+                ) from error
+            return grader_failure(f"a verdict label that scores nothing: {error.args[0]!r}", **details)
         return Score(
-            value=value,
+            value=statistics.fmean(pooled),
             answer=answer,
-            explanation="\n\n---\n\n".join(judgments),
-            metadata={"verdicts": verdicts, "model_as": [m for m, _ in games]},
+            explanation="\n\n---\n\n".join(replies),
+            metadata={**details, "entries": pooled},
         )
 
     return score
@@ -117,35 +129,56 @@ def pairwise_vs_baseline(attempts: int, repetition_cap: int):
 
 @functools.cache
 def baseline_answers() -> dict[str, str]:
-    """uid -> the baseline's answer (shipped with the task, so the opponent never changes)."""
+    """uid -> the baseline model's answer, as PostTrainBench stores it (data/Qwen3-1.7B.jsonl)."""
     path = TASK.dir / TASK.spec["baseline"]["file"]
-    return {r["uid"]: r["answer"] for r in read_jsonl(path)}
-
-
-def record_to_sample(record: dict) -> Sample:
-    return Sample(
-        id=record["uid"], input=record["prompt"], metadata={"baseline": baseline_answers()[record["uid"]]}
-    )
+    return {r["uid"]: r["messages"][-1]["content"]["answer"] for r in tasks.read_jsonl(path)}
 
 
 @task
-def arenahardwriting(data_dir: str, limit: int | None = None, grader: str | None = None) -> Task:
-    """grader: a model to bind to the grader role (e.g. task.yaml's grader.model); None leaves
-    the role to eval(model_roles={"grader": ...})."""
+def arenahardwriting(
+    data_dir: str,
+    limit: int | None = None,
+    grader: str | None = None,
+    protocol: str = protocols.DEFAULT,
+    model_alias: str | None = None,
+) -> Task:
+    """grader: a model to bind to the grader role (None leaves the role to eval(model_roles=...)).
+    model_alias: the evaluated model's name as PostTrainBench's evaluate.py derives it (the last
+    part of its --model-path: final_model for an agent's model, Qwen3-1.7B for the hub's)."""
+    protocols.check(protocol)
     settings = TASK.spec
-    records = [r for r in read_jsonl(Path(data_dir) / "test.jsonl") if r["category"] == settings["category"]]
-    missing = [r["uid"] for r in records if r["uid"] not in baseline_answers()]
-    if missing:
-        raise ValueError(f"no baseline answer for {len(missing)} prompts, e.g. {missing[:3]}")
-    samples = [record_to_sample(r) for r in records]
+    records = TASK.fixed_items(data_dir, "uid")  # PostTrainBench's question.jsonl, in its order
+    random.Random(settings["shuffle_seed"]).shuffle(records)  # evaluate.py's order, before --limit
+    samples = [
+        Sample(id=r["uid"], input=r["prompt"], metadata={"baseline": baseline_answers()[r["uid"]]})
+        for r in records
+    ]
+    baseline = settings["baseline"]["model"]
+    against_itself = protocol == protocols.POSTTRAINBENCH_V1 and model_alias == baseline
     return TASK.build(
         samples,
         limit=limit,
         solver=generate(),
-        scorer=pairwise_vs_baseline(settings["grader"]["attempts"], settings["repetition_cap"]),
-        metadata={"baseline": settings["baseline"]["model"]},
+        scorer=judged_against_baseline(protocol, against_itself),
+        metadata={"baseline": baseline, "protocol": protocol, "against_itself": against_itself},
         grader=grader,
     )
+
+
+def aggregate(scores: list[Score | None]) -> dict:
+    """metrics.json's score from every (sample, epoch) score: PostTrainBench's pooled win rate and
+    its stderr; ci95 from that stderr (normal approximation, within [0, 1]). None: an errored
+    sample that the protocol scores 0 (both games lost)."""
+    pooled = S.pooled([0.0, 0.0] if score is None else entries(score) for score in scores)
+    if not pooled["entries"]:
+        return {"score": None, "stderr": None, "ci95": None, "games_pooled": 0}
+    half = 1.96 * pooled["stderr"]
+    return {
+        "score": pooled["accuracy"],
+        "stderr": pooled["stderr"],
+        "ci95": [max(0.0, pooled["accuracy"] - half), min(1.0, pooled["accuracy"] + half)],
+        "games_pooled": pooled["entries"],
+    }
 
 
 def test_texts(record: dict) -> list[str]:

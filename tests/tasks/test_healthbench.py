@@ -1,67 +1,189 @@
-"""HealthBench easy: rubric grader per criterion, clipped score, grader failures apart, offline."""
+"""HealthBench end to end: the task, run by inspect on PostTrainBench's recorded completions with a
+grader replaying the replies its code received, scores exactly as PostTrainBench did; its faults
+under posttrainbench-v1, their fixes under the corrected protocol."""
 
 import json
 
 import pytest
+from graded_fixtures import ReplayGrader, fixture, grader_from
+from inspect_ai import eval as inspect_eval
 
+from ptb import protocol as protocols
+from ptb.cache import prepare_dataset
 from ptb.evaluation import summarise
-from ptb.scripted_model import reply, run, scripted, values
+from ptb.scripted_model import prompt_text, run, scripted
 from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
 
-DATA = task_dir("healthbench") / "data"
-MARKERS = ["ALL-MET", "NONE-MET", "", "<think>NONE-MET</think>ALL-MET", "PENALTIES-TOO", "MALFORMED"]
+HB = fixture("healthbench")
+V1, CORRECTED = protocols.POSTTRAINBENCH_V1, protocols.CORRECTED
+RECORDS = {r["prompt_id"]: r for r in read_jsonl(task_dir("healthbench") / spec("healthbench")["items"])}
 
 
-def grade(prompt: str):
-    """The scripted grader: criteria_met as the response's marker says."""
-    response = prompt.split("# Rubric item")[0].rsplit("assistant: ", 1)[1]
-    criterion = prompt.split("# Rubric item\n", 1)[1].split("\n\n# Instructions")[0]
-    if "MALFORMED" in response:
-        return reply("criteria met, I think")
-    points = next(item["points"] for item in RUBRICS if item["criterion"] == criterion)
-    met = ("ALL-MET" in response and points > 0) or "PENALTIES-TOO" in response
-    return reply(f"```json\n{json.dumps({'explanation': 'scripted', 'criteria_met': met})}\n```")
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The task's offline data as the cache stage prepares it (data: local)."""
+    folder = tmp_path_factory.mktemp("healthbench")
+    prepare_dataset("healthbench", "local", folder)
+    return folder
 
 
-RUBRICS = [item for r in read_jsonl(DATA / "test.jsonl") for item in r["rubrics"]]
+def conversation_key(turns) -> str:
+    return "\n".join(turn["content"] for turn in turns)
 
 
-def test_rubric_scores_and_grader_failures(tmp_path):
-    task = load_task("healthbench", DATA, limit=len(MARKERS))
-    samples = list(task.dataset)
-    marker_of = {s.input[-1].text: m for s, m in zip(samples, MARKERS)}
+def answering(cases: list[dict]):
+    """A scripted model answering each recorded conversation with its recorded completion."""
+    replies = {conversation_key(RECORDS[c["prompt_id"]]["prompt"]): c["completion"] for c in cases}
+    return scripted(lambda prompt: replies[prompt])
+
+
+def test_recorded_completions_score_as_posttrainbench_scored_them(tmp_path, data):
+    cases = HB["cases"]
+    grader = ReplayGrader(HB["grader_calls"])
+    task = load_task("healthbench", data, V1, limit=len(cases))
+    assert [s.id for s in task.dataset] == [c["prompt_id"] for c in cases], "PostTrainBench's shuffled order"
+    log = run(task, answering(cases), tmp_path, grader=grader.model())
+    assert grader.unknown == [] and grader.unreplayed() == {}, "the same grader prompts, as often"
+    assert {c.max_tokens for c in grader.configs} == {49152} and {
+        c.reasoning_effort for c in grader.configs
+    } == {None}
+    scores = {s.id: next(iter(s.scores.values())) for s in log.samples}
+    for case in cases:
+        score = scores[case["prompt_id"]]
+        assert score.answer == case["graded_response"]
+        assert [bool(item["met"]) for item in score.metadata["items"]] == [i["met"] for i in case["items"]]
+        assert score.value == case["normalized_score"]
+    summary = summarise(log, V1)
+    expected = HB["metrics"]
+    assert (summary["score"], summary["stderr"]) == (expected["accuracy"], expected["stderr"])
+    assert summary["by_theme"] == expected["by_theme"] and summary["by_axis"] == expected["by_axis"]
+    assert summary["total_grader_calls"] == expected["total_grader_calls"]
+    assert summary["samples_scored"] == expected["n_examples"] and summary["samples_failed"] == 0
+    assert log.results.scores[0].metrics["clipped_mean"].value == expected["accuracy"]
+    # only the mean is clipped: the negative example counts as it is, a negative mean scores 0
+    negative = scores[next(c["prompt_id"] for c in cases if c["completion"].startswith("ALL-BAD"))]
+    clipped = module("healthbench").aggregate([negative, negative, scores[cases[-1]["prompt_id"]]])
+    assert negative.value < 0 and clipped["score"] == 0.0 == HB["clipped_mean"]["accuracy"]
+    assert clipped["stderr"] == HB["clipped_mean"]["stderr"] > 0
+
+
+def penalty_grader(down: bool):
+    """Every positive item met, every penalty item met too, or its grader down."""
+
+    def grade(prompt: str):
+        points = int(prompt.split("# Rubric item\n", 1)[1].split("]", 1)[0][1:])
+        if points < 0 and down:
+            return RuntimeError("grader API down")
+        return "```json\n" + json.dumps({"explanation": "scripted", "criteria_met": True}) + "\n```"
+
+    return grader_from(grade)
+
+
+def test_a_broken_grader_never_applies_a_penalty_under_v1_and_fails_the_sample_when_corrected(tmp_path, data):
+    model = scripted(lambda prompt: "A careful reply.")
+    penalised = run(
+        load_task("healthbench", data, V1, limit=3), model, tmp_path, grader=penalty_grader(False)
+    )
+    broken = run(load_task("healthbench", data, V1, limit=3), model, tmp_path, grader=penalty_grader(True))
+    values = {s.id: next(iter(s.scores.values())).value for s in broken.samples}
+    assert all(v == 1.0 for v in values.values()), "penalty items never graded: not met"
+    assert summarise(penalised, V1)["score"] < summarise(broken, V1)["score"] == 1.0
+    corrected = run(
+        load_task("healthbench", data, CORRECTED, limit=3), model, tmp_path, grader=penalty_grader(True)
+    )
+    assert all(next(iter(s.scores.values())).metadata["grader_failed"] for s in corrected.samples)
+    assert summarise(corrected, CORRECTED)["samples_failed"] == 3
+
+
+def test_a_reply_writing_the_placeholder_gets_the_rubric_pasted_in_under_v1_only(tmp_path, data):
+    seen = []
+
+    def grade(prompt: str):
+        seen.append(prompt)
+        return '{"criteria_met": false}'
+
+    model = scripted(lambda prompt: "See <<rubric_item>> here.")
+    for protocol in (V1, CORRECTED):
+        seen.clear()
+        run(
+            load_task("healthbench", data, protocol, limit=1),
+            model,
+            tmp_path / protocol,
+            grader=grader_from(grade),
+        )
+        pasted = [p.split("# Rubric item")[0].count("See [") for p in seen]
+        assert pasted == [1 if protocol == V1 else 0] * len(seen)
+
+
+def test_grader_retries_five_times_on_errors_and_unusable_replies(tmp_path, data):
+    attempts = {}
+
+    def grade(prompt: str):
+        attempts[prompt] = attempts.get(prompt, 0) + 1
+        if attempts[prompt] <= 2:
+            return RuntimeError("rate limited")
+        if attempts[prompt] <= 4:
+            return '{"criteria_met": "true"}'  # a string: not a verdict
+        return '```json\n{"criteria_met": true}\n```'
+
+    task = load_task("healthbench", data, V1, limit=1)
+    log = run(task, scripted(lambda p: "ok"), tmp_path, grader=grader_from(grade))
+    points = [item["points"] for item in next(iter(task.dataset)).metadata["rubrics"]]
+    assert set(attempts.values()) == {5}, "two API errors and two string booleans cost four calls"
+    assert next(iter(log.samples[0].scores.values())).value == sum(points) / sum(p for p in points if p > 0)
+
+
+def test_items_are_posttrainbenchs_245_whatever_the_data_file_holds(tmp_path, data):
+    records = list(RECORDS.values())
+    assert len(records) == spec("healthbench")["samples"] == 245 == len(HB["example_order"])
+    other = {**records[0], "prompt_id": "not-in-the-set"}
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [other, *records[::-1]]))
+    ids = [s.id for s in load_task("healthbench", tmp_path).dataset]
+    assert ids == [s.id for s in load_task("healthbench", data).dataset] and "not-in-the-set" not in ids
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:-2]))
+    with pytest.raises(ValueError, match="2 of the 245 items"):
+        load_task("healthbench", tmp_path)
+    assert spec("healthbench")["generation"]["max_tokens"] == 16384
+
+
+def test_the_grader_sees_the_conversation_as_posttrainbench_formats_it(tmp_path, data):
+    seen = []
+    model = scripted(lambda prompt: "<think>\nplan\n</think>\n\nMy reply.")
+    run(
+        load_task("healthbench", data, V1, limit=1),
+        model,
+        tmp_path,
+        grader=grader_from(lambda p: seen.append(p) or "{}"),
+    )
+    sample = next(iter(load_task("healthbench", data, limit=1).dataset))
+    turns = "\n\n".join(f"{m.role}: {m.text}" for m in sample.input)
+    assert seen and all(
+        f"# Conversation\n{turns}\n\nassistant: My reply.\n\n# Rubric item\n[" in p for p in seen
+    )
+    assert prompt_text(sample.input)  # the scripted model saw the conversation
+
+
+def test_an_errored_sample_scores_zero_under_the_corrected_protocol(tmp_path, data):
+    """The corrected protocol scores an errored sample 0 (leaving it out would raise the score);
+    the task's own aggregate counts it so. (Under v1 one errored sample fails the whole eval:
+    ptb.evaluation.evaluate, tests/test_evaluation.py.)"""
+    task = load_task("healthbench", data, CORRECTED, limit=3)
+    broken = next(iter(task.dataset)).input[-1].text
 
     def respond(prompt: str):
-        return next(m for last, m in marker_of.items() if prompt.endswith(last))
+        if prompt.endswith(broken):
+            raise RuntimeError("the model server died")
+        return "A reply."
 
-    log = run(task, scripted(respond), tmp_path, grader=scripted(grade, "grader"))
-    got = values(log)
-    rubrics = {s.id: s.metadata["rubrics"] for s in samples}
-    penalised = module("healthbench").rubric_score(
-        rubrics[samples[4].id], [True] * len(rubrics[samples[4].id])
+    [log] = inspect_eval(
+        task,
+        model=scripted(respond),
+        model_roles={"grader": grader_from(lambda p: '{"criteria_met": true}')},
+        display="none",
+        log_dir=str(tmp_path),
+        fail_on_error=False,
     )
-    assert [got[s.id] for s in samples[:5]] == [1.0, 0.0, 0.0, 1.0, pytest.approx(penalised)]
-    assert 0.0 <= penalised < 1.0, "penalty items subtract"
-    failed = next(iter(log.samples[[s.id for s in log.samples].index(samples[5].id)].scores.values()))
-    assert failed.metadata["grader_failed"] and failed.value == "N"
-    summary = summarise(log)
-    assert summary["samples_failed"] == 1 and summary["samples_scored"] == 5
-    metrics = log.results.scores[0].metrics
-    assert metrics["graded_mean"].value == pytest.approx(summary["score"])
-    assert metrics["graded_bootstrap_stderr"].value > 0
-
-
-def test_rubric_score_is_clipped():
-    score = module("healthbench").rubric_score
-    rubrics = [{"points": 5}, {"points": 5}, {"points": -8}]
-    assert score(rubrics, [True, True, False]) == 1.0
-    assert score(rubrics, [True, False, True]) == 0.0  # (5 - 8) / 10 clipped
-    assert score(rubrics, [True, False, False]) == 0.5
-
-
-def test_offline_data_is_the_easy_subset_in_the_hub_schema():
-    settings = spec("healthbench")
-    records = read_jsonl(DATA / "test.jsonl")
-    assert records and all(module("healthbench").is_easy(r, settings["subset"]) for r in records)
-    assert all({"prompt", "rubrics", "prompt_id", "example_tags"} <= set(r) for r in records)
-    assert len(list(load_task("healthbench", DATA).dataset)) == len(records)
+    judged = [next(iter(s.scores.values())).value for s in log.samples if not s.error]
+    assert len(judged) == 2 and sum(1 for s in log.samples if s.error) == 1
+    summary = summarise(log, CORRECTED)
+    assert summary["score"] == pytest.approx(sum(judged) / 3) and summary["samples_failed"] == 1

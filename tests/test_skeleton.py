@@ -1,4 +1,4 @@
-"""new-task / new-agent: the scaffolds are complete and pass their own tests as written."""
+"""new-task / new-agent: the skeletons are complete and pass their own tests as written."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptb import scaffold, tasks, traces
+from ptb import skeleton, tasks, traces
 from ptb.config import validate
 from ptb.paths import REPO_ROOT
 
@@ -29,7 +29,7 @@ TASK_FILES = [
 @pytest.fixture
 def task_root(tmp_path, monkeypatch):
     """A scaffolded task in a temporary root, with ptb.tasks pointed at it."""
-    assert scaffold.new_task_main(["demo_q", "--root", str(tmp_path)]) == 0
+    assert skeleton.new_task_main(["demo_q", "--root", str(tmp_path)]) == 0
     monkeypatch.setattr(tasks, "TASKS_DIR", tmp_path / "tasks")
     return tmp_path
 
@@ -68,14 +68,14 @@ def test_scaffolded_task_passes_its_own_tests(task_root, tmp_path_factory):
 
 def test_new_task_refuses_bad_names_and_existing_files(task_root, capsys):
     for bad in ("Demo", "1task", "my-task", "a/b"):
-        with pytest.raises(scaffold.ScaffoldError, match="lowercase"):
-            scaffold.new_task(bad, task_root)
-    assert scaffold.new_task_main(["demo_q", "--root", str(task_root)]) == 1
+        with pytest.raises(skeleton.SkeletonError, match="lowercase"):
+            skeleton.new_task(bad, task_root)
+    assert skeleton.new_task_main(["demo_q", "--root", str(task_root)]) == 1
     assert "already exist" in capsys.readouterr().err
 
 
 def test_new_agent_scaffold_passes_its_test_and_prints_a_config_entry(tmp_path, capsys):
-    assert scaffold.new_agent_main(["my_cli", "--root", str(tmp_path)]) == 0
+    assert skeleton.new_agent_main(["my_cli", "--root", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     for rel in ("agents/my_cli/solve.sh", "agents/my_cli/trace.py", "tests/agents/test_my_cli.py"):
         assert (tmp_path / rel).exists(), rel
@@ -114,7 +114,7 @@ def test_new_agent_scaffold_passes_its_test_and_prints_a_config_entry(tmp_path, 
 
 
 def test_trace_stub_registers_a_parser(tmp_path, monkeypatch):
-    scaffold.new_agent("my_cli", tmp_path)
+    skeleton.new_agent("my_cli", tmp_path)
     monkeypatch.setattr(traces, "PARSERS", dict(traces.PARSERS))
     monkeypatch.setattr(traces, "_END", dict(traces._END))
     load(tmp_path / "agents/my_cli/trace.py", "trace_my_cli").register()

@@ -1,11 +1,13 @@
-"""Scaffolds for a new benchmark (`new-task NAME`) and a new agent scaffold (`new-agent NAME`).
+"""Skeletons of a new benchmark (`new-task NAME`) and of a new agent scaffold (`new-agent NAME`).
+
+("Scaffold" is the agent CLI harness under agents/; this module writes the starting files.)
 
     new-task NAME    tasks/NAME/{benchmark.txt,task.yaml,task.py,evaluate.py,data/test.jsonl}
                      and tests/tasks/test_NAME.py; passes validate-task and its tests as is
     new-agent NAME   agents/NAME/{solve.sh,trace.py} and tests/agents/test_NAME.py, and prints
                      the config entry to paste under `agents:`
 
-The templates live in ptb/scaffold_templates/ ({{name}}-style placeholders). Nothing that
+The templates live in ptb/skeletons/ ({{name}}-style placeholders). Nothing that
 exists is overwritten.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from ptb.paths import REPO_ROOT, checkout
 
-TEMPLATES = Path(__file__).resolve().parent / "scaffold_templates"
+TEMPLATES = Path(__file__).resolve().parent / "skeletons"
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 AGENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -39,7 +41,7 @@ AGENT_FILES = {
 EXECUTABLE = {"evaluate.py", "solve.sh"}
 
 
-class ScaffoldError(ValueError):
+class SkeletonError(ValueError):
     """A name that cannot be scaffolded (invalid, or files that already exist)."""
 
 
@@ -57,7 +59,7 @@ def _write(kind: str, files: dict[str, str], name: str, values: dict[str, str], 
     targets = {src: root / dest.format(name=name) for src, dest in files.items()}
     existing = [str(p.relative_to(root)) for p in targets.values() if p.exists()]
     if existing:
-        raise ScaffoldError(f"{kind} {name!r}: {', '.join(existing)} already exist(s); nothing written")
+        raise SkeletonError(f"{kind} {name!r}: {', '.join(existing)} already exist(s); nothing written")
     for src, target in targets.items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render((TEMPLATES / kind / src).read_text(), values))
@@ -69,7 +71,7 @@ def _write(kind: str, files: dict[str, str], name: str, values: dict[str, str], 
 def new_task(name: str, root: str | Path = REPO_ROOT) -> list[Path]:
     """Write the task folder and its test; return the files written."""
     if not TASK_NAME.match(name):
-        raise ScaffoldError(
+        raise SkeletonError(
             f"task name {name!r}: use lowercase letters, digits and underscores, starting with a letter "
             "(it is the folder, the @task function and the config key)"
         )
@@ -92,7 +94,7 @@ def _agent_values(name: str) -> dict[str, str]:
 def new_agent(name: str, root: str | Path = REPO_ROOT) -> list[Path]:
     """Write agents/NAME/{solve.sh,trace.py} and its test; return the files written."""
     if not AGENT_NAME.match(name):
-        raise ScaffoldError(f"scaffold name {name!r}: use lowercase letters, digits and underscores")
+        raise SkeletonError(f"scaffold name {name!r}: use lowercase letters, digits and underscores")
     return _write("agent", AGENT_FILES, name, _agent_values(name), Path(root))
 
 
@@ -100,11 +102,11 @@ def _report(files: list[Path], root: Path) -> str:
     return "\n".join(f"  {p.relative_to(root)}" for p in files)
 
 
-def _scaffold_main(
+def _skeleton_main(
     prog: str, folder: str, noun: str, name_help: str, make, argv: list[str] | None
 ) -> str | None:
     """Parse NAME and --root, write the files; the name on success, None (after the error) otherwise."""
-    parser = argparse.ArgumentParser(prog=prog, description=f"Scaffold {folder}/NAME/ and its test.")
+    parser = argparse.ArgumentParser(prog=prog, description=f"Write {folder}/NAME/ and its test.")
     parser.add_argument("name", help=name_help)
     parser.add_argument(
         "--root",
@@ -115,7 +117,7 @@ def _scaffold_main(
     root = Path(args.root)
     try:
         files = make(args.name, root)
-    except ScaffoldError as error:
+    except SkeletonError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return None
     print(f"wrote {noun} {args.name}:\n{_report(files, root)}")
@@ -123,7 +125,7 @@ def _scaffold_main(
 
 
 def new_task_main(argv: list[str] | None = None) -> int:
-    name = _scaffold_main(
+    name = _skeleton_main(
         "new-task", "tasks", "task", "the task's name: folder, @task function and config key", new_task, argv
     )
     if name is None:
@@ -138,7 +140,7 @@ def new_task_main(argv: list[str] | None = None) -> int:
 
 
 def new_agent_main(argv: list[str] | None = None) -> int:
-    name = _scaffold_main(
+    name = _skeleton_main(
         "new-agent", "agents", "scaffold", "the scaffold's name (agents/NAME/solve.sh)", new_agent, argv
     )
     if name is None:
