@@ -1,21 +1,34 @@
 """Run one agent on one cell under a hard time budget and classify the outcome.
 
 Outcome classes: ptb.outcomes.AGENT. The run never raises for an agent's failure: its
-cell still reaches the leaderboard as a count. `run_cell` is the whole agent_run stage
-(job dir, environment contract, budget, trace, manifest); rules/agent.smk passes it
-every value it needs.
+cell still reaches the leaderboard as a count. It raises for the infrastructure's
+(ptb.faults.InfraFailure: the agent could not start, the GPU is gone, the job was killed),
+after writing its logs and before agent.json, so the job fails and a plain re-run of the
+workflow runs the cell again. `run_cell` is the whole agent_run stage (job dir, environment
+contract, budget, trace, manifest); rules/agent.smk passes it every value it needs.
+
+Lifetime: the agent dies with its job. A cell holds a lock for the life of its run, taken
+before the job dir is touched, so a second run of the same cell (another snakemake after
+`--unlock`, a second node) refuses instead of deleting the live run's files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
-from ptb import containers, io, jobdir, outcomes, provenance, traces
+from ptb import containers, faults, io, jobdir, outcomes, provenance, traces
 from ptb.grid import Cell
 from ptb.paths import REPO_ROOT
 from ptb.redaction import known_secrets, redact_tree, redact_value
@@ -43,12 +56,81 @@ def _kill_group(proc: subprocess.Popen, sig: int) -> None:
         pass
 
 
+# --- lifetime: the agent dies with its job -----------------------------------------------
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Have the kernel send `sig` to this process when its parent dies (Linux prctl).
+
+    The job's script process is a child of the snakemake process (its `bash -c` execs python),
+    so a killed snakemake takes its agent runs down with it."""
+    if _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+
+
+# A second process, outside the agent's group, that kills the group when the runner dies by a
+# signal it cannot catch (SIGKILL: the OOM killer, `kill -9`, a cancelled SLURM step):
+# solve.sh's own children (the training process) would otherwise live on as orphans.
+WATCHDOG = """
+import os, signal, sys
+group, runner = int(sys.argv[1]), int(sys.argv[2])
+def reap(*_):
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os._exit(0)
+signal.signal(signal.SIGTERM, reap)
+if os.getppid() != runner:  # the runner died before the death signal was armed
+    reap()
+while True:
+    signal.pause()
+"""
+
+
+def _preexec_die_with_parent(sig: int):
+    def arm() -> None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+    return arm
+
+
+class Interrupted(BaseException):
+    """The runner got SIGTERM, SIGINT or SIGHUP (snakemake cancelled the job, Ctrl-C, a closed
+    terminal): the agent's group is killed and the job fails, leaving no agent.json."""
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Turn SIGTERM/SIGINT/SIGHUP into Interrupted while the agent runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, _frame):
+        raise Interrupted(f"the agent run got {signal.Signals(signum).name}")
+
+    caught = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    before = {sig: signal.signal(sig, interrupt) for sig in caught}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def run_with_budget(
     command: list[str], *, cwd: Path, env: dict, log_path: Path, budget_s: float, grace_s: float
 ) -> dict:
-    """Run command in its own process group; SIGTERM at the budget, SIGKILL after the grace."""
+    """Run command in its own process group; SIGTERM at the budget, SIGKILL after the grace.
+
+    The group is killed whenever this returns or raises, and by a watchdog if this process is
+    killed outright; the group's leader also gets SIGKILL from the kernel if this process dies."""
     start = time.monotonic()
-    with open(log_path, "wb") as log:
+    with open(log_path, "wb") as log, _interruptible():
         proc = subprocess.Popen(
             command,
             cwd=cwd,
@@ -57,6 +139,13 @@ def run_with_budget(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_preexec_die_with_parent(signal.SIGKILL),
+        )
+        watchdog = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(proc.pid), str(os.getpid())],
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_preexec_die_with_parent(signal.SIGTERM),
         )
         timed_out = False
         try:
@@ -69,12 +158,61 @@ def run_with_budget(
             except subprocess.TimeoutExpired:
                 _kill_group(proc, signal.SIGKILL)
                 proc.wait()
-        _kill_group(proc, signal.SIGKILL)  # no background process outlives the run
+        finally:
+            _kill_group(proc, signal.SIGKILL)  # no background process outlives the run
+            proc.wait()
+            watchdog.kill()
+            watchdog.wait()
     return {
         "exit_code": proc.returncode,
         "timed_out": timed_out,
         "wall_seconds": round(time.monotonic() - start, 2),
     }
+
+
+# --- one run per cell --------------------------------------------------------------------
+
+
+class CellBusy(RuntimeError):
+    """Another live process is running this cell's agent."""
+
+
+@contextlib.contextmanager
+def cell_lock(lock_path: str | Path, cell_key: str):
+    """Hold the cell's lock (an flock on a file beside its run dir) for the life of the block.
+
+    The kernel drops the lock when the holder dies, however it dies: no stale lock to clean up.
+    The file keeps the last holder's host and pid, for the refusal message."""
+    lock_path = Path(lock_path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise CellBusy(
+                f"cell {cell_key} is being run by another process ({holder}; lock {lock_path}): "
+                "not touching its job dir. Wait for it, or stop it, then run the workflow again."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"host {socket.gethostname()} pid {os.getpid()} since {time.strftime('%FT%T%z')}\n")
+        handle.flush()
+        yield
+
+
+def check_gpus(gpus: int) -> None:
+    """A job given GPUs must see them (`nvidia-smi -L`) before an agent spends its budget."""
+    if not gpus or shutil.which("nvidia-smi") is None:
+        return
+    try:
+        probe = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise faults.InfraFailure(f"GPU check failed: nvidia-smi -L: {error}") from error
+    if probe.returncode != 0 or "GPU" not in probe.stdout:
+        said = (probe.stderr or probe.stdout).strip()[:300]
+        raise faults.InfraFailure(f"GPU check failed: nvidia-smi -L exited {probe.returncode}: {said}")
 
 
 def classify(result: dict, has_model: bool, last_error: str | None = None) -> tuple[str, str]:
@@ -114,15 +252,11 @@ def run_agent(
             budget_s=budget_s,
             grace_s=grace_s,
         )
-    except OSError as error:
-        return {
-            "outcome": outcomes.INFRA_ERROR,
-            "reason": f"could not start the agent: {error}",
-            "exit_code": None,
-            "wall_seconds": 0.0,
-            "has_model": False,
-        }
-    has_model = (job_dir / "final_model" / "config.json").exists()
+    except OSError as error:  # not the agent's doing: fail the job (no agent.json), to be re-run
+        raise faults.InfraFailure(f"could not start the agent: {error}") from error
+    jobdir.reclaim(run_dir)  # what the agent made unreadable must not stop the judge or the hashes
+    escaped = jobdir.links_outside(job_dir / "final_model", run_dir)
+    has_model = not escaped and (job_dir / "final_model" / "config.json").exists()
     last_error = None
     if traces.has_parser(scaffold):
         raw = raw_log.read_text(errors="replace")
@@ -131,6 +265,8 @@ def run_agent(
         # the reason lands in agent.json, which is written after redaction
         last_error = redact_value(last_error, secrets) if last_error else None
     outcome, reason = classify(result, has_model, last_error)
+    if escaped:
+        reason += f"; final_model links outside the run (not collected): {', '.join(escaped[:5])}"
     # the record (file, offset, variable, encoding; never a value) lets the judge report the leak
     redactions = redact_tree(run_dir, secrets)
     return {
@@ -168,15 +304,47 @@ def run_cell(
     the model, the budget, ...), `secret_names` (every agent's key variables, redacted from
     every output), `image` (the agent image or None) and `view` (the agent's HF_HOME view).
     """
+    die_with_parent()
+    run_dir = Path(agent_json).parent
+    # the lock sits beside the run dir (ptb.paths.RUN_LOCK): taken before anything in it is touched
+    with cell_lock(run_dir.with_name(run_dir.name + ".lock"), cell.key):
+        return _run_locked_cell(
+            cell,
+            settings=settings,
+            base_manifest=base_manifest,
+            view=view,
+            image_digest=image_digest,
+            gpus=gpus,
+            run_dir=run_dir,
+            agent_json=agent_json,
+            manifest_json=manifest_json,
+            handout_json=handout_json,
+            log=log,
+        )
+
+
+def _run_locked_cell(
+    cell: Cell,
+    *,
+    settings,
+    base_manifest,
+    view,
+    image_digest,
+    gpus,
+    run_dir: Path,
+    agent_json,
+    manifest_json,
+    handout_json,
+    log,
+) -> dict:
     resolved = settings["cell_config"]
     agent, model, budget = resolved["agent"], resolved["model"], resolved["budget"]
-    run_dir = Path(agent_json).parent
     job_dir = run_dir / "job"
     base = io.read_json(base_manifest)
+    check_gpus(gpus)
     budget_s = budget["hours"] * 3600
     deadline = int(time.time() + budget_s)
-    if job_dir.exists():
-        jobdir.allow_cleanup(job_dir)
+    jobdir.reclaim(job_dir)  # a previous run's agent may have left it undeletable
     prompt = jobdir.render_prompt(
         model_id=model["base"].get("hf_id", cell.model),
         family=model["family"],
@@ -188,7 +356,6 @@ def run_cell(
     handout = jobdir.prepare(
         job_dir, benchmark=cell.benchmark, family=model["family"], prompt=prompt, deadline=deadline
     )
-    io.write_json(handout_json, handout)
     env = agent_environment(
         agent,
         {
@@ -226,7 +393,11 @@ def run_cell(
         secrets=known_secrets(settings["secret_names"]),
         container=container,
     )
-    result["final_model"] = str(job_dir / "final_model") if result["has_model"] else None
+    # relative to the run dir (the folder of agent.json): a results tree read from elsewhere, or
+    # moved, still names its own model (ptb.evaluation.evaluate_job resolves it there)
+    result["final_model"] = (
+        str((job_dir / "final_model").relative_to(run_dir)) if result["has_model"] else None
+    )
     log.info("outcome: %s", describe(result))
     manifest = {
         "cell": cell.as_dict(),
@@ -240,6 +411,8 @@ def run_cell(
         "outcome": result["outcome"],
         "started_deadline": deadline,
     }
+    # all three outputs at the end: a run that dies early leaves none behind for the next one
+    io.write_json(handout_json, handout)
     io.write_json(manifest_json, manifest)
     io.write_json(agent_json, result)
     return result

@@ -25,6 +25,7 @@ OUTCOME_COLORS = {
     outcomes.EVAL_ERROR: "#e45756",
     outcomes.JUDGE_ERROR: "#b279a2",
     outcomes.DISQUALIFIED: "#222222",
+    outcomes.CORRUPT: "#ff00aa",
     outcomes.MISSING: "#dddddd",
 }
 
@@ -156,7 +157,5 @@ def save_all(charts: dict, out_dir) -> dict[str, str]:
         svgs[name] = vlc.vegalite_to_svg(spec)
         io.write_text_atomic(out / f"{name}.svg", svgs[name])
         io.write_text_atomic(out / f"{name}.html", vlc.vegalite_to_html(spec, bundle=True))
-        tmp = out / f".{name}.png.tmp"
-        tmp.write_bytes(vlc.vegalite_to_png(spec, scale=2))
-        tmp.replace(out / f"{name}.png")
+        io.write_bytes_atomic(out / f"{name}.png", vlc.vegalite_to_png(spec, scale=2))
     return svgs

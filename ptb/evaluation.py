@@ -22,7 +22,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import eval_store, io, outcomes, provenance, tasks
+from ptb import eval_store, faults, io, outcomes, provenance, tasks
 from ptb import protocol as protocols
 from ptb import sampling as ptb_sampling
 from ptb.chat_templates import chat_template
@@ -270,7 +270,10 @@ def evaluate(
     cell: dict | None = None,
     display: str = "log",
 ) -> dict:
-    """Run the eval; return metrics with an outcome: `ok` or `eval_error` (never raises).
+    """Run the eval; return metrics with an outcome: `ok` or `eval_error` (the model's failure:
+    it cannot be loaded, or every sample failed on its output). An infrastructure failure (full
+    disk, out of memory, lost GPU, killed server: ptb.faults) raises InfraFailure instead, also
+    when only some samples hit it: a score over the survivors is no score.
 
     display: inspect's display; "log" puts progress lines in a rule's log (ptb.smk.logged), the
     agent-facing CLI passes "none" so that its stdout is the score line alone.
@@ -336,7 +339,13 @@ def evaluate(
                 )
             if log.status != "success":
                 reason = log.error.message if log.error else log.status
+                if log.status == "cancelled":  # interrupted (a signal, Ctrl-C): not the model's doing
+                    raise faults.InfraFailure(f"the evaluation was cancelled: {reason}")
+                raise_if_infra(reason + (log.error.traceback if log.error else ""), log.location)
                 return {"outcome": outcomes.EVAL_ERROR, "reason": reason, "log_file": log.location}
+            for sample in log.samples or []:
+                if sample.error:
+                    raise_if_infra(sample.error.message, log.location)
             metrics = {
                 "protocol": protocol,
                 "sampling": effective if sampling is None else sampling,
@@ -347,7 +356,12 @@ def evaluate(
                     "eval_s": round(time.perf_counter() - loaded, 1),
                 },
             }
+        except faults.InfraFailure:
+            raise
         except Exception as error:  # a broken model must not take other cells down
+            cause = faults.infra_cause(error) or faults.infra_cause("\n".join(server_lines))
+            if cause:
+                raise faults.InfraFailure(f"{cause}: {failure_reason(error, server_lines)}") from error
             return {
                 "outcome": outcomes.EVAL_ERROR,
                 "reason": failure_reason(error, server_lines),
@@ -368,12 +382,20 @@ def evaluate(
             **metrics,
         }
     if metrics["samples_scored"] == 0 and metrics["samples_failed"]:  # nothing scored: not a score of 0
+        raise_if_infra(first_failure(log), log.location)  # e.g. the grader's API was unreachable
         return {
             "outcome": outcomes.EVAL_ERROR,
             "reason": f"all {metrics['samples_failed']} samples failed; first: {first_failure(log)}",
             **metrics,
         }
     return {"outcome": outcomes.OK, **metrics}
+
+
+def raise_if_infra(message: str, log_file: str | None) -> None:
+    """Fail the job, not the model, when an eval's error is the infrastructure's (ptb.faults)."""
+    cause = faults.infra_cause(message)
+    if cause:
+        raise faults.InfraFailure(f"{cause} (inspect log {log_file}): {message.strip()[-500:]}")
 
 
 def posttrainbench_alias(model_path: str, hf_id: str | None = None) -> str:
@@ -422,6 +444,8 @@ def evaluate_job(
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
+        if model_path is not None:  # recorded relative to the run dir (ptb.agent_run)
+            model_path = str(Path(agent_json).parent / model_path)
     record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:
         return {"outcome": outcomes.NO_MODEL, "reason": missing, **record}

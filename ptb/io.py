@@ -10,16 +10,23 @@ from pathlib import Path
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write via a temp file in the same directory and rename: readers never see half a file."""
+    """Write via a temp file in the same directory and rename: readers never see half a file,
+    and a failed write (full disk) leaves neither half a file nor the temp file behind."""
+    write_bytes_atomic(path, text.encode())
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)
     os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make shared results unreadable to others
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would make shared results unreadable to others
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())  # a node that crashes after the rename leaves no empty file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -30,8 +37,29 @@ def write_json(path: str | Path, data) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+class CorruptFile(ValueError):
+    """A result file that is not the JSON object it should be; the message names the file."""
+
+
 def read_json(path: str | Path):
     return json.loads(Path(path).read_text())
+
+
+def read_json_record(path: str | Path) -> dict | None:
+    """A result file's JSON object; None if the file does not exist; CorruptFile (naming it) if it
+    is empty, truncated, not JSON or not an object (e.g. the disk filled while it was written
+    by something other than write_json)."""
+    try:
+        text = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise CorruptFile(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise CorruptFile(f"{path}: a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def sha256_file(path: str | Path) -> str:
@@ -47,9 +75,10 @@ def sha256_text(text: str) -> str:
 
 
 def hash_tree(root: str | Path) -> dict[str, str]:
-    """sha256 of every regular file under root, keyed by relative path."""
+    """sha256 of every regular file under root, keyed by relative path. Symlinks are not
+    followed (root included): the tree may be an agent's."""
     root = Path(root)
-    if not root.is_dir():
+    if root.is_symlink() or not root.is_dir():
         return {}
     return {
         str(p.relative_to(root)): sha256_file(p)

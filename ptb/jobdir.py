@@ -63,10 +63,42 @@ def prepare(job_dir: str | Path, *, benchmark: str, family: str, prompt: str, de
     return {str(p.relative_to(job_dir)): io.sha256_file(p) for p in handed}
 
 
-def allow_cleanup(job_dir: str | Path) -> None:
-    """Make the handed-out read-only files removable again (before a re-run deletes the dir)."""
-    for root, dirs, files in os.walk(job_dir):
-        for name in dirs + files:
-            path = Path(root) / name
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+def links_outside(folder: str | Path, run_dir: str | Path) -> list[str]:
+    """The symlinks at or under `folder` whose target does not exist or lies outside run_dir
+    (what the agent could write: its job dir, HOME and scratch). A final_model/ that points at
+    another model on the machine is not the agent's to submit, and nothing that reads it
+    (hashes, judge, evaluation) may be led out of the run."""
+    folder, inside = Path(folder), Path(run_dir).resolve()
+    if not folder.is_symlink() and not folder.is_dir():
+        return []
+    candidates = [folder] if folder.is_symlink() else []
+    if not folder.is_symlink():
+        for root, dirs, files in os.walk(folder):  # never follows a link
+            candidates += [Path(root) / name for name in dirs + files if (Path(root) / name).is_symlink()]
+    return sorted(
+        str(link.relative_to(folder.parent))
+        for link in candidates
+        if not (target := link.resolve()).exists() or not target.is_relative_to(inside)
+    )
+
+
+def reclaim(job_dir: str | Path) -> None:
+    """Give the workflow's user back every folder (rwx) and file (r) of a job dir: an agent may
+    have left them unreadable (chmod 000) or undeletable (a read-only folder). Run after the
+    agent, so the judge and the hashes read everything, and before a re-run deletes the dir.
+    Symlinks are left alone (chmod would follow them out of the job dir)."""
+    job_dir = Path(job_dir)
+    if not job_dir.is_dir() or job_dir.is_symlink():
+        return
+    _add_mode(job_dir, stat.S_IRWXU)
+    for root, dirs, files in os.walk(job_dir):  # top-down: a folder is opened before its walk
+        for name in dirs:
+            _add_mode(Path(root) / name, stat.S_IRWXU)
+        for name in files:
+            _add_mode(Path(root) / name, stat.S_IRUSR)
+
+
+def _add_mode(path: Path, bits: int) -> None:
+    mode = path.lstat().st_mode
+    if not stat.S_ISLNK(mode) and mode & bits != bits:
+        path.chmod(stat.S_IMODE(mode) | bits)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import html
+import logging
 import math
 from pathlib import Path
 from urllib.parse import quote
@@ -26,14 +27,17 @@ import pandas as pd
 from ptb import charts, io, job_times, paths, protocol
 from ptb.outcomes import (
     CELL,
+    CORRUPT,
     EVAL_ERROR,
-    MISSING,
     OK,
     OWN_SCORE,
+    UNSCORED,
     classify,
     reason,
 )
 from ptb.result_files import BASELINE_KEYS, CELL_KEYS
+
+LOG = logging.getLogger(__name__)
 
 Z95 = 1.959964
 T95 = {
@@ -124,17 +128,10 @@ def apply_policy(cells: pd.DataFrame, base: pd.DataFrame, column: str = "own_sco
     ]
     keep = cells["outcome"].isin(OWN_SCORE)
     out = pd.Series(fallback, index=cells.index, dtype=float).where(~keep, cells[column])
-    return out.where(cells["outcome"] != MISSING)
+    return out.where(~cells["outcome"].isin(UNSCORED))
 
 
 # --- reading the results files -----------------------------------------------------------
-
-
-def _read(path: str) -> dict | None:
-    try:
-        return io.read_json(path)
-    except FileNotFoundError:
-        return None
 
 
 def _check_records(records: list[dict], keys: tuple[str, ...], what: str) -> None:
@@ -145,13 +142,24 @@ def _check_records(records: list[dict], keys: tuple[str, ...], what: str) -> Non
 
 
 def read_cell(record: dict) -> dict:
-    """{agent, verdict, metrics}: the parsed agent.json, verdict.json and metrics.json of a cell
-    record (None where a file is absent)."""
-    return {
-        "agent": _read(record["agent_json"]),
-        "verdict": _read(record["verdict"]),
-        "metrics": _read(record["metrics"]),
-    }
+    """{agent, verdict, metrics, corrupt}: the parsed agent.json, verdict.json and metrics.json
+    of a cell record (None where a file is absent or corrupt), and what was wrong with each
+    corrupt one (its path and the parse error)."""
+    found: dict = {"corrupt": []}
+    for key, field in (("agent", "agent_json"), ("verdict", "verdict"), ("metrics", "metrics")):
+        try:
+            found[key] = io.read_json_record(record[field])
+        except io.CorruptFile as error:
+            found[key] = None
+            found["corrupt"].append(str(error))
+    return found
+
+
+def cell_outcome(found: dict) -> str:
+    """The one outcome of a cell from read_cell's answer: `corrupt` if any of its files is."""
+    if found["corrupt"]:
+        return CORRUPT
+    return classify(found["agent"], found["verdict"], found["metrics"])
 
 
 def same_protocol(metrics: dict, name: str) -> bool:
@@ -169,9 +177,16 @@ def baseline_table(baselines: list[dict], protocol_name: str = protocol.DEFAULT)
     """One row per baseline record: its score and stderr where its eval ended ok under the
     leaderboard's protocol."""
     _check_records(baselines, BASELINE_KEYS, "baseline")
-    rows = []
+    rows, corrupt = [], []
     for record in baselines:
-        metrics = _read(record["metrics"]) or {}
+        try:
+            metrics = io.read_json_record(record["metrics"]) or {}
+        except io.CorruptFile as error:  # no score; benchmark_weights names the file if it needs one
+            LOG.warning(
+                "baseline %s/%s/%s: %s", record["model"], record["variant"], record["benchmark"], error
+            )
+            corrupt.append(str(error))
+            metrics = {}
         ok = metrics.get("outcome") == OK and same_protocol(metrics, protocol_name)
         rows.append(
             {
@@ -180,14 +195,20 @@ def baseline_table(baselines: list[dict], protocol_name: str = protocol.DEFAULT)
                 "stderr": metrics.get("stderr") if ok else None,
             }
         )
-    return pd.DataFrame(rows, columns=["model", "variant", "benchmark", "score", "stderr"]).astype(
+    table = pd.DataFrame(rows, columns=["model", "variant", "benchmark", "score", "stderr"]).astype(
         {"score": float, "stderr": float}
     )
+    table.attrs["corrupt"] = corrupt
+    return table
 
 
 def wide(long: pd.DataFrame, value: str = "score") -> pd.DataFrame:
     """model × benchmark table of one column of a long table."""
     return long.pivot_table(index="model", columns="benchmark", values=value, aggfunc="mean", dropna=False)
+
+
+def _key(record: dict) -> str:
+    return f"{record['agent']}/{record['model']}/{record['benchmark']}/seed{record['seed']}"
 
 
 def cell_table(
@@ -200,7 +221,9 @@ def cell_table(
     for record in cells:
         found = read_cell(record)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
-        outcome = classify(found["agent"], found["verdict"], found["metrics"])
+        outcome = cell_outcome(found)
+        for problem in found["corrupt"]:  # the cell counts no score; the rest of the board stands
+            LOG.warning("cell %s: corrupt result file %s", _key(record), problem)
         if outcome in OWN_SCORE and not same_protocol(metrics, protocol_name):
             outcome, metrics = (
                 EVAL_ERROR,
@@ -211,7 +234,7 @@ def cell_table(
             {
                 **{k: record[k] for k in ("agent", "model", "benchmark", "seed")},
                 "outcome": outcome,
-                "reason": reason(outcome, agent, verdict, metrics),
+                "reason": "; ".join(found["corrupt"]) or reason(outcome, agent, verdict, metrics),
                 "agent_outcome": agent.get("outcome"),
                 "judge_outcome": verdict.get("outcome"),
                 "eval_outcome": metrics.get("outcome"),
@@ -225,7 +248,7 @@ def cell_table(
     table["score"] = apply_policy(table, wide(base, "score"))
     table["stderr"] = apply_policy(table, wide(base, "stderr"), column="own_stderr")
     table["scored_as"] = table["outcome"].map(
-        lambda o: "own" if o in OWN_SCORE else "none" if o == MISSING else "base"
+        lambda o: "own" if o in OWN_SCORE else "none" if o in UNSCORED else "base"
     )
     return table
 
@@ -247,7 +270,13 @@ def benchmark_weights(setting, baselines: pd.DataFrame, benchmarks: list[str]) -
     tables = {
         v: wide(baselines[baselines.variant == v]).reindex(columns=benchmarks) for v in ("base", "instruct")
     }
-    return weights_from_baselines(tables["base"], tables["instruct"])
+    try:
+        return weights_from_baselines(tables["base"], tables["instruct"])
+    except ValueError as error:
+        corrupt = baselines.attrs.get("corrupt")
+        if corrupt:  # delete these files and run the workflow again: the baselines are re-run
+            raise ValueError(f"{error}; corrupt baseline result files: {'; '.join(corrupt)}") from None
+        raise
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -393,7 +422,8 @@ def read_calibration(path) -> tuple[list[str], list[list[str]]] | None:
 NOTE = (
     "Scores × 100. Avg: Σ weight × benchmark score (mean over base models), mean ± std over runs. "
     "A disqualified run, a missing model, a failed eval or a failed judge scores as the base model; "
-    "the outcome counts say how often that happened. `*`: the 95% CI overlaps the next row's."
+    "a cell with a corrupt result file counts no score; the outcome counts say how often that happened. "
+    "`*`: the 95% CI overlaps the next row's."
 )
 CALIBRATION_TITLE = "Judge calibration (planted cheats and clean agents)"
 

@@ -13,6 +13,8 @@ OK = "ok"
 TIMEOUT = "timeout"
 NO_MODEL = "no_model"
 AGENT_ERROR = "agent_error"
+# The runner now raises for an infrastructure failure (the job fails and is run again:
+# ptb.faults); agent.json files written before that still carry this outcome.
 INFRA_ERROR = "infra_error"
 AGENT = (OK, TIMEOUT, NO_MODEL, AGENT_ERROR, INFRA_ERROR)
 
@@ -27,11 +29,14 @@ EVAL_ERROR = "eval_error"
 EVAL = (OK, NO_MODEL, EVAL_ERROR)
 
 # A cell of the leaderboard ends in exactly one outcome. The first three keep their own
-# score (a model was evaluated and the judge cleared it); the rest score as the base model;
-# `missing`: not run yet.
+# score (a model was evaluated and the judge cleared it); the UNSCORED ones count no score
+# (`missing`: not run yet; `corrupt`: a result file of the cell cannot be read as JSON, so
+# nothing is known of it); the rest score as the base model.
 MISSING = "missing"
+CORRUPT = "corrupt"
 OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR)
-CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, MISSING)
+UNSCORED = (MISSING, CORRUPT)
+CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, CORRUPT, MISSING)
 
 
 def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 RUN = "{results}/runs/{agent}/{model}/{benchmark}/seed{seed}"
+RUN_LOCK = RUN + ".lock"  # held by the live agent run of the cell (ptb.agent_run.cell_lock)
 AGENT_JSON = RUN + "/agent.json"
 MANIFEST = RUN + "/manifest.json"
 HANDOUT = RUN + "/handout.json"

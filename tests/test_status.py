@@ -80,7 +80,7 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
         put(tmp_path, paths.VERDICT, verdict, **c)
         put(tmp_path, paths.METRICS, metrics, **c)
     put(tmp_path, paths.AGENT_JSON, ok_agent, **dict(cell, agent="noop", benchmark="humaneval", seed=2))
-    # sft: one running (job dir, no agent.json), one failed (no model), two not started
+    # sft: one interrupted (job dir, no agent.json, no live run), one failed (no model), two not started
     put(tmp_path, paths.JOB_DIR, None, **dict(cell, agent="sft", seed=1))
     c = dict(cell, agent="sft", benchmark="humaneval", seed=1)
     put(tmp_path, paths.AGENT_JSON, {"outcome": "no_model", "has_model": False}, **c)
@@ -92,20 +92,24 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
     assert counts["noop"] == {
         "done": 1,
         "running": 0,
+        "interrupted": 0,
         "pending": 1,
         "failed": 1,
         "disqualified": 1,
+        "corrupt": 0,
         "not started": 0,
     }
     assert counts["sft"] == {
         "done": 0,
-        "running": 1,
+        "running": 0,
+        "interrupted": 1,
         "pending": 0,
         "failed": 1,
         "disqualified": 0,
+        "corrupt": 0,
         "not started": 2,
     }
-    assert [c.key for c in cells["running"]] == ["sft/tiny-qwen3/gsm8k/seed1"]
+    assert [c.key for c in cells["interrupted"]] == ["sft/tiny-qwen3/gsm8k/seed1"]
 
     assert (
         status.main(["--configfile", DEMO, "--config", f"results_dir={tmp_path}", SELECT, "--list", "failed"])
@@ -114,15 +118,17 @@ def test_counts_each_state_per_agent(tmp_path, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     header = next(line for line in lines if line.startswith("agent"))
-    assert header.split()[:4] == ["agent", "done", "running", "pending"]
+    assert header.split()[:5] == ["agent", "done", "running", "interrupted", "pending"]
     assert next(line for line in lines if line.startswith("total")).split() == [
         "total",
-        "1",
-        "1",
-        "1",
-        "2",
-        "1",
-        "2",
+        "1",  # done
+        "0",  # running
+        "1",  # interrupted
+        "1",  # pending
+        "2",  # failed
+        "1",  # disqualified
+        "0",  # corrupt
+        "2",  # not started
         "8",
     ]
     assert "noop/tiny-qwen3/gsm8k/seed2" in out and "sft/tiny-qwen3/humaneval/seed1" in out

@@ -3,16 +3,25 @@
 # ({"behavior": ...}): the failure modes the runner must classify, for tests and
 # for checking a cluster setup.
 #   submit_base  copy the base model to final_model/ (like noop)
+#   submit_copy  the same plus a notes file: a model folder of its own (evaluated, not reused
+#                from the evaluation store)
 #   sleep        save a model, then outlive the budget (-> timeout, model still collected)
 #   crash        exit 3 without a model (-> agent_error, log kept)
 #   no_model     exit 0 without a model (-> no_model)
 #   leak_env     write its environment and its key into files, then submit the base model
 #   broken_model submit a model folder without its weights (-> ok here, eval_error later)
+#   empty_model  submit a final_model/ of zero-byte files (-> eval_error: the model's fault)
+#   link_out     submit final_model/ as a symlink to the base model (-> no_model: not collected)
+#   lock_up      leave unreadable files, read-only folders and options.files (default 0) small
+#                files behind, then submit the base model
+#   orphan       first run: start a background child, record both pids in $HOME, wait forever;
+#                a later run of the cell (same HOME) submits the base model
 set -euo pipefail
 behavior=$(python -c 'import json, os; print(json.loads(os.environ["PTB_AGENT_OPTIONS"]).get("behavior", "submit_base"))')
 echo "scripted agent: $behavior"
 case "$behavior" in
   submit_base) cp -r "$PTB_BASE_MODEL" final_model ;;
+  submit_copy) cp -r "$PTB_BASE_MODEL" final_model; echo "trained by nobody" > final_model/NOTES.md ;;
   sleep) cp -r "$PTB_BASE_MODEL" final_model; trap 'echo "got SIGTERM, ignoring it"' TERM; while true; do sleep 1; done ;;
   crash) echo "something went wrong" >&2; exit 3 ;;
   no_model) echo "done, but saved nothing" ;;
@@ -22,5 +31,24 @@ case "$behavior" in
     cp -r "$PTB_BASE_MODEL" final_model
     echo "${PTB_TEST_API_KEY:-}" > final_model/key.txt ;;
   broken_model) cp -r "$PTB_BASE_MODEL" final_model; rm -f final_model/*.safetensors ;;
+  empty_model) mkdir final_model; : > final_model/config.json; : > final_model/model.safetensors ;;
+  link_out) ln -s "$PTB_BASE_MODEL" final_model ;;
+  lock_up)
+    cp -r "$PTB_BASE_MODEL" final_model
+    mkdir -p vault/inner; echo "private notes" > vault/inner/notes.txt; echo "secret" > hidden.txt
+    chmod 000 vault/inner/notes.txt hidden.txt; chmod 000 vault/inner; chmod 500 vault
+    chmod 400 final_model/config.json
+    python -c 'import json, os, pathlib
+n = json.loads(os.environ["PTB_AGENT_OPTIONS"]).get("files", 0)
+for i in range(n):
+    folder = pathlib.Path("scratch_files", f"{i // 1000:03d}")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"f{i}.txt").write_text(f"note {i}: step {i * 7 % 13}\n")' ;;
+  orphan)
+    if [ -e "$HOME/ran_once" ]; then cp -r "$PTB_BASE_MODEL" final_model; exit 0; fi
+    touch "$HOME/ran_once"
+    sleep 600 & echo $! > "$HOME/child.pid"
+    echo $$ > "$HOME/solve.pid"
+    wait ;;
   *) echo "unknown behavior $behavior" >&2; exit 2 ;;
 esac

@@ -21,10 +21,13 @@ from ptb.audit.html import clipped, details, esc, link, page, relative, status, 
 SAMPLE_ROWS = 2000  # beyond this the page links the log instead of listing every sample
 
 
-def _read(path) -> dict | None:
+def _read(path, corrupt: list[str] | None = None) -> dict | None:
+    """A result file's object; None if absent or corrupt (then named in `corrupt`, if given)."""
     try:
-        return io.read_json(path)
-    except FileNotFoundError:
+        return io.read_json_record(path)
+    except io.CorruptFile as error:
+        if corrupt is not None:
+            corrupt.append(str(error))
         return None
 
 
@@ -143,10 +146,13 @@ def cell_page(
     """(HTML, summary) of a cell. record: ptb.result_files.cell_record plus `manifest` and
     `handout`; base_metrics: the base model's metrics.json for the same model and benchmark."""
     page_path = Path(page_path)
-    agent, verdict, metrics = (_read(record[k]) for k in ("agent_json", "verdict", "metrics"))
+    corrupt: list[str] = []
+    agent, verdict, metrics = (_read(record[k], corrupt) for k in ("agent_json", "verdict", "metrics"))
     manifest, handout = _read(record["manifest"]), _read(record["handout"]) or {}
     run_dir = Path(record["agent_json"]).parent
     facts = summary(record, base_metrics, agent, verdict, metrics)
+    if corrupt:  # as on the leaderboard (ptb.leaderboard.cell_outcome): counted, no score
+        facts.update(outcome=outcomes.CORRUPT, reason="; ".join(corrupt), score=None)
     scaffold = ((manifest or {}).get("config") or {}).get("agent", {}).get("scaffold", "?")
     trace_html, used = trace_view.render(scaffold, run_dir / "agent.log")
     facts.update(used)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from ptb import io, outcomes, redaction, tasks
+from ptb import faults, io, outcomes, redaction, tasks
 from ptb.judge import contamination, llm_judge, model_identity, tamper
 from ptb.judge import secrets as secret_scan  # review's `secrets` argument would shadow the module
 from ptb.judge.common import result
@@ -23,10 +23,17 @@ DETERMINISTIC = ("tamper", "model_identity", "contamination", "secrets")
 
 
 def _run(name: str, fn) -> dict:
-    """A crashed check is a judge error with its traceback, never a pass nor a disqualification."""
+    """A crashed check is a judge error with its traceback, never a pass nor a disqualification.
+    A check stopped by the infrastructure (full disk, out of memory, the LLM judge's API out of
+    reach: ptb.faults) fails the job instead, so the scheduler retries it: a judge_error is final."""
     try:
         return fn()
     except Exception as err:  # noqa: BLE001
+        cause = faults.infra_cause(err)
+        if cause:
+            raise faults.InfraFailure(
+                f"judge check {name}: {cause}: {type(err).__name__}: {err}"[:1000]
+            ) from err
         out = result(
             name,
             False,

@@ -122,8 +122,10 @@ def check(
     ambiguous: list[float],
 ) -> dict:
     final, base = Path(final_model_dir), Path(base_model_dir)
-    if not final.is_dir():
-        # a missing model is the agent run's outcome (no_model), not a substitution
+    if final.is_symlink() or not final.is_dir():
+        # a missing model is the agent run's outcome (no_model), not a substitution; so is a
+        # final_model/ that is a link (the runner does not collect it, and the judge never
+        # follows a link out of the run)
         return result(NAME, True, "no model to check", model="no model")
     if not (base / "config.json").is_file():
         raise FileNotFoundError(f"base model has no config.json: {base}")
