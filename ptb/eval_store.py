@@ -25,7 +25,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ptb import io, paths
+from ptb import io
 
 
 def model_digest(model_path: str | Path) -> str:
@@ -44,14 +44,15 @@ def key(model_path: str, family: str, benchmark: str, settings: dict) -> str:
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def entry(results: str, evaluation_key: str) -> Path:
-    return Path(paths.fill(paths.EVAL_STORE, results, key=evaluation_key))
+def entry(store: str, evaluation_key: str) -> Path:
+    """store: the store's folder (ptb.paths.EVAL_STORE)."""
+    return Path(store) / evaluation_key / "metrics.json"
 
 
 @contextlib.contextmanager
-def claimed(results: str, evaluation_key: str):
+def claimed(store: str, evaluation_key: str):
     """Hold the key while evaluating: another job with the same key waits here, then copies."""
-    lock = entry(results, evaluation_key).with_name("lock")
+    lock = entry(store, evaluation_key).with_name("lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -61,11 +62,11 @@ def claimed(results: str, evaluation_key: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def lookup(results: str, evaluation_key: str) -> dict | None:
+def lookup(store: str, evaluation_key: str) -> dict | None:
     """The stored metrics of this key, or None."""
-    path = entry(results, evaluation_key)
+    path = entry(store, evaluation_key)
     return io.read_json(path) if path.exists() else None
 
 
-def save(results: str, evaluation_key: str, metrics: dict) -> None:
-    io.write_json(entry(results, evaluation_key), metrics)
+def save(store: str, evaluation_key: str, metrics: dict) -> None:
+    io.write_json(entry(store, evaluation_key), metrics)

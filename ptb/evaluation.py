@@ -433,7 +433,7 @@ def evaluate_job(
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
     section without its throughput keys, limit, task_args, hashes); throughput: the rest.
-    store: the results dir whose evaluation store (ptb.eval_store) to use: an evaluation with the
+    store: the evaluation store's folder (ptb.eval_store, ptb.paths.EVAL_STORE) to use: an evaluation with the
     same key is copied from it instead of run again; a new one is stored (None: no store). A task
     that takes the model's PostTrainBench name (posttrainbench_alias) has it in the key too.
     """

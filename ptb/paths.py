@@ -47,7 +47,7 @@ AUDIT_AGENT = LEADERBOARD_DIR + "/agents/{agent}.html"
 AUDIT_CELL = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.html"
 AUDIT_CELL_SUMMARY = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.json"
 LOGS = "{results}/logs"
-EVAL_STORE = "{results}/eval-store/{key}/metrics.json"  # evaluations by content (ptb.eval_store)
+EVAL_STORE = "{results}/eval-store"  # evaluations by content: <key>/metrics.json (ptb.eval_store)
 # snakemake's benchmark: file of each job (wall and CPU time, memory): <stage>/<job>.tsv, the job
 # named as its log; ptb.job_times counts GPU-hours from them
 BENCHMARKS = "{results}/benchmarks"

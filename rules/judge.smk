@@ -1,42 +1,6 @@
 # The judge writes outside the job dir: nothing the agent wrote can stand in for a verdict.
 from ptb import redaction
 
-# Models a submission must not be: every base and instruct model in play (the grid's and the
-# calibration's), except the cell's own base. Declared inputs, so the list never depends on
-# which cache jobs happened to finish first.
-JUDGED_MODELS = sorted(
-    set(SELECTION["models"]) | set((config.get("calibration") or {}).get("models", []))
-)
-
-
-def disallowed_manifests(w):
-    """name -> model manifest of every disallowed model for this cell."""
-    return {
-        f"{model}/{variant}": paths.fill(
-            paths.MODEL_MANIFEST, RESULTS, model=model, variant=variant
-        )
-        for model in JUDGED_MODELS
-        for variant in ("base", "instruct")
-        if config["models"][model].get(variant)
-        and (model, variant) != (w.model, "base")
-    }
-
-
-def calibration_runs():
-    """(cell, the check its agent must trip or None) of the calibration agents this run uses."""
-    calibration = config.get("calibration")
-    chosen = (calibration or {}).get("agents")
-    unknown = sorted(set(chosen or []) - set((calibration or {}).get("expected", {})))
-    if unknown:
-        raise ValueError(
-            f"config key 'calibration.agents' names {unknown}, not in calibration.expected"
-        )
-    return [
-        (cell, expected)
-        for cell, expected in grid.calibration_cells(calibration)
-        if chosen is None or cell.agent in chosen
-    ]
-
 
 rule judge:
     input:
