@@ -116,6 +116,7 @@ def test_a_finished_run_has_nothing_to_do(work):
         "mode": "pinned",
         "weights": {"gsm8k": 1.0},
         "protocol": "posttrainbench-v1-corrected",  # the demo's
+        "max_tokens_cap": 256,  # the demo's CPU cap (evaluation.max_tokens)
     }
     assert "No-op (base model)" in (board / "leaderboard.md").read_text()
 
