@@ -11,7 +11,6 @@ from pathlib import Path
 
 import jsonschema
 import yaml
-from snakemake.utils import update_config
 
 from ptb import grid, tasks
 from ptb.grid import AXES, Cell
@@ -307,14 +306,27 @@ def warn_api_agents_on_host(config: dict) -> None:
         )
 
 
+def merge(config: dict, update: dict) -> dict:
+    """Merge `update` into `config` as snakemake merges config files and --config (its
+    snakemake.utils.update_config: mappings merge key by key, anything else replaces). Here,
+    not imported: the agent-facing evaluate.py imports this module where snakemake is not
+    installed (the agent image, vLLM's own venv)."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            merge(config[key], value)
+        else:
+            config[key] = value
+    return config
+
+
 def load(configfiles: Iterable[str | Path] = (), overrides: dict | None = None) -> dict:
     """The config `snakemake --configfile FILES --config OVERRIDES` runs with: the Snakefile's
     workflow_config.yaml, then each of `configfiles` in order, then `overrides`, deep-merged by
     snakemake's own loader and merge; then validated (schema defaults filled)."""
     config: dict = {}
     for path in [WORKFLOW_CONFIG, *configfiles]:
-        update_config(config, read_file(path))  # strictly: file and line of a YAML error
-    update_config(config, overrides or {})
+        merge(config, read_file(path))  # strictly: file and line of a YAML error
+    merge(config, overrides or {})
     return validate(config)
 
 
