@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from ptb import config as ptb_config
 from ptb import evaluation, tasks
 from ptb.cache import prepare_dataset
 
@@ -52,6 +53,9 @@ def main() -> None:
     parser.add_argument("--max-connections", type=int, default=production["max_connections"])
     parser.add_argument("--gpu-memory-utilization", type=float, default=production["gpu_memory_utilization"])
     parser.add_argument("--max-model-len", type=int, default=production["max_model_len"])
+    parser.add_argument(
+        "--max-tokens", type=int, default=None, help="cap every task's max_tokens (evaluation.max_tokens)"
+    )
     parser.add_argument("--skip-graded", action="store_true", help="leave out the LLM-graded tasks")
     parser.add_argument("--limit", type=int, default=None, help="first N items of each task (default: all)")
     parser.add_argument(
@@ -67,17 +71,22 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    settings = {
-        **production,
-        "provider": "vllm",
-        "max_connections": args.max_connections,
-        "gpu_memory_utilization": args.gpu_memory_utilization,
-        "max_model_len": args.max_model_len,
-        "server_args": {
-            **(production.get("server_args") or {}),
-            **dict(server_arg(text) for text in args.server_arg),
+    # the schema fills what the file leaves out (e.g. evaluation.max_tokens), as the workflow's loader does
+    settings = ptb_config.resolve_section(
+        "evaluation",
+        {
+            **production,
+            "provider": "vllm",
+            "max_connections": args.max_connections,
+            "gpu_memory_utilization": args.gpu_memory_utilization,
+            "max_model_len": args.max_model_len,
+            "max_tokens": args.max_tokens,
+            "server_args": {
+                **(production.get("server_args") or {}),
+                **dict(server_arg(text) for text in args.server_arg),
+            },
         },
-    }
+    )
     rows, suite_start = [], time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:

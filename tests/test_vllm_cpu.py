@@ -171,6 +171,8 @@ def test_throughput_benchmark_gives_each_task_its_own_server(smollm2, tmp_path):
             "8192",
             "--max-connections",
             "8",
+            "--max-tokens",  # BFCL's 16000 would not fit the CPU test's 8192-token context
+            "512",
             "--server-arg",
             "enforce_eager=true",
             "--log-dir",
