@@ -291,7 +291,7 @@ def evaluate(
     repeat's value). model_alias: the model's name as PostTrainBench named it
     (posttrainbench_alias), for a task that takes one.
     """
-    from inspect_ai import eval as inspect_eval  # noqa: PLC0415
+    from ptb import inspect_runner  # noqa: PLC0415 (heavy: imports inspect_ai)
 
     summary = summary or functools.partial(summarise, protocol=protocol)
     effective = None
@@ -322,7 +322,7 @@ def evaluate(
                 provider, model_path, family, benchmark, evaluation, sampling, protocol, greedy, label
             ) as model:
                 loaded = time.perf_counter()  # vllm: the server is up (inspect starts it with the model)
-                [log] = inspect_eval(
+                [log] = inspect_runner.run(
                     task,
                     model=model,
                     model_roles=roles,

@@ -5,10 +5,9 @@ Outputs carry token usage, or inspect would load a tokenizer (from a hub) to cou
 
 from __future__ import annotations
 
-from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
-from ptb import tasks
+from ptb import inspect_runner, tasks
 
 USAGE = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
 NO_REPLY = object()  # by_fragment's default: a prompt without a scripted reply is an error
@@ -62,7 +61,7 @@ def by_fragment(replies: dict, default=NO_REPLY):
 
 def run(task, model, log_dir, grader=None):
     """Evaluate offline; the eval itself must succeed (graded failures are per sample)."""
-    [log] = inspect_eval(
+    [log] = inspect_runner.run(
         task,
         model=model,
         model_roles={tasks.GRADER_ROLE: grader} if grader else None,

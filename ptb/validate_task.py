@@ -39,11 +39,10 @@ from pathlib import Path
 
 import jsonschema
 import yaml
-from inspect_ai import eval as inspect_eval
 from inspect_ai.dataset import Sample
 
+from ptb import inspect_runner, tasks
 from ptb import protocol as protocols
-from ptb import tasks
 from ptb.cache import prepare_dataset
 from ptb.paths import REPO_ROOT, checkout
 from ptb.scripted_model import by_fragment, scripted
@@ -413,7 +412,7 @@ class Scorer:
         index = {_input_text(s): i for i, s in enumerate(self.samples)}
         grader = scripted(lambda prompt: SCRIPTED_GRADER_REPLY, "grader")
         roles = {tasks.GRADER_ROLE: grader} if self.settings.get("grader") else None
-        [log] = inspect_eval(
+        [log] = inspect_runner.run(
             self.task,
             model=scripted(by_fragment(_longest_first(replies), default="")),
             model_roles=roles,
