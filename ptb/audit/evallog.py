@@ -25,7 +25,10 @@ def _completion(sample: dict) -> str:
     choices = output.get("choices") or []
     content = ((choices[0] or {}).get("message") or {}).get("content") if choices else None
     if isinstance(content, list):
-        return "\n".join(c.get("text", "") for c in content if isinstance(c, dict))
+        # the reply's text blocks, as inspect's ModelOutput.completion (reasoning is not the reply)
+        return "\n".join(
+            c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text"
+        )
     return content or ""
 
 
