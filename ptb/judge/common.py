@@ -39,4 +39,5 @@ def walk_files(root: str | Path) -> tuple[list[Path], list[str]]:
                 continue
             if stat.S_ISREG(mode):
                 files.append(path)
-    return files, unreadable
+    # by path, as promised: os.walk lists a directory's files before its subdirectories'
+    return sorted(files), unreadable
