@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -109,6 +110,50 @@ def test_the_agent_and_its_children_die_with_the_runner(tmp_path, sig):
         time.sleep(0.1)
     if sig != signal.SIGKILL:
         assert runner.returncode != 0, "an interrupted run fails its job"
+
+
+def test_an_agent_that_ignores_sigterm_is_killed_after_the_grace(tmp_path):
+    """Run from a worker thread (no signal handlers there): the budget still holds."""
+
+    def run():
+        return agent_run.run_with_budget(
+            ["bash", "-c", "trap '' TERM; echo started; while :; do sleep 0.1; done"],
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin"},
+            log_path=tmp_path / "agent.log",
+            budget_s=1,
+            grace_s=1,
+        )
+
+    with ThreadPoolExecutor(1) as pool:
+        result = pool.submit(run).result(timeout=60)
+    assert result["timed_out"] and result["exit_code"] == -signal.SIGKILL
+    assert 2 <= result["wall_seconds"] < 10
+    assert (tmp_path / "agent.log").read_text().startswith("started")
+
+
+@pytest.mark.parametrize(
+    "script, error",
+    [
+        ("echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-1)'", None),
+        ("echo 'No devices found.'", "nvidia-smi -L exited 0: No devices found."),
+        (
+            "echo 'NVIDIA-SMI has failed because it could not communicate with the driver' >&2; exit 9",
+            "exited 9: NVIDIA-SMI has failed",
+        ),
+    ],
+)
+def test_a_job_given_gpus_checks_it_sees_them(tmp_path, monkeypatch, script, error):
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    agent_run.check_gpus(0)  # no GPUs asked for: nothing to check
+    if error is None:
+        agent_run.check_gpus(1)
+    else:
+        with pytest.raises(faults.InfraFailure, match=f"GPU check failed: .*{error}"):
+            agent_run.check_gpus(1)
 
 
 @pytest.fixture
