@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import bz2
+import contextlib
 import gzip
 import io
 import json
@@ -28,7 +29,7 @@ from typing import BinaryIO
 
 try:
     import zstandard
-except ImportError:  # optional: without it zstd frames are read as raw bytes
+except ImportError:  # pragma: no cover - pinned and installed; tests patch it away to check the fallback
     zstandard = None
 
 CHUNK = 8 << 20
@@ -129,11 +130,17 @@ def texts(stream: BinaryIO, notes: list[str], depth: int = 0) -> Iterator[bytes]
         yield from reader(source, notes, depth)
     except Exception as err:  # noqa: BLE001 - a crafted or corrupt file is read raw, not skipped
         notes.append(f"{kind}: {type(err).__name__}: {err}"[:200])
-        try:
-            source.seek(0)
-        except (OSError, ValueError, io.UnsupportedOperation):
-            return  # a stream half-consumed cannot be re-read; what was yielded stands
-        yield from _chunks(source)
+        # all of it again as raw bytes: the decoy header of a crafted file must not hide what follows
+        # (a decompressor reads ahead, so the rest of `source` alone may already be consumed)
+        for whole in (source, stream):
+            try:
+                whole.seek(0)
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                continue
+            yield from _chunks(whole)
+            return
+        with contextlib.suppress(OSError, ValueError, EOFError):  # neither rewinds: the unread rest
+            yield from _chunks(source)
 
 
 def _decompressed(opener):

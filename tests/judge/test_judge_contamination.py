@@ -203,6 +203,17 @@ def test_pickles_are_read_without_being_run(run, tmp_path):
     assert not marker.exists() and result["evidence"]["copied_items"] == 1
 
 
+@pytest.mark.parametrize("decoy", ["pickle", "gzip"])
+def test_test_items_after_a_decoy_that_breaks_its_parser_are_read(run, decoy):
+    """A valid-looking header, a byte that breaks its parser, then the test set as plain text: the
+    reader that failed half-way must still read the rest (it once stopped at the failure)."""
+    head = pickle.dumps(["weights"])[:-1] + b"\xfe" if decoy == "pickle" else gzip.compress(b"x")[:12]
+    run.write("cache.bin", "")
+    (run.job_dir / "cache.bin").write_bytes(head + jsonl(run.items[:4]).encode())
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 4, result["evidence"]
+
+
 @pytest.mark.parametrize(
     "where", ["home/.cache/huggingface/datasets/x/test.arrow", "home/notes.txt", "scratch/t"]
 )
