@@ -157,3 +157,74 @@ def test_missing_pieces(scaffolded):
     assert "benchmark.txt: empty" in text
     assert 'evaluate.py: must call ptb.agent_eval.script("demo_v")' in text
     assert "no such task folder" in errors(validate("nope", root))
+
+
+# --- planted faults: each part that can break is named, and the rest of the check still runs ---
+
+FAULTS = {
+    "the @task raises": (
+        "    samples = [record_to_sample(r)",
+        "    raise RuntimeError('no GPU here')\n    samples = [record_to_sample(r)",
+        "demo_v(data_dir, limit=5): the @task failed: RuntimeError: no GPU here",
+    ),
+    "test_texts raises": (
+        '    return [record["question"], record["answer"]]',
+        '    return [record["prompt"]]',
+        "data/test.jsonl:1: test_texts(record): KeyError: 'prompt'",
+    ),
+    "test_texts returns what JSON cannot hold": (
+        '    return [record["question"], record["answer"]]',
+        '    return [record["question"], {record["answer"]}]',
+        "test_texts(record): must return a list of strings, got ['What is 2 + 3?', {'5'}]",
+    ),
+    "reference_completion raises": (
+        '    return f"The answer follows.\\nANSWER: {sample.target}"',
+        "    return sample.metadata['reference']",
+        "reference_completion(sample) failed: TypeError",
+    ),
+    "reference_completion is wrong": (
+        '    return f"The answer follows.\\nANSWER: {sample.target}"',
+        '    return "ANSWER: 0"',
+        "reference_completion does not score 1 on samples ['example-1'",
+    ),
+    "the scorer gives a value no metric reads": (
+        "value=CORRECT if answer is not None and answer == normalise(target.text) else INCORRECT",
+        "value='maybe'",
+        "value 'maybe' is outside the documented range [0, 1]",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_planted_fault_is_named(scaffolded, fault):
+    root, folder = scaffolded
+    old, new, message = FAULTS[fault]
+    edit(folder / "task.py", old, new)
+    report = validate("demo_v", root, limit=5)
+    assert not report.passed
+    assert message in errors(report), errors(report)
+
+
+def test_a_boolean_score_counts_as_0_or_1(scaffolded):
+    root, folder = scaffolded
+    edit(
+        folder / "task.py",
+        "value=CORRECT if answer is not None and answer == normalise(target.text) else INCORRECT",
+        "value=answer is not None and answer == normalise(target.text)",
+    )
+    report = validate("demo_v", root, limit=5)
+    assert report.passed, report.render()
+    assert "reference_completion -> 1 on 5/5" in report.render()
+
+
+def test_without_reference_completion_a_target_no_reply_matches_is_a_warning(scaffolded):
+    root, folder = scaffolded
+    edit(folder / "task.py", "def reference_completion(sample: Sample)", "def _unused(sample: Sample)")
+    edit(
+        folder / "task.py",
+        "value=CORRECT if answer is not None and answer == normalise(target.text) else INCORRECT",
+        "value=CORRECT if answer == 'never' else INCORRECT",
+    )
+    report = validate("demo_v", root, limit=5)
+    assert report.passed, report.render()
+    assert any("define reference_completion(sample)" in message for _, _, message in report.warnings)
