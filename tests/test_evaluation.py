@@ -15,6 +15,7 @@ from ptb.cache import prepare_dataset
 from ptb.chat_templates import chat_template
 from ptb.config import resolve_section
 from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.scripted_model import scripted as scripted_model
 
 HF = resolve_section("evaluation", {"provider": "hf"})  # the workflow's defaults
 
@@ -501,3 +502,44 @@ def test_sampling_overrides_the_tasks_generation_and_drops_its_seed():
         None,
     )
     assert task.config.seed == pinned["seed"], "the task's own config is left alone"
+
+
+def test_an_eval_whose_grader_never_answered_is_an_eval_error_naming_why(tmp_path, monkeypatch):
+    """Every sample generated, none graded (the grader's replies do not parse): not a score of 0."""
+    monkeypatch.setattr(evaluation, "model_for", lambda *a, **k: scripted_model(lambda p: "Drink water."))
+    grader = scripted_model(lambda prompt: "I would rather not grade this.", "grader")
+    monkeypatch.setattr(evaluation, "grader_role", lambda *a, **k: {tasks.GRADER_ROLE: grader})
+    prepare_dataset("healthbench", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    metrics = evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark="healthbench",
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        evaluation=HF,
+        limit=2,
+        protocol=CORRECTED,
+    )
+    assert metrics["outcome"] == "eval_error" and metrics["samples_scored"] == 0
+    assert metrics["reason"].startswith(f"all {metrics['samples_failed']} samples failed; first: ")
+    assert len(metrics["reason"]) > len("all 2 samples failed; first: ") + 10  # the grader's explanation
+
+
+def test_a_full_disk_outside_the_eval_fails_the_job_not_the_model(tmp_path, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "logs"))
+
+    monkeypatch.setattr(evaluation, "model_for", full_disk)
+    prepare_dataset("gsm8k", "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(evaluation.faults.InfraFailure, match="No space left on device|disk full"):
+        evaluation.evaluate(
+            model_path=str(tmp_path),
+            family="qwen3",
+            benchmark="gsm8k",
+            data_dir=str(tmp_path / "data"),
+            log_dir=str(tmp_path / "logs"),
+            evaluation=HF,
+            limit=2,
+        )

@@ -9,6 +9,7 @@ import base64
 import io
 import os
 import pickle
+import zipfile
 
 import numpy as np
 import pyarrow as pa
@@ -81,8 +82,6 @@ def test_zstd_without_its_package_is_read_raw_and_says_so(monkeypatch):
 
 def test_a_stream_that_cannot_seek_is_spooled(tmp_path):
     """A zip (read from its end) arriving through a pipe: spooled, then opened."""
-    import zipfile  # noqa: PLC0415 (this test only)
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("data/test.jsonl", '{"question": "%s"}\n' % ITEM)
