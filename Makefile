@@ -63,9 +63,11 @@ demo: setup
 
 # The suite runs under coverage, which follows every Python subprocess (snakemake jobs,
 # scripts, CLIs: pyproject.toml [tool.coverage]); the combined per-file table is printed
-# and kept in coverage-report.txt, and a total under COVERAGE_MIN fails the run.
-# measured 2026-12-01 without the demo/slurm/vllm_cpu tests: 92.5 % (4497 statements, 337 missed)
-COVERAGE_MIN ?= 92
+# and kept in coverage-report.txt, and a total under COVERAGE_MIN fails the run: 95 % for the
+# whole suite, as .ci/run runs it (SLURM, vLLM's CPU build, the agent CLIs and Chromium each
+# required); 92 % where those tests skip for want of their tools, whose lines then go unrun.
+FULL_SUITE := $(and $(PTB_REQUIRE_SLURM),$(PTB_REQUIRE_VLLM_CPU),$(PTB_REQUIRE_AGENT_CLIS),$(PTB_REQUIRE_CHROMIUM))
+COVERAGE_MIN ?= $(if $(FULL_SUITE),95,92)
 test: setup lint
 	rm -rf .coverage-data
 	$(PY) -m coverage run -m pytest -v; status=$$?; \

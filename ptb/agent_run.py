@@ -67,7 +67,7 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
     The job's script process is a child of the snakemake process (its `bash -c` execs python),
     so a killed snakemake takes its agent runs down with it."""
-    if _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+    if _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:  # pragma: no cover - Linux takes any signal
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
 
 
@@ -92,7 +92,7 @@ while True:
 
 
 def _preexec_die_with_parent(sig: int):
-    def arm() -> None:
+    def arm() -> None:  # pragma: no cover - runs in the child between fork and exec: no data saved
         _LIBC.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
 
     return arm
