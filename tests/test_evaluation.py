@@ -30,6 +30,22 @@ def scripted(contents: list[str]):
     return get_model("mockllm/model", custom_outputs=outputs)
 
 
+def evaluate_local(tmp_path, benchmark: str, **kwargs) -> dict:
+    """evaluation.evaluate() of a model folder at tmp_path (a config.json only: the tests stand a
+    scripted model in for model_for) on the benchmark's local data; kwargs: evaluation (default
+    HF), limit, task_args, protocol."""
+    prepare_dataset(benchmark, "local", tmp_path / "data")
+    (tmp_path / "config.json").write_text("{}")
+    return evaluation.evaluate(
+        model_path=str(tmp_path),
+        family="qwen3",
+        benchmark=benchmark,
+        data_dir=str(tmp_path / "data"),
+        log_dir=str(tmp_path / "logs"),
+        **{"evaluation": HF, **kwargs},
+    )
+
+
 @pytest.fixture(scope="module")
 def gsm8k_log(tmp_path_factory):
     """A real gsm8k eval of a scripted model: item 1 right, items 2 and 3 wrong."""
@@ -125,14 +141,9 @@ def test_each_epoch_generates_with_its_own_seed_under_the_corrected_protocol(tmp
     monkeypatch.setattr(
         evaluation, "model_for", lambda *args, **kwargs: scripted([f"ANSWER: {i}" for i in range(6)])
     )
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(
-        model_path=str(tmp_path),
-        family="qwen3",
-        benchmark="gsm8k",
-        data_dir=str(tmp_path / "data"),
-        log_dir=str(tmp_path / "logs"),
+    metrics = evaluate_local(
+        tmp_path,
+        "gsm8k",
         evaluation={**HF, "epochs": 3},
         limit=2,
         task_args={"fewshot": 0},
@@ -160,14 +171,9 @@ def test_a_server_that_cannot_start_is_one_eval_error_naming_the_servers_error(t
         )
 
     monkeypatch.setattr(evaluation, "model_for", failing_server)
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(
-        model_path=str(tmp_path),
-        family="qwen3",
-        benchmark="gsm8k",
-        data_dir=str(tmp_path / "data"),
-        log_dir=str(tmp_path / "logs"),
+    metrics = evaluate_local(
+        tmp_path,
+        "gsm8k",
         evaluation={**HF, "provider": "vllm"},
         limit=2,
     )
@@ -191,15 +197,9 @@ def test_an_eval_whose_every_sample_failed_is_an_eval_error(tmp_path, monkeypatc
         "model_for",
         lambda *args, **kwargs: get_model("mockllm/model", custom_outputs=rejecting()),
     )
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(
-        model_path=str(tmp_path),
-        family="qwen3",
-        benchmark="gsm8k",
-        data_dir=str(tmp_path / "data"),
-        log_dir=str(tmp_path / "logs"),
-        evaluation=HF,
+    metrics = evaluate_local(
+        tmp_path,
+        "gsm8k",
         limit=2,
         task_args={"fewshot": 0},
     )
@@ -226,14 +226,9 @@ def one_error_of_two(tmp_path, monkeypatch, protocol):
         "model_for",
         lambda *args, **kwargs: get_model("mockllm/model", custom_outputs=replies, memoize=False),
     )
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
-    return evaluation.evaluate(
-        model_path=str(tmp_path),
-        family="qwen3",
-        benchmark="gsm8k",
-        data_dir=str(tmp_path / "data"),
-        log_dir=str(tmp_path / "logs"),
+    return evaluate_local(
+        tmp_path,
+        "gsm8k",
         evaluation={**HF, "max_connections": 1},
         limit=2,
         task_args={"fewshot": 0},
@@ -270,18 +265,12 @@ def test_v1_requests_carry_the_model_folders_sampling_defaults_and_no_seed(tmp_p
         "model_for",
         lambda *a, **k: get_model("mockllm/model", custom_outputs=replies, memoize=False),
     )
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
     (tmp_path / "generation_config.json").write_text(
         json.dumps({"temperature": 0.6, "top_k": 20, "top_p": 0.95})
     )
-    metrics = evaluation.evaluate(
-        model_path=str(tmp_path),
-        family="qwen3",
-        benchmark="gsm8k",
-        data_dir=str(tmp_path / "data"),
-        log_dir=str(tmp_path / "logs"),
-        evaluation=HF,
+    metrics = evaluate_local(
+        tmp_path,
+        "gsm8k",
         limit=1,
         task_args={"fewshot": 0},
     )
@@ -313,15 +302,10 @@ def test_a_max_tokens_cap_shortens_every_request_and_is_recorded(tmp_path, monke
         "model_for",
         lambda *a, **k: get_model("mockllm/model", custom_outputs=replies, memoize=False),
     )
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
     for cap, expected in ((256, 256), (9000, 4000), (None, 4000)):
-        metrics = evaluation.evaluate(
-            model_path=str(tmp_path),
-            family="qwen3",
-            benchmark="gsm8k",
-            data_dir=str(tmp_path / "data"),
-            log_dir=str(tmp_path / "logs"),
+        metrics = evaluate_local(
+            tmp_path,
+            "gsm8k",
             evaluation={**HF, "max_tokens": cap},
             limit=1,
             task_args={"fewshot": 0},
@@ -509,15 +493,9 @@ def test_an_eval_whose_grader_never_answered_is_an_eval_error_naming_why(tmp_pat
     monkeypatch.setattr(evaluation, "model_for", lambda *a, **k: scripted_model(lambda p: "Drink water."))
     grader = scripted_model(lambda prompt: "I would rather not grade this.", "grader")
     monkeypatch.setattr(evaluation, "grader_role", lambda *a, **k: {tasks.GRADER_ROLE: grader})
-    prepare_dataset("healthbench", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
-    metrics = evaluation.evaluate(
-        model_path=str(tmp_path),
-        family="qwen3",
-        benchmark="healthbench",
-        data_dir=str(tmp_path / "data"),
-        log_dir=str(tmp_path / "logs"),
-        evaluation=HF,
+    metrics = evaluate_local(
+        tmp_path,
+        "healthbench",
         limit=2,
         protocol=CORRECTED,
     )
@@ -531,15 +509,5 @@ def test_a_full_disk_outside_the_eval_fails_the_job_not_the_model(tmp_path, monk
         raise OSError(28, "No space left on device", str(tmp_path / "logs"))
 
     monkeypatch.setattr(evaluation, "model_for", full_disk)
-    prepare_dataset("gsm8k", "local", tmp_path / "data")
-    (tmp_path / "config.json").write_text("{}")
     with pytest.raises(evaluation.faults.InfraFailure, match="No space left on device|disk full"):
-        evaluation.evaluate(
-            model_path=str(tmp_path),
-            family="qwen3",
-            benchmark="gsm8k",
-            data_dir=str(tmp_path / "data"),
-            log_dir=str(tmp_path / "logs"),
-            evaluation=HF,
-            limit=2,
-        )
+        evaluate_local(tmp_path, "gsm8k", limit=2)
