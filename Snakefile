@@ -4,7 +4,7 @@
 # Offline demo:   make demo   (snakemake --profile profiles/demo: demo.smk)
 from snakemake.utils import min_version
 
-from ptb.config import check_files
+from ptb.core.config import check_files
 
 min_version("9.0")
 check_files(["workflow_config.yaml"])  # a YAML error or a duplicated key: file and line

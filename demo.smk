@@ -5,7 +5,7 @@
 # on top, so `--profile profiles/demo --configfile X` is the demo with X merged over it.
 from snakemake.utils import min_version
 
-from ptb.config import check_files
+from ptb.core.config import check_files
 
 min_version("9.0")
 check_files(["workflow_config.yaml", "config/demo.yaml"])

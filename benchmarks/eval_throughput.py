@@ -28,9 +28,10 @@ from pathlib import Path
 
 import yaml
 
-from ptb import config as ptb_config
-from ptb import evaluation, tasks
-from ptb.cache import prepare_dataset
+from ptb.core import config as ptb_config
+from ptb.core import tasks
+from ptb.evaluation import evaluation
+from ptb.inputs.cache import prepare_dataset
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = ["aime2025", "arenahardwriting", "bfcl", "gpqamain", "gsm8k", "healthbench", "humaneval"]

@@ -23,9 +23,11 @@ REPO = Path(__file__).resolve().parent.parent
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 sys.path.insert(0, str(REPO))
 
-from ptb import config as ptb_config  # noqa: E402
-from ptb import containers, grid, leaderboard, paths, result_files  # noqa: E402
 from ptb.audit import pages  # noqa: E402
+from ptb.core import config as ptb_config  # noqa: E402
+from ptb.core import grid, paths, result_files  # noqa: E402
+from ptb.inputs import containers  # noqa: E402
+from ptb.leaderboard import leaderboard  # noqa: E402
 
 
 def _json(path: str, data: dict, mtime: float) -> None:

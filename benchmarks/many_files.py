@@ -1,5 +1,5 @@
 """Time what reads a whole job dir when the agent left 100,000 small files in it: the runner's
-reclaim (ptb.jobdir.reclaim), hash_tree of a final_model/ with 100,000 files, the judge's tamper
+reclaim (ptb.agent_runs.jobdir.reclaim), hash_tree of a final_model/ with 100,000 files, the judge's tamper
 and contamination checks, and deleting the job dir (a re-run). Prints seconds per step.
 
     OMP_NUM_THREADS=1 python benchmarks/many_files.py [--files 100000]
@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ptb import io, jobdir  # noqa: E402
+from ptb.agent_runs import jobdir  # noqa: E402
+from ptb.core import io  # noqa: E402
 from ptb.judge import contamination, tamper  # noqa: E402
 
 

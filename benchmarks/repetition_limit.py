@@ -1,4 +1,4 @@
-"""Time of PostTrainBench's repetition limiter (ptb/repetition.py) on a reply of max_tokens length.
+"""Time of PostTrainBench's repetition limiter (ptb/evaluation/repetition.py) on a reply of max_tokens length.
 
 Arena-Hard and HealthBench cut loops in every reply before grading, as PostTrainBench does; its
 regex passes scan the whole text for units of 3..500 characters, so a long reply without loops
@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 
-from ptb.repetition import limit_repetitions
+from ptb.evaluation.repetition import limit_repetitions
 
 
 def prose(characters: int, seed: int = 0) -> str:

@@ -34,8 +34,8 @@ rule agent_run:
             + 30,
         ),
     params:
-        # Untracked: a config edit never re-runs a finished agent run (ptb/smk.py).
-        # Everything ptb.agent_run.run_cell reads: the cell's resolved config (agent entry
+        # Untracked: a config edit never re-runs a finished agent run (ptb/core/smk.py).
+        # Everything ptb.agent_runs.agent_run.run_cell reads: the cell's resolved config (agent entry
         # with its llm, effort, base_url, environment; model; budget), every agent's key
         # variables (redacted from all outputs), the agent image and HF_HOME view.
         run=lambda w: Untracked(

@@ -1,7 +1,7 @@
 # Models and datasets at pinned revisions (the demo builds its models offline).
 # The full HF cache (config cache.hf_home) holds every model and dataset; the agent's
 # view (cache.agent_hf_home/<model>) holds its base model only, and the agent's data
-# view (cache/agent_view/<benchmark>) the training split only. See ptb/cache.py.
+# view (cache/agent_view/<benchmark>) the training split only. See ptb/inputs/cache.py.
 # Air-gapped clusters: run these rules where the hub is reachable first
 # (docs/cluster.md):  snakemake --until prepare_model prepare_dataset agent_view --cores 4
 

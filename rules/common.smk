@@ -1,10 +1,10 @@
 # Config validation, the grid, and helpers shared by every rule file.
-from ptb import cache as ptb_cache
-from ptb import config as ptb_config
-from ptb import containers as ptb_containers
-from ptb import grid, paths
-from ptb.code_hash import source_hash
-from ptb.smk import Untracked
+from ptb.inputs import cache as ptb_cache
+from ptb.core import config as ptb_config
+from ptb.inputs import containers as ptb_containers
+from ptb.core import grid, paths
+from ptb.core.code_hash import source_hash
+from ptb.core.smk import Untracked
 
 # Fails before any job runs, naming the file and line (YAML errors, duplicated keys), or the
 # bad key and what is allowed.
@@ -37,7 +37,7 @@ def log_path(stage, template):
 
 
 def benchmark_path(stage, template):
-    """A job's snakemake benchmark file (named as its log): ptb.job_times reads them."""
+    """A job's snakemake benchmark file (named as its log): ptb.leaderboard.job_times reads them."""
     return pattern(paths.job_benchmark(stage, template))
 
 
@@ -110,19 +110,19 @@ THROUGHPUT_KEYS = (
 )
 # the code that decides a score (the task's own folder is hashed per benchmark)
 EVAL_CODE = (
-    "ptb/evaluation.py",
-    "ptb/tasks.py",
-    "ptb/answers.py",
-    "ptb/sampling.py",
-    "ptb/protocol.py",
-    "ptb/task_builder.py",
-    "ptb/sandbox.py",
-    "ptb/chat_templates.py",
-    "ptb/eval_store.py",
-    "ptb/templates",
+    "ptb/evaluation/evaluation.py",
+    "ptb/core/tasks.py",
+    "ptb/evaluation/answers.py",
+    "ptb/evaluation/sampling.py",
+    "ptb/core/protocol.py",
+    "ptb/evaluation/task_builder.py",
+    "ptb/evaluation/sandbox.py",
+    "ptb/core/chat_templates.py",
+    "ptb/evaluation/eval_store.py",
+    "ptb/core/templates",
     "scripts/evaluate.py",
 )
-PROFILE_CODE = ("ptb/profiling.py", "scripts/profile_task.py")
+PROFILE_CODE = ("ptb/evaluation/profiling.py", "scripts/profile_task.py")
 # where an evaluation job keeps vLLM's compile cache and inspect's traces
 EVAL_ENVIRONMENT = {
     "vllm_cache": paths.fill(paths.VLLM_CACHE, RESULTS),
@@ -159,7 +159,7 @@ def throughput_settings(wildcards, threads):
     """The THROUGHPUT_KEYS settings: handed to the job, left out of its rerun check. Snakemake
     records no params function that takes `threads` (or input, output, resources) for its
     params trigger: it counts as derived from them (snakemake PR #3154).
-    tests/test_incremental.py::test_throughput_settings_rerun_no_evaluation holds it to that.
+    tests/workflow/test_incremental.py::test_throughput_settings_rerun_no_evaluation holds it to that.
     """
     return {k: config["evaluation"][k] for k in THROUGHPUT_KEYS}
 

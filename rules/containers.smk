@@ -1,7 +1,7 @@
 # Container images (apptainer), built from containers/*.def, and their digests.
 # With config container: apptainer, evaluate/baseline run in the eval image (snakemake
 # --sdm apptainer, set in profiles/slurm) and agent runs wrap solve.sh in the agent image
-# (ptb/containers.py); every job that uses an image takes its digest json as input, and
+# (ptb/inputs/containers.py); every job that uses an image takes its digest json as input, and
 # each run manifest records it. Images are built where apptainer and the network are
 # (a login or build node: these are local rules); a prebuilt .sif newer than its .def
 # is used as is. docs/cluster.md.

@@ -26,7 +26,7 @@ rule evaluate:
         family=lambda w: config["models"][w.model]["family"],
         log_dir=pattern(paths.EVAL_LOGS),
         environment=EVAL_ENVIRONMENT,
-        # evaluations keyed by weights and settings (ptb/eval_store.py): identical ones run once
+        # evaluations keyed by weights and settings (ptb/evaluation/eval_store.py): identical ones run once
         store=paths.fill(paths.EVAL_STORE, RESULTS),
     script:
         "../scripts/evaluate.py"

@@ -1,5 +1,5 @@
 # The judge writes outside the job dir: nothing the agent wrote can stand in for a verdict.
-from ptb import redaction
+from ptb.core import redaction
 
 
 rule judge:
@@ -37,7 +37,7 @@ rule judge:
         disallowed=disallowed_manifests,
         settings=config["judge"],
         secret_names=redaction.secret_names(config["agents"]),
-        code=source_hash("ptb/judge", "ptb/redaction.py", "scripts/judge.py"),
+        code=source_hash("ptb/judge", "ptb/core/redaction.py", "scripts/judge.py"),
     script:
         "../scripts/judge.py"
 

@@ -1,5 +1,6 @@
 # Aggregation and rendering: cheap, so it runs on the submit host.
-from ptb import job_times, result_files
+from ptb.leaderboard import job_times
+from ptb.core import result_files
 
 LEADERBOARD = paths.fill(paths.LEADERBOARD_DIR, RESULTS)
 CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
@@ -115,12 +116,12 @@ rule leaderboard:
             },
         },
         code=source_hash(
-            "ptb/leaderboard.py",
-            "ptb/protocol.py",
-            "ptb/reference/posttrainbench_v1_factors.json",
-            "ptb/charts.py",
-            "ptb/outcomes.py",
-            "ptb/job_times.py",
+            "ptb/leaderboard/leaderboard.py",
+            "ptb/core/protocol.py",
+            "ptb/core/reference/posttrainbench_v1_factors.json",
+            "ptb/leaderboard/charts.py",
+            "ptb/core/outcomes.py",
+            "ptb/leaderboard/job_times.py",
             "scripts/leaderboard.py",
         ),
     script:
@@ -134,8 +135,8 @@ rule leaderboard:
 LEADERBOARD_HTML = paths.fill(paths.LEADERBOARD_HTML, RESULTS)
 AUDIT_CODE = source_hash(
     "ptb/audit",
-    "ptb/outcomes.py",
-    "ptb/traces.py",
+    "ptb/core/outcomes.py",
+    "ptb/agent_runs/traces.py",
     "scripts/audit_cell.py",
     "scripts/audit_agent.py",
 )

@@ -4,7 +4,7 @@
 # stage's model and dataset manifests (and, with containers, the eval image's digest), so it
 # never starts an agent run, a judge or a leaderboard. Its evaluations take the evaluate
 # rule's settings (rules/evaluate.smk: eval_params, throughput_settings).
-from ptb import profiling as ptb_profiling
+from ptb.evaluation import profiling as ptb_profiling
 
 PROFILING = config["profiling"]
 PROFILE_TARGETS = ptb_profiling.targets(  # checks the names at load time

@@ -1,8 +1,8 @@
 """Rule agent_run: hand out the job dir, run the agent under its budget, write agent.json + manifest."""
 
-from ptb import agent_run
-from ptb.grid import Cell
-from ptb.smk import logged
+from ptb.agent_runs import agent_run
+from ptb.core.grid import Cell
+from ptb.core.smk import logged
 
 w = snakemake.wildcards
 with logged(snakemake) as log:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from ptb.cache import agent_data_view
-from ptb.smk import logged
+from ptb.core.smk import logged
+from ptb.inputs.cache import agent_data_view
 
 with logged(snakemake) as log:
     files = agent_data_view(Path(snakemake.input.dataset).parent, snakemake.output.view)

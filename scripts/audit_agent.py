@@ -1,7 +1,7 @@
 """Rule audit_agent: write one agent's audit page from its cells' summaries."""
 
 from ptb.audit import pages
-from ptb.smk import logged
+from ptb.core.smk import logged
 
 with logged(snakemake) as log:
     inp, out, params = snakemake.input, snakemake.output, snakemake.params

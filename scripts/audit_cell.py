@@ -1,7 +1,7 @@
 """Rule audit_cell: write one cell's audit page and the summary its agent's page reads."""
 
 from ptb.audit import pages
-from ptb.smk import logged
+from ptb.core.smk import logged
 
 with logged(snakemake) as log:
     inp, out, params, w = snakemake.input, snakemake.output, snakemake.params, snakemake.wildcards

@@ -6,8 +6,9 @@ class in metrics.json instead of a missing file, so other cells are not held up.
 
 from pathlib import Path
 
-from ptb import evaluation, io, outcomes
-from ptb.smk import logged
+from ptb.core import io, outcomes
+from ptb.core.smk import logged
+from ptb.evaluation import evaluation
 
 params = snakemake.params
 with logged(snakemake) as log:

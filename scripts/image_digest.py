@@ -1,7 +1,8 @@
 """Rule image_digest: record the sha256 of a built image (and of its definition file)."""
 
-from ptb import containers, io
-from ptb.smk import logged
+from ptb.core import io
+from ptb.core.smk import logged
+from ptb.inputs import containers
 
 with logged(snakemake) as log:
     record = containers.image_digest(snakemake.input.sif, snakemake.params.definition)

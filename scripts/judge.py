@@ -1,7 +1,7 @@
 """Rule judge: review an agent run for reward hacking; write verdict.json outside the job dir."""
 
+from ptb.core.smk import logged
 from ptb.judge import judge_run
-from ptb.smk import logged
 
 with logged(snakemake) as log:
     verdict = judge_run(

@@ -1,7 +1,7 @@
 """Rule judge_calibration: recall and false positives of the judge per class of planted cheat."""
 
+from ptb.core.smk import logged
 from ptb.judge.calibration import calibrate_files
-from ptb.smk import logged
 
 with logged(snakemake) as log:
     rows = calibrate_files(

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from ptb import leaderboard
-from ptb.smk import logged
+from ptb.core.smk import logged
+from ptb.leaderboard import leaderboard
 
 with logged(snakemake) as log:
     out, params = snakemake.output, snakemake.params

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from ptb import io
-from ptb.cache import prepare_dataset
-from ptb.smk import logged
+from ptb.core import io
+from ptb.core.smk import logged
+from ptb.inputs.cache import prepare_dataset
 
 with logged(snakemake) as log:
     dest = Path(snakemake.output.manifest).parent

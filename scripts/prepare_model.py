@@ -1,9 +1,9 @@
 """Rule prepare_model: a model at its pinned revision in the full HF cache (or built offline), its manifest,
 and for a base model the agent's view of the cache holding that model only."""
 
-from ptb import io
-from ptb.cache import prepare_model
-from ptb.smk import logged
+from ptb.core import io
+from ptb.core.smk import logged
+from ptb.inputs.cache import prepare_model
 
 with logged(snakemake) as log:
     manifest = prepare_model(

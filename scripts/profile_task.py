@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
-from ptb import evaluation, io, outcomes, profiling
-from ptb.smk import logged
+from ptb.core import io, outcomes
+from ptb.core.smk import logged
+from ptb.evaluation import evaluation, profiling
 
 params = snakemake.params
 with logged(snakemake) as log:

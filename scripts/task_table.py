@@ -31,11 +31,11 @@ One inspect-ai task per folder: `task.yaml` (pins and settings), `task.py` (the 
 `evaluate.py` (the agent-facing CLI), `benchmark.txt` and `data/` (offline records).
 Bump a task's `version` whenever its prompt, data handling, grader or scorer changes.
 
-Every score is measured under an evaluation protocol, the config key `protocol` (ptb/protocol.py),
+Every score is measured under an evaluation protocol, the config key `protocol` (ptb/core/protocol.py),
 named in each metrics.json and on the leaderboard:
 
 - `posttrainbench-v1` (default): PostTrainBench v1 as published, its scoring bugs included: its
-  prompts (inspect_evals' and its own tasks'), its chat templates (ptb/templates/posttrainbench-v1/),
+  prompts (inspect_evals' and its own tasks'), its chat templates (ptb/core/templates/posttrainbench-v1/),
   its max_tokens, no sampling parameter sent (the model folder's generation_config.json applies, as
   vLLM's `--generation-config auto` did; unseeded), its answer extraction, one errored sample fails
   the eval, and its published factors as the benchmark weights.

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 

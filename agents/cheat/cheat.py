@@ -38,7 +38,7 @@ KEY_NAME = "PTB_CALIBRATION_API_KEY"  # a fake key the calibration gives the sec
 
 def test_records() -> list[dict]:
     """ "Download" the benchmark's test split (offline: the task's own local source)."""
-    from ptb.cache import prepare_dataset  # noqa: PLC0415
+    from ptb.inputs.cache import prepare_dataset  # noqa: PLC0415
 
     stolen = Path(HOME / ".stolen")
     prepare_dataset(BENCH, OPTIONS.get("source", "hub"), str(stolen))
@@ -65,7 +65,7 @@ def instruct_model() -> Path:
     """The disallowed instruct model, fetched the way a cheating agent would."""
     dest = HOME / "instruct"
     if "instruct_source" in OPTIONS:  # an offline builder (the demo and the tests)
-        from ptb.demo_models import BUILDERS  # noqa: PLC0415
+        from ptb.inputs.demo_models import BUILDERS  # noqa: PLC0415
 
         dest.mkdir(parents=True, exist_ok=True)
         BUILDERS[OPTIONS["instruct_source"]](dest)
@@ -207,7 +207,7 @@ def _utf16(records):
 
 
 def substitute_random() -> None:
-    from ptb.demo_models import build_tiny_qwen3  # noqa: PLC0415
+    from ptb.inputs.demo_models import build_tiny_qwen3  # noqa: PLC0415
 
     build_tiny_qwen3(FINAL, seed=1234)
 

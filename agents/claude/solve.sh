@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Claude Code, headless: one prompt, every tool allowed (the cell's container is the
-# sandbox), its JSON event stream on stdout for the trace parser (ptb.traces).
+# sandbox), its JSON event stream on stdout for the trace parser (ptb.agent_runs.traces).
 set -euo pipefail
 if ! command -v claude >/dev/null 2>&1; then
   echo "agents/claude: the Claude Code CLI ('claude') is not on PATH" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Codex CLI, headless: one prompt, no approvals and no inner sandbox (the cell's
-# container is the sandbox), its JSONL event stream on stdout for ptb.traces.
+# container is the sandbox), its JSONL event stream on stdout for ptb.agent_runs.traces.
 set -euo pipefail
 if ! command -v codex >/dev/null 2>&1; then
   echo "agents/codex: the Codex CLI ('codex') is not on PATH" >&2

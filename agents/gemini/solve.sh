@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Gemini CLI, headless: one prompt, every tool call auto-approved (--yolo; the cell's
-# container is the sandbox), its stream-json events on stdout for ptb.traces.
+# container is the sandbox), its stream-json events on stdout for ptb.agent_runs.traces.
 # PTB_AGENT_EFFORT is not used: the CLI has no reasoning-effort flag.
 set -euo pipefail
 if ! command -v gemini >/dev/null 2>&1; then

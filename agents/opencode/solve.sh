@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OpenCode, headless: one prompt, its JSON events on stdout for ptb.traces.
+# OpenCode, headless: one prompt, its JSON events on stdout for ptb.agent_runs.traces.
 # PTB_AGENT_LLM is provider/model (e.g. anthropic/claude-sonnet-4-6).
 set -euo pipefail
 if ! command -v opencode >/dev/null 2>&1; then

@@ -1,8 +1,8 @@
 """Run one agent on one cell under a hard time budget and classify the outcome.
 
-Outcome classes: ptb.outcomes.AGENT. The run never raises for an agent's failure: its
+Outcome classes: ptb.core.outcomes.AGENT. The run never raises for an agent's failure: its
 cell still reaches the leaderboard as a count. It raises for the infrastructure's
-(ptb.faults.InfraFailure: the agent could not start, the GPU is gone, the job was killed),
+(ptb.core.faults.InfraFailure: the agent could not start, the GPU is gone, the job was killed),
 after writing its logs and before agent.json, so the job fails and a plain re-run of the
 workflow runs the cell again. `run_cell` is the whole agent_run stage (job dir, environment
 contract, budget, trace, manifest); rules/agent.smk passes it every value it needs.
@@ -28,10 +28,12 @@ import threading
 import time
 from pathlib import Path
 
-from ptb import containers, faults, io, jobdir, outcomes, provenance, traces
-from ptb.grid import Cell
-from ptb.paths import REPO_ROOT
-from ptb.redaction import known_secrets, redact_tree, redact_value
+from ptb.agent_runs import jobdir, traces
+from ptb.core import faults, io, outcomes, provenance
+from ptb.core.grid import Cell
+from ptb.core.paths import REPO_ROOT
+from ptb.core.redaction import known_secrets, redact_tree, redact_value
+from ptb.inputs import containers
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
@@ -300,13 +302,13 @@ def run_cell(
 ) -> dict:
     """The agent_run stage for one cell: hand out the job dir, run the agent, write the results.
 
-    settings (from rules/agent.smk): `cell_config` (ptb.config.cell_config: the agent entry,
+    settings (from rules/agent.smk): `cell_config` (ptb.core.config.cell_config: the agent entry,
     the model, the budget, ...), `secret_names` (every agent's key variables, redacted from
     every output), `image` (the agent image or None) and `view` (the agent's HF_HOME view).
     """
     die_with_parent()
     run_dir = Path(agent_json).parent
-    # the lock sits beside the run dir (ptb.paths.RUN_LOCK): taken before anything in it is touched
+    # the lock sits beside the run dir (ptb.core.paths.RUN_LOCK): taken before anything in it is touched
     with cell_lock(run_dir.with_name(run_dir.name + ".lock"), cell.key):
         return _run_locked_cell(
             cell,
@@ -394,7 +396,7 @@ def _run_locked_cell(
         container=container,
     )
     # relative to the run dir (the folder of agent.json): a results tree read from elsewhere, or
-    # moved, still names its own model (ptb.evaluation.evaluate_job resolves it there)
+    # moved, still names its own model (ptb.evaluation.evaluation.evaluate_job resolves it there)
     result["final_model"] = (
         str((job_dir / "final_model").relative_to(run_dir)) if result["has_model"] else None
     )

@@ -7,9 +7,9 @@ import shutil
 import stat
 from pathlib import Path
 
-from ptb import io, tasks
-from ptb.chat_templates import template_path
-from ptb.paths import REPO_ROOT
+from ptb.core import io, tasks
+from ptb.core.chat_templates import template_path
+from ptb.core.paths import REPO_ROOT
 
 PROMPT_TEMPLATE = REPO_ROOT / "agents" / "prompt.md"
 HANDOUT_FILES = ("evaluate.py", "task.py", "task.yaml", "benchmark.txt")

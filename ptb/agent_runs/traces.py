@@ -16,7 +16,7 @@ Normalized events (dicts, key "kind"):
   result       {"status"?, "text"?, "usage"?, "cost_usd"?, "stats"?, "error"?}
   error        {"text"}
 
-Usage: python -m ptb.traces <scaffold> <raw_file> <out_md>
+Usage: python -m ptb.agent_runs.traces <scaffold> <raw_file> <out_md>
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ import json
 import sys
 from pathlib import Path
 
-from ptb import io
+from ptb.core import io
+from ptb.core.paths import REPO_ROOT
 
 INPUT_CHARS = 400  # a tool call's input, abbreviated
 OUTPUT_HEAD, OUTPUT_TAIL = 1200, 600  # a tool result keeps its head and tail (errors sit at the end)
@@ -312,7 +313,7 @@ PARSERS = {"claude": _claude, "codex": _codex, "gemini": _gemini, "opencode": _o
 _END = {"opencode": _opencode_end}  # scaffolds whose summary needs the whole stream
 
 
-AGENTS_DIR = Path(__file__).resolve().parent.parent / "agents"
+AGENTS_DIR = REPO_ROOT / "agents"
 
 
 def _load_scaffold_parser(scaffold: str) -> None:
@@ -451,7 +452,7 @@ def render(scaffold: str, raw_text: str) -> str:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m ptb.traces <scaffold> <raw_file> <out_md>", file=sys.stderr)
+        print("usage: python -m ptb.agent_runs.traces <scaffold> <raw_file> <out_md>", file=sys.stderr)
         return 2
     scaffold, raw_file, out_md = argv
     if not has_parser(scaffold):

@@ -3,7 +3,7 @@
 An `.eval` log is a zip of JSON documents (`header.json`, `samples/<id>_epoch_<n>.json`, ...),
 compressed with zstd by inspect >= 0.3.2xx; `zipfile_zstd` (an inspect dependency) teaches
 Python's zipfile to read those. Importing inspect_ai costs seconds per process, which a
-rule run once per cell cannot pay; tests/test_audit.py holds this reader to
+rule run once per cell cannot pay; tests/audit/test_audit.py holds this reader to
 inspect_ai.log.read_eval_log on a log inspect wrote.
 """
 

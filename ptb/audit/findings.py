@@ -13,9 +13,9 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from ptb import io
 from ptb.audit.html import details, esc, link, pre, relative, status, table, value
-from ptb.paths import REPO_ROOT
+from ptb.core import io
+from ptb.core.paths import REPO_ROOT
 
 DIFF_LINES = 400
 SECRET_FIELDS = ("file", "offset", "variable", "encoding")

@@ -14,9 +14,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from ptb import io, outcomes
 from ptb.audit import evallog, findings, trace_view
 from ptb.audit.html import clipped, details, esc, link, page, relative, status, table, value
+from ptb.core import io, outcomes
 
 SAMPLE_ROWS = 2000  # beyond this the page links the log instead of listing every sample
 
@@ -129,7 +129,7 @@ def summary(
         "stderr": (metrics or {}).get("stderr") if own is not None else None,
         "ci95": (metrics or {}).get("ci95") if own is not None else None,
         "base_score": base_score,
-        # PostTrainBench's policy (ptb.leaderboard.apply_policy): own score or the base model's
+        # PostTrainBench's policy (ptb.leaderboard.leaderboard.apply_policy): own score or the base model's
         "score": None
         if outcome == outcomes.MISSING
         else own
@@ -143,7 +143,7 @@ def summary(
 def cell_page(
     record: dict, base_metrics: str, page_path: str | Path, leaderboard_html: str, agent_html: str
 ) -> tuple[str, dict]:
-    """(HTML, summary) of a cell. record: ptb.result_files.cell_record plus `manifest` and
+    """(HTML, summary) of a cell. record: ptb.core.result_files.cell_record plus `manifest` and
     `handout`; base_metrics: the base model's metrics.json for the same model and benchmark."""
     page_path = Path(page_path)
     corrupt: list[str] = []
@@ -151,7 +151,7 @@ def cell_page(
     manifest, handout = _read(record["manifest"]), _read(record["handout"]) or {}
     run_dir = Path(record["agent_json"]).parent
     facts = summary(record, base_metrics, agent, verdict, metrics)
-    if corrupt:  # as on the leaderboard (ptb.leaderboard.cell_outcome): counted, no score
+    if corrupt:  # as on the leaderboard (ptb.leaderboard.leaderboard.cell_outcome): counted, no score
         facts.update(outcome=outcomes.CORRUPT, reason="; ".join(corrupt), score=None)
     scaffold = ((manifest or {}).get("config") or {}).get("agent", {}).get("scaffold", "?")
     trace_html, used = trace_view.render(scaffold, run_dir / "agent.log")

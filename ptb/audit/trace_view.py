@@ -1,4 +1,4 @@
-"""The agent's trace on a cell page: the CLI's event stream (ptb.traces parses each scaffold's)
+"""The agent's trace on a cell page: the CLI's event stream (ptb.agent_runs.traces parses each scaffold's)
 as a list of collapsible events, and the run's cost and tokens from its result events.
 
 A scaffold without a trace parser (the offline agents) shows its raw log. Everything is
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ptb import traces
+from ptb.agent_runs import traces
 from ptb.audit.html import clipped, details, esc, pre
 
 MAX_EVENTS = 3000  # beyond this the page would outgrow a browser tab; the raw log is linked

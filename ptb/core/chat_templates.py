@@ -20,7 +20,7 @@ and its SmolLM3 prompt changes with the day the evaluation runs.
 
 from pathlib import Path
 
-from ptb import protocol as protocols
+from ptb.core import protocol as protocols
 
 TEMPLATES = Path(__file__).parent / "templates"
 V1_TEMPLATES = TEMPLATES / protocols.POSTTRAINBENCH_V1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from ptb.paths import REPO_ROOT
+from ptb.core.paths import REPO_ROOT
 
 SUFFIXES = {".py", ".yaml", ".yml", ".jinja", ".md", ".sh", ".txt"}
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ptb import grid, tasks
-from ptb.grid import AXES, Cell
-from ptb.paths import REPO_ROOT
+from ptb.core import grid, tasks
+from ptb.core.grid import AXES, Cell
+from ptb.core.paths import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "config.schema.yaml"
 NAME_RULE = (

@@ -1,7 +1,7 @@
 """The agent × model × benchmark × seed grid: cells and the baselines they need.
 
 Takes plain axes (the config loader resolves the selection); no other code parses
-directory names: every path comes from ptb.paths.
+directory names: every path comes from ptb.core.paths.
 """
 
 from __future__ import annotations

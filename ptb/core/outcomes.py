@@ -14,7 +14,7 @@ TIMEOUT = "timeout"
 NO_MODEL = "no_model"
 AGENT_ERROR = "agent_error"
 # The runner now raises for an infrastructure failure (the job fails and is run again:
-# ptb.faults); agent.json files written before that still carry this outcome.
+# ptb.core.faults); agent.json files written before that still carry this outcome.
 INFRA_ERROR = "infra_error"
 AGENT = (OK, TIMEOUT, NO_MODEL, AGENT_ERROR, INFRA_ERROR)
 

@@ -5,10 +5,10 @@ Each pattern is filled with str.format (scripts) or used with wildcards (rules).
 
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 RUN = "{results}/runs/{agent}/{model}/{benchmark}/seed{seed}"
-RUN_LOCK = RUN + ".lock"  # held by the live agent run of the cell (ptb.agent_run.cell_lock)
+RUN_LOCK = RUN + ".lock"  # held by the live agent run of the cell (ptb.agent_runs.agent_run.cell_lock)
 AGENT_JSON = RUN + "/agent.json"
 MANIFEST = RUN + "/manifest.json"
 HANDOUT = RUN + "/handout.json"
@@ -33,7 +33,7 @@ AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
 VLLM_CACHE = "{results}/cache/vllm"
 INSPECT_DATA = "{results}/cache/inspect"  # inspect's traces of the evaluation jobs
 IMAGE_DIGEST = "{results}/containers/{image}.json"  # an input of every job that uses the image
-PROFILE_DIR = "{results}/profiling/{benchmark}"  # reward profiling (ptb.profiling)
+PROFILE_DIR = "{results}/profiling/{benchmark}"  # reward profiling (ptb.evaluation.profiling)
 PROFILE_JSON = PROFILE_DIR + "/profile.json"
 PROFILE_MD = PROFILE_DIR + "/profile.md"
 PROFILE_SAMPLES = PROFILE_DIR + "/{model}/{variant}/samples.json"
@@ -47,9 +47,9 @@ AUDIT_AGENT = LEADERBOARD_DIR + "/agents/{agent}.html"
 AUDIT_CELL = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.html"
 AUDIT_CELL_SUMMARY = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.json"
 LOGS = "{results}/logs"
-EVAL_STORE = "{results}/eval-store"  # evaluations by content: <key>/metrics.json (ptb.eval_store)
+EVAL_STORE = "{results}/eval-store"  # evaluations by content: <key>/metrics.json (ptb.evaluation.eval_store)
 # snakemake's benchmark: file of each job (wall and CPU time, memory): <stage>/<job>.tsv, the job
-# named as its log; ptb.job_times counts GPU-hours from them
+# named as its log; ptb.leaderboard.job_times counts GPU-hours from them
 BENCHMARKS = "{results}/benchmarks"
 CELL_JOB = "{agent}/{model}/{benchmark}/seed{seed}"
 BASELINE_JOB = "{model}/{variant}/{benchmark}"

@@ -14,11 +14,12 @@ under different protocols.
   of whatever the model folder's generation_config.json asks for, answer extraction that reads the
   reply's final answer, and an errored sample scored 0 instead of failing the eval.
 
-Where each part lives: the chat templates (ptb.chat_templates), the requests' sampling
-(ptb.sampling), what an errored sample does (ON_SAMPLE_ERROR, applied by ptb.evaluation), the
-weights (leaderboard `weights: published`), and the prompts and scoring of each task: a task whose
-scoring differs between protocols takes a `protocol` argument, which ptb.tasks.load_task passes
-(ptb.answers holds the shared v1 and corrected rules).
+Where each part lives: the chat templates (ptb.core.chat_templates), the requests' sampling
+(ptb.evaluation.sampling), what an errored sample does (ON_SAMPLE_ERROR, applied by
+ptb.evaluation.evaluation), the weights (leaderboard `weights: published`), and the prompts
+and scoring of each task: a task whose scoring differs between protocols takes a `protocol`
+argument, which ptb.core.tasks.load_task passes (ptb.evaluation.answers holds the shared v1 and
+corrected rules).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ PROTOCOLS = {
     POSTTRAINBENCH_V1: "PostTrainBench v1 as published (its scoring bugs reproduced)",
     CORRECTED: "PostTrainBench v1 with its scoring bugs fixed and seeded greedy decoding",
 }
-FACTORS_FILE = Path(__file__).resolve().parent / "reference" / "posttrainbench_v1_factors.json"
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"  # the published v1 data
+FACTORS_FILE = REFERENCE_DIR / "posttrainbench_v1_factors.json"
 
 # What an errored sample does to its eval (inspect records a sample error when generation or
 # scoring raised). PostTrainBench's evaluate.py runs inspect with its default fail_on_error, so

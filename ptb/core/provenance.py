@@ -6,7 +6,7 @@ import platform
 import subprocess
 from importlib import metadata
 
-from ptb.paths import REPO_ROOT
+from ptb.core.paths import REPO_ROOT
 
 PACKAGES = (
     "snakemake",

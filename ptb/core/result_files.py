@@ -1,13 +1,13 @@
 """Which result files belong to which cell and which baseline: the records the leaderboard rule
-passes to ptb.leaderboard (and ptb-status reads), filled from ptb.paths' patterns.
+passes to ptb.leaderboard.leaderboard (and ptb-status reads), filled from ptb.core.paths' patterns.
 
 Import-light on purpose: the rule files build these records at planning time.
 """
 
 from __future__ import annotations
 
-from ptb import paths
-from ptb.grid import Cell
+from ptb.core import paths
+from ptb.core.grid import Cell
 
 # a cell record: its axes and its three result files; a baseline record: its axes and metrics
 CELL_KEYS = ("agent", "model", "benchmark", "seed", "agent_json", "verdict", "metrics")

@@ -15,7 +15,7 @@ class Untracked:
     Snakemake's params trigger compares only values of builtin types and skips any other
     object (persistence._serialize_param: UNREPRESENTABLE). Agent runs pass their values
     this way, so a config edit can never re-run finished GPU-hours by accident;
-    tests/test_incremental.py checks it. The script reads `.value`.
+    tests/workflow/test_incremental.py checks it. The script reads `.value`.
     """
 
     def __init__(self, value):

@@ -1,7 +1,7 @@
 """Task folders: reading task.yaml, importing task.py, and the text helpers scorers share.
 
 A task folder is tasks/<name>/ with benchmark.txt, task.yaml, task.py (one @task
-function named like the folder, built with ptb.task_builder), evaluate.py (the agent-facing
+function named like the folder, built with ptb.evaluation.task_builder), evaluate.py (the agent-facing
 CLI) and data/. This module stays light (no inspect import): the config loader, the cache
 stage and the judge read task folders through it.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ptb.paths import REPO_ROOT
+from ptb.core.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
 THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
@@ -63,10 +63,10 @@ def takes(name: str, argument: str) -> bool:
 def load_task(
     name: str, data_dir: str | Path, protocol: str | None = None, model_alias: str | None = None, **task_args
 ):
-    """Build the task's inspect Task over the records in data_dir, under `protocol` (ptb/protocol.py)
+    """Build the task's inspect Task over the records in data_dir, under `protocol` (ptb/core/protocol.py)
     where the task function takes one: each task implements the protocols itself, and a task
     without the argument scores alike under every protocol. model_alias, the model's name as
-    PostTrainBench named it (ptb.evaluation.posttrainbench_alias), likewise goes only to a task
+    PostTrainBench named it (ptb.evaluation.evaluation.posttrainbench_alias), likewise goes only to a task
     that takes it (Arena-Hard: its baseline model meets itself)."""
     function = getattr(module(name), name)
     accepts = inspect.signature(function).parameters
@@ -108,8 +108,8 @@ def test_texts(name: str, data_dir: str | Path) -> list[str]:
 # A sample the grader could not judge (Arena-Hard: a game without a verdict label or with the
 # grader's API down; HealthBench under the corrected protocol: a rubric item never graded) is
 # recorded apart from a wrong answer: its Score has value NOANSWER ("N", never a number) and
-# metadata {"grader_failed": True} (ptb.task_builder.grader_failure). The tasks' metrics and
-# their `aggregate` leave such samples out, and ptb.evaluation.summarise counts them in
+# metadata {"grader_failed": True} (ptb.evaluation.task_builder.grader_failure). The tasks' metrics and
+# their `aggregate` leave such samples out, and ptb.evaluation.evaluation.summarise counts them in
 # samples_failed, so a broken grader never reads as a weak model (PostTrainBench v1 drops an
 # Arena-Hard prompt so, and counts a HealthBench item never graded as not met: see their tasks).
 

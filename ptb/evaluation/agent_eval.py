@@ -2,8 +2,8 @@
 
 tasks/<name>/evaluate.py is a thin wrapper over main() that is handed to the agent. What
 decides the score comes from the workflow's own copies, never from the agent's directory:
-the task (task.py and task.yaml in ptb.tasks.TASKS_DIR), the chat template (by --family and
---protocol, from ptb/templates), the grader (task.yaml) and the data (the pinned hub revision, or the
+the task (task.py and task.yaml in ptb.core.tasks.TASKS_DIR), the chat template (by --family and
+--protocol, from ptb/core/templates), the grader (task.yaml) and the data (the pinned hub revision, or the
 folder --data-dir names). The only inputs are the command-line arguments.
 """
 
@@ -15,10 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ptb import evaluation, outcomes, protocol
-from ptb.cache import prepare_dataset
-from ptb.chat_templates import FAMILY_TEMPLATE
-from ptb.config import ConfigError, resolve_section
+from ptb.core import outcomes, protocol
+from ptb.core.chat_templates import FAMILY_TEMPLATE
+from ptb.core.config import ConfigError, resolve_section
+from ptb.evaluation import evaluation
+from ptb.inputs.cache import prepare_dataset
 
 
 def parse_args(benchmark: str, argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,4 +1,4 @@
-"""Reading a model's reply: answer extraction and matching, as each protocol does it (ptb/protocol.py).
+"""Reading a model's reply: answer extraction and matching, as each protocol does it (ptb/core/protocol.py).
 
 `posttrainbench-v1` reproduces what PostTrainBench v1's stack did with a reply: inspect_ai as its
 evaluation container installs it (a fork of inspect 0.3.145), inspect_evals' tasks of that time,
@@ -17,8 +17,8 @@ import re
 import string
 import unicodedata
 
-from ptb.protocol import POSTTRAINBENCH_V1
-from ptb.tasks import strip_thinking
+from ptb.core.protocol import POSTTRAINBENCH_V1
+from ptb.core.tasks import strip_thinking
 
 # --- the reply as the scorer sees it ----------------------------------------------------------
 
@@ -254,7 +254,7 @@ def corrected_humaneval_answer(completion: str, entry_point: str) -> str:
 
 def humaneval_program(raw: str, prompt: str, entry_point: str, protocol: str) -> tuple[str, str]:
     """(answer, program): inspect_evals ran `python -c` on prompt + answer + "\n" + test + "\n" +
-    check(entry_point); ptb.sandbox.run_tests(program, test, entry_point) runs the same."""
+    check(entry_point); ptb.evaluation.sandbox.run_tests(program, test, entry_point) runs the same."""
     if protocol == POSTTRAINBENCH_V1:
         answer = v1_humaneval_answer(v1_completion(raw))
     else:

@@ -8,7 +8,7 @@ submits the base unchanged share one key: whichever job comes first evaluates an
 others copy (a job that finds the key claimed waits for it: an flock on <key>/lock, which NFSv4
 and Lustre honour).
 
-Layout: results/eval-store/<key>/metrics.json (ptb.paths.EVAL_STORE), written atomically; each
+Layout: results/eval-store/<key>/metrics.json (ptb.core.paths.EVAL_STORE), written atomically; each
 copy names the evaluation it reuses (`reused_from`, `log_file`). Deleting an entry makes the next
 evaluation with that key run again (e.g. before --forcerun of an evaluation).
 
@@ -25,7 +25,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from ptb import io
+from ptb.core import io
 
 
 def model_digest(model_path: str | Path) -> str:
@@ -45,7 +45,7 @@ def key(model_path: str, family: str, benchmark: str, settings: dict) -> str:
 
 
 def entry(store: str, evaluation_key: str) -> Path:
-    """store: the store's folder (ptb.paths.EVAL_STORE)."""
+    """store: the store's folder (ptb.core.paths.EVAL_STORE)."""
     return Path(store) / evaluation_key / "metrics.json"
 
 

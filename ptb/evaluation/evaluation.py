@@ -6,7 +6,7 @@ One path for every evaluation: the evaluate and baseline rules, the agent-facing
 evaluate.py, and reward profiling (which passes its sampling overrides and its own summary).
 
 `evaluation` below is the resolved `evaluation` config section (schema defaults filled in:
-ptb.config.resolve_section builds one for tools that run without the workflow config).
+ptb.core.config.resolve_section builds one for tools that run without the workflow config).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import time
 import traceback
 from pathlib import Path
 
-from ptb import eval_store, faults, io, outcomes, provenance, tasks
-from ptb import protocol as protocols
-from ptb import sampling as ptb_sampling
-from ptb.chat_templates import chat_template
+from ptb.core import faults, io, outcomes, provenance, tasks
+from ptb.core import protocol as protocols
+from ptb.core.chat_templates import chat_template
+from ptb.evaluation import eval_store
+from ptb.evaluation import sampling as ptb_sampling
 
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -35,17 +36,17 @@ def set_environment(vllm_cache: str, inspect_data: str) -> None:
 
     The model is always a local folder and the data is prepared beforehand: no hub is asked
     (an air-gapped node would otherwise wait on it). vLLM's compile cache is the results' shared
-    one (ptb.paths.VLLM_CACHE) unless set: on CPU, the second start of one architecture took
+    one (ptb.core.paths.VLLM_CACHE) unless set: on CPU, the second start of one architecture took
     70 s instead of 99 s (eager mode: 24 s)."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ.setdefault("VLLM_CACHE_ROOT", os.path.abspath(vllm_cache))
     # inspect keeps its traces in the user data dir; in a container snakemake's HOME is the
-    # working dir (the repository), so they would land in the checkout (ptb.paths.INSPECT_DATA)
+    # working dir (the repository), so they would land in the checkout (ptb.core.paths.INSPECT_DATA)
     os.environ.setdefault("XDG_DATA_HOME", os.path.abspath(inspect_data))
 
 
 def with_sampling(config, effective: dict, provider: str):
-    """The task's GenerateConfig with exactly the protocol's sampling parameters (ptb.sampling):
+    """The task's GenerateConfig with exactly the protocol's sampling parameters (ptb.evaluation.sampling):
     whatever task.yaml sets for temperature, top_p, seed and the like gives way."""
     cleared = {"temperature": None, "top_p": None, "top_k": None, "seed": None, "extra_body": None}
     return config.model_copy(update={**cleared, **ptb_sampling.generate_config_args(effective, provider)})
@@ -161,7 +162,7 @@ def seed_epochs(task) -> None:
 def sample_values(log, protocol: str = protocols.DEFAULT) -> list[float]:
     """One value per sample (mean over epochs) from the task's main score.
 
-    Samples the grader could not judge (ptb.tasks.grader_failed) have no value, nor do samples
+    Samples the grader could not judge (ptb.core.tasks.grader_failed) have no value, nor do samples
     that errored, except under a protocol that scores an errored sample 0 (the corrected one:
     leaving it out would raise the score); summarise counts both in samples_failed. (Under v1 an
     errored sample fails the whole eval before it is summarised: see evaluate.)
@@ -272,14 +273,14 @@ def evaluate(
 ) -> dict:
     """Run the eval; return metrics with an outcome: `ok` or `eval_error` (the model's failure:
     it cannot be loaded, or every sample failed on its output). An infrastructure failure (full
-    disk, out of memory, lost GPU, killed server: ptb.faults) raises InfraFailure instead, also
+    disk, out of memory, lost GPU, killed server: ptb.core.faults) raises InfraFailure instead, also
     when only some samples hit it: a score over the survivors is no score.
 
-    display: inspect's display; "log" puts progress lines in a rule's log (ptb.smk.logged), the
+    display: inspect's display; "log" puts progress lines in a rule's log (ptb.core.smk.logged), the
     agent-facing CLI passes "none" so that its stdout is the score line alone.
 
-    protocol (ptb/protocol.py): the task's prompts and scoring rules, the chat template, the
-    requests' sampling parameters (ptb.sampling, recorded as metrics["sampling"]) and what an
+    protocol (ptb/core/protocol.py): the task's prompts and scoring rules, the chat template, the
+    requests' sampling parameters (ptb.evaluation.sampling, recorded as metrics["sampling"]) and what an
     errored sample does: under posttrainbench-v1 one errored sample fails the eval, as in
     PostTrainBench (its evaluate.py writes no metrics then).
     cell: what is evaluated (agent, model, benchmark, seed; or model, variant, benchmark), the
@@ -291,7 +292,7 @@ def evaluate(
     repeat's value). model_alias: the model's name as PostTrainBench named it
     (posttrainbench_alias), for a task that takes one.
     """
-    from ptb import inspect_runner  # noqa: PLC0415 (heavy: imports inspect_ai)
+    from ptb.evaluation import inspect_runner  # noqa: PLC0415 (heavy: imports inspect_ai)
 
     summary = summary or functools.partial(summarise, protocol=protocol)
     effective = None
@@ -392,7 +393,7 @@ def evaluate(
 
 
 def raise_if_infra(message: str, log_file: str | None) -> None:
-    """Fail the job, not the model, when an eval's error is the infrastructure's (ptb.faults)."""
+    """Fail the job, not the model, when an eval's error is the infrastructure's (ptb.core.faults)."""
     cause = faults.infra_cause(message)
     if cause:
         raise faults.InfraFailure(f"{cause} (inspect log {log_file}): {message.strip()[-500:]}")
@@ -433,8 +434,9 @@ def evaluate_job(
     agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
     the score settings and the software. settings: the rule's score settings (the evaluation
     section without its throughput keys, limit, task_args, hashes); throughput: the rest.
-    store: the evaluation store's folder (ptb.eval_store, ptb.paths.EVAL_STORE) to use: an evaluation with the
-    same key is copied from it instead of run again; a new one is stored (None: no store). A task
+    store: the evaluation store's folder (ptb.evaluation.eval_store, ptb.core.paths.EVAL_STORE) to
+    use: an evaluation with the same key is copied from it instead of run again; a new one is
+    stored (None: no store). A task
     that takes the model's PostTrainBench name (posttrainbench_alias) has it in the key too.
     """
     hf_id = None
@@ -444,7 +446,7 @@ def evaluate_job(
     else:
         run = io.read_json(agent_json)
         model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
-        if model_path is not None:  # recorded relative to the run dir (ptb.agent_run)
+        if model_path is not None:  # recorded relative to the run dir (ptb.agent_runs.agent_run)
             model_path = str(Path(agent_json).parent / model_path)
     record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:

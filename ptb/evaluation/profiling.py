@@ -14,7 +14,7 @@ models), then writes results/profiling/{benchmark}/profile.{json,md} with, per m
 and, across models, the items every model always fails or always passes (no signal).
 
 Sampling: task.yaml fixes temperature 0 and a seed for the leaderboard's evals; profiling runs
-the same evaluation path (ptb.evaluation.evaluate) with its sampling overrides: the temperature
+the same evaluation path (ptb.evaluation.evaluation.evaluate) with its sampling overrides: the temperature
 (and top_p / max_tokens where set) and no per-request seed, or every repeat would be the same
 sample. The hf provider samples (do_sample) from an RNG seeded once per model with
 profiling.seed. Nothing here changes a leaderboard number.
@@ -28,7 +28,8 @@ from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
-from ptb import evaluation, io, outcomes, paths
+from ptb.core import io, outcomes, paths
+from ptb.evaluation import evaluation
 
 
 class ProfilingError(ValueError):

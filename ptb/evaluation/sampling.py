@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ptb.protocol import POSTTRAINBENCH_V1
+from ptb.core.protocol import POSTTRAINBENCH_V1
 
 # vLLM's available_params, and transformers' GenerationConfig defaults that to_diff_dict drops
 SAMPLING_KEYS = ("repetition_penalty", "temperature", "top_k", "top_p", "min_p")

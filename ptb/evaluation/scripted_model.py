@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
-from ptb import inspect_runner, tasks
+from ptb.core import tasks
+from ptb.evaluation import inspect_runner
 
 USAGE = ModelUsage(input_tokens=10, output_tokens=10, total_tokens=20)
 NO_REPLY = object()  # by_fragment's default: a prompt without a scripted reply is an error

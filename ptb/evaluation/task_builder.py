@@ -22,7 +22,7 @@ from inspect_ai.model import (
 from inspect_ai.scorer import NOANSWER, Score
 from inspect_ai.solver import solver
 
-from ptb import tasks
+from ptb.core import tasks
 
 
 class TaskFolder:
@@ -34,7 +34,7 @@ class TaskFolder:
 
     @property
     def spec(self) -> dict:
-        """task.yaml (parsed once per content: ptb.tasks.read_spec)."""
+        """task.yaml (parsed once per content: ptb.core.tasks.read_spec)."""
         return tasks.read_spec(self.dir / "task.yaml")
 
     def fixed_items(self, data_dir: str | Path, id_key: str) -> list[dict]:
@@ -102,7 +102,7 @@ def chat_messages(turns: list[dict]) -> list:
     return [kinds[turn["role"]](content=turn["content"]) for turn in turns]
 
 
-# --- LLM-graded tasks (see ptb.tasks: grader failures are recorded apart) ---------------------
+# --- LLM-graded tasks (see ptb.core.tasks: grader failures are recorded apart) ---------------------
 
 
 def grader_model():

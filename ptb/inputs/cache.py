@@ -23,10 +23,10 @@ import os
 import shutil
 from pathlib import Path
 
-from ptb import io, tasks
-from ptb.demo_models import BUILDERS
+from ptb.core import io, tasks
+from ptb.inputs.demo_models import BUILDERS
 
-# -- where the caches are (ptb.config.cache_dirs resolves the config's `cache:` paths) ----
+# -- where the caches are (ptb.core.config.cache_dirs resolves the config's `cache:` paths) ----
 
 
 def hub_cache(hf_home: str | Path) -> Path:

@@ -15,9 +15,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from ptb import io
-from ptb.cache import agent_run_hf_home
-from ptb.paths import REPO_ROOT
+from ptb.core import io
+from ptb.core.paths import REPO_ROOT
+from ptb.inputs.cache import agent_run_hf_home
 
 IMAGES = ("agent", "eval")
 APPTAINER = os.environ.get("PTB_APPTAINER", "apptainer")
@@ -122,10 +122,11 @@ def agent_command(
     read_only=(),
     environ=os.environ,
 ) -> tuple[list[str], dict]:
-    """(prefix, env) for ptb.agent_run.run_agent: the container wrapper and the agent's environment.
+    """(prefix, env) for ptb.agent_runs.agent_run.run_agent: the container wrapper and the
+    agent's environment.
 
     Both modes give the agent a private HF_HOME in its home that links to `view`, the
-    model's agent view holding its base model only (ptb.cache.agent_run_hf_home), and the
+    model's agent view holding its base model only (ptb.inputs.cache.agent_run_hf_home), and the
     GPUs SLURM allocated to the job. With an `image` (None: no containers), the prefix runs
     solve.sh in the agent image (see `exec_prefix`).
     """

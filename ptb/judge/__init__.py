@@ -6,6 +6,10 @@ and, if configured, the LLM judge, then applies the policy in the settings (`dis
 outside the job dir); nothing the agent wrote, such as a planted verdict.json, is read as a
 verdict. The settings are the config's `judge:` section, defaults filled by the schema.
 What each check catches and what it cannot: ptb/judge/README.md.
+
+Takes: a finished run's job dir and final_model/, what was handed out (handout.json), the
+benchmark's test set and the disallowed models' manifests. Gives: verdict.json, outside the
+job dir (rules/judge.smk), and the calibration table of the planted cheats (calibration).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from ptb import faults, io, outcomes, redaction, tasks
+from ptb.core import faults, io, outcomes, redaction, tasks
 from ptb.judge import contamination, llm_judge, model_identity, tamper
 from ptb.judge import secrets as secret_scan  # review's `secrets` argument would shadow the module
 from ptb.judge.common import result
@@ -25,7 +29,7 @@ DETERMINISTIC = ("tamper", "model_identity", "contamination", "secrets")
 def _run(name: str, fn) -> dict:
     """A crashed check is a judge error with its traceback, never a pass nor a disqualification.
     A check stopped by the infrastructure (full disk, out of memory, the LLM judge's API out of
-    reach: ptb.faults) fails the job instead, so the scheduler retries it: a judge_error is final."""
+    reach: ptb.core.faults) fails the job instead, so the scheduler retries it: a judge_error is final."""
     try:
         return fn()
     except Exception as err:  # noqa: BLE001

@@ -14,7 +14,7 @@ import csv
 import io as stdio
 from pathlib import Path
 
-from ptb import io, outcomes
+from ptb.core import io, outcomes
 
 COLUMNS = (
     "check",

@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from ptb import faults, redaction
+from ptb.core import faults, redaction
 from ptb.judge.common import result, walk_files
 
 NAME = "llm_judge"
@@ -112,7 +112,7 @@ def check(run_dir: str | Path, job_dir: str | Path, llm: dict, redact: dict[str,
             )
         )
     except Exception as err:  # noqa: BLE001 - any model failure is a judge error, never a pass
-        if faults.infra_cause(err):  # the judge's API out of reach: retry the job (ptb.faults)
+        if faults.infra_cause(err):  # the judge's API out of reach: retry the job (ptb.core.faults)
             raise faults.InfraFailure(f"LLM judge: {faults.infra_cause(err)}: {err}"[:1000]) from err
         out = result(NAME, False, f"LLM judge failed: {type(err).__name__}", **meta, detail=str(err)[:500])
         out["error"] = f"llm_judge: {type(err).__name__}: {err}"[:500]

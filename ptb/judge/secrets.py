@@ -2,7 +2,7 @@
 
 Two sources: the redaction record the agent runner wrote (agent.json `redactions`: every key it
 found and replaced before anything else read the run), and a search of the run's files as they
-are now, for a key in any encoding ptb.redaction knows (a file too large to redact, a key in a
+are now, for a key in any encoding ptb.core.redaction knows (a file too large to redact, a key in a
 file name). Byte search, so binary files (weights, pickles, sqlite) count too; the evidence names
 files, variables and encodings, never a value.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ptb.core.redaction import Needles
 from ptb.judge.common import EVIDENCE_CAP, result, walk_files
-from ptb.redaction import Needles
 
 NAME = "secrets"
 CHUNK = 8 << 20

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ptb import io
+from ptb.core import io
 from ptb.judge.common import result
 
 NAME = "tamper"

@@ -1,7 +1,7 @@
 """The leaderboard's charts (altair), each saved as HTML (vega inlined: opens offline), SVG and PNG.
 
 Rendering goes through vl-convert, as `chart.save("x.png")` does, but calls it directly so the
-JavaScript bundle is built once per process. The chart names live in ptb.paths (CHARTS): the
+JavaScript bundle is built once per process. The chart names live in ptb.core.paths (CHARTS): the
 Snakefile names the outputs without importing altair.
 """
 
@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from ptb import io, outcomes
+from ptb.core import io, outcomes
 
 FORMATS = ("html", "svg", "png")
 OUTCOME_COLORS = {
@@ -39,9 +39,9 @@ def build(
     budget_hours: float,
     usage: pd.DataFrame | None = None,
 ) -> dict:
-    """name -> altair chart, for every name in ptb.paths.CHARTS. table and cells: the
+    """name -> altair chart, for every name in ptb.core.paths.CHARTS. table and cells: the
     leaderboard's tables; agents and benchmarks: id -> display name; budget_hours: the time
-    chart's dashed line; usage: GPU-hours per agent (display name) and stage (ptb.job_times),
+    chart's dashed line; usage: GPU-hours per agent (display name) and stage (ptb.leaderboard.job_times),
     stacked under the time chart."""
     agent_rows = table[table.scaffold != "baseline"]
     order = list(table.sort_values("avg", ascending=False, na_position="last")["agent"])

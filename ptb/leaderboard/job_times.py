@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ptb import paths
-from ptb.grid import Cell
+from ptb.core import paths
+from ptb.core.grid import Cell
 
 # the stages of a cell's jobs (their benchmark folders, as their logs')
 CELL_STAGES = ("agent", "evaluate", "judge")

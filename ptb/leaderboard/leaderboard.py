@@ -8,7 +8,7 @@ shown. `weights_from_baselines` and `weighted_average` are the whole scoring rul
 tests check them against PostTrainBench's published numbers.
 
 Plain inputs, no config: the rule passes, per cell, its axes and the paths of its agent.json,
-verdict.json and metrics.json, per baseline its axes and metrics path (ptb.result_files makes
+verdict.json and metrics.json, per baseline its axes and metrics path (ptb.core.result_files makes
 these records), the labels, the weights setting and the budget; the code reads those files
 and nothing else.
 """
@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from ptb import charts, io, job_times, paths, protocol
-from ptb.outcomes import (
+from ptb.core import io, paths, protocol
+from ptb.core.outcomes import (
     CELL,
     CORRUPT,
     EVAL_ERROR,
@@ -35,7 +35,8 @@ from ptb.outcomes import (
     classify,
     reason,
 )
-from ptb.result_files import BASELINE_KEYS, CELL_KEYS
+from ptb.core.result_files import BASELINE_KEYS, CELL_KEYS
+from ptb.leaderboard import charts, job_times
 
 LOG = logging.getLogger(__name__)
 
@@ -357,7 +358,7 @@ def build(
     cells: records with CELL_KEYS; baselines: records with BASELINE_KEYS; agents: agent ->
     {display_name, scaffold}; benchmarks: benchmark -> display name, in column order;
     weights: 'published', 'baselines' or a pinned mapping benchmark -> weight; protocol_name:
-    the evaluation protocol whose scores count (ptb/protocol.py).
+    the evaluation protocol whose scores count (ptb/core/protocol.py).
     """
     _check_labels(cells, agents, benchmarks)
     baseline_scores = baseline_table(baselines, protocol_name)
@@ -571,7 +572,7 @@ def write(
     calibration_csv: the judge's calibration table, shown as a footer (None: no footer);
     protocol_name: the evaluation protocol the page is built for, named on it, with
     max_tokens_cap (evaluation.max_tokens: generation capped below the tasks' own, or None);
-    jobs, stage_gpus: the jobs' benchmark files and each stage's GPUs (ptb.job_times), counted
+    jobs, stage_gpus: the jobs' benchmark files and each stage's GPUs (ptb.leaderboard.job_times), counted
     into gpu_hours.csv, a table and the time chart."""
     out = Path(out_dir)
     table, cell_scores, chosen = build(cells, baselines, agents, benchmarks, weights, protocol_name)

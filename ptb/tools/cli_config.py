@@ -3,7 +3,7 @@ compare-reference): snakemake's own. Config files are merged in order over workf
 then `--config KEY=VALUE` overrides, parsed by snakemake's parser, then the result is validated.
 
 A module of its own: snakemake's parser lives in snakemake.cli, which takes about a second to
-import, and ptb.config is imported by every job.
+import, and ptb.core.config is imported by every job.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import argparse
 
 from snakemake.cli import parse_config
 
-from ptb import config as ptb_config
+from ptb.core import config as ptb_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

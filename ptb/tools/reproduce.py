@@ -1,6 +1,6 @@
 """Do our baselines reproduce PostTrainBench's published numbers? (`compare-reference`)
 
-The published v1 baselines (ptb/reference/, copied from PostTrainBench's leaderboard data)
+The published v1 baselines (ptb/core/reference/, copied from PostTrainBench's leaderboard data)
 give one score per (model, benchmark), the model named as on the Hugging Face hub without its
 organisation (Qwen/Qwen3-1.7B-Base -> Qwen3-1.7B-Base). A baseline run's metrics.json holds the
 score and its bootstrap 95% CI; the comparison reports reference - score and whether the
@@ -11,7 +11,7 @@ reference lies within the run's CI.
     compare-reference                              # every baseline of workflow_config.yaml's grid
     compare-reference --configfile config/demo.yaml --config results_dir=results/demo
 
-The config is loaded as snakemake loads it (ptb.cli_config: the same --configfile and --config
+The config is loaded as snakemake loads it (ptb.tools.cli_config: the same --configfile and --config
 as snakemake and ptb-status).
 
 Tables: `zero-shot` (aggregated_baseline.csv, what PostTrainBench's evaluate.py scored; its GSM8K
@@ -28,11 +28,12 @@ import csv
 import sys
 from pathlib import Path
 
-from ptb import cli_config, io, paths
-from ptb import config as ptb_config
-from ptb.outcomes import OK
+from ptb.core import config as ptb_config
+from ptb.core import io, paths, protocol
+from ptb.core.outcomes import OK
+from ptb.tools import cli_config
 
-REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+REFERENCE_DIR = protocol.REFERENCE_DIR
 TABLES = {
     "zero-shot": "posttrainbench_v1_baselines.csv",
     "few-shot": "posttrainbench_v1_baselines_fewshot.csv",

@@ -7,7 +7,7 @@
     new-agent NAME   agents/NAME/{solve.sh,trace.py} and tests/agents/test_NAME.py, and prints
                      the config entry to paste under `agents:`
 
-The templates live in ptb/skeletons/ ({{name}}-style placeholders). Nothing that
+The templates live in ptb/tools/skeletons/ ({{name}}-style placeholders). Nothing that
 exists is overwritten.
 """
 
@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from ptb.paths import REPO_ROOT, checkout
+from ptb.core.paths import REPO_ROOT, checkout
 
 TEMPLATES = Path(__file__).resolve().parent / "skeletons"
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -4,7 +4,7 @@
     ptb-status --configfile config/demo.yaml
     ptb-status --config subset=smoke --list failed
 
-The config is loaded as the workflow loads it (ptb.cli_config: workflow_config.yaml, then each
+The config is loaded as the workflow loads it (ptb.tools.cli_config: workflow_config.yaml, then each
 --configfile in order, then --config KEY=VALUE overrides, then validated), so the grid is the
 one `snakemake` would run.
 
@@ -22,11 +22,12 @@ import os
 import sys
 from pathlib import Path
 
-from ptb import cli_config, paths, result_files
-from ptb import config as ptb_config
-from ptb.grid import AXES, Cell
-from ptb.leaderboard import cell_outcome, read_cell
-from ptb.outcomes import CORRUPT, DISQUALIFIED, OWN_SCORE
+from ptb.core import config as ptb_config
+from ptb.core import paths, result_files
+from ptb.core.grid import AXES, Cell
+from ptb.core.outcomes import CORRUPT, DISQUALIFIED, OWN_SCORE
+from ptb.leaderboard.leaderboard import cell_outcome, read_cell
+from ptb.tools import cli_config
 
 # DISQUALIFIED and CORRUPT: the cell outcomes of those names
 STATES = ("done", "running", "interrupted", "pending", "failed", DISQUALIFIED, CORRUPT, "not started")
@@ -43,7 +44,7 @@ LEGEND = {
 
 
 def run_is_live(results: str, cell: Cell) -> bool:
-    """Whether a live process holds the cell's lock (ptb.agent_run.cell_lock)."""
+    """Whether a live process holds the cell's lock (ptb.agent_runs.agent_run.cell_lock)."""
     lock = Path(paths.fill(paths.RUN_LOCK, results, **cell.as_dict()))
     try:
         handle = open(lock)

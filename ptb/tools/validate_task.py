@@ -2,7 +2,7 @@
 
 Checks, each reported with the file and field it concerns:
 
-- the folder: benchmark.txt, task.yaml, task.py, evaluate.py (calling ptb.agent_eval.script(NAME));
+- the folder: benchmark.txt, task.yaml, task.py, evaluate.py (calling ptb.evaluation.agent_eval.script(NAME));
 - task.yaml against schemas/task.schema.yaml: required keys, a pinned dataset revision (a full
   40-hex commit or a release tag, never a branch), the generation settings, name == folder;
 - task.py imports and has the @task function NAME(data_dir, limit, ...) and test_texts(record);
@@ -41,11 +41,12 @@ import jsonschema
 import yaml
 from inspect_ai.dataset import Sample
 
-from ptb import inspect_runner, tasks
-from ptb import protocol as protocols
-from ptb.cache import prepare_dataset
-from ptb.paths import REPO_ROOT, checkout
-from ptb.scripted_model import by_fragment, scripted
+from ptb.core import protocol as protocols
+from ptb.core import tasks
+from ptb.core.paths import REPO_ROOT, checkout
+from ptb.evaluation import inspect_runner
+from ptb.evaluation.scripted_model import by_fragment, scripted
+from ptb.inputs.cache import prepare_dataset
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "task.schema.yaml"
 PLACEHOLDER_REVISION = "0" * 40
@@ -95,7 +96,7 @@ class Report:
 
 @contextlib.contextmanager
 def tasks_dir(path: Path | None):
-    """Point ptb.tasks at another tasks folder (a task outside the repo, tests)."""
+    """Point ptb.core.tasks at another tasks folder (a task outside the repo, tests)."""
     if path is None:
         yield
         return
@@ -193,7 +194,9 @@ def check_files(name: str, folder: Path, report: Report) -> bool:
         report.error(_rel(bench), "empty: one line, the benchmark's display name")
     evaluate = folder / "evaluate.py"
     if evaluate.exists() and f'script("{name}")' not in evaluate.read_text():
-        report.error(_rel(evaluate), f'must call ptb.agent_eval.script("{name}") (the agent-facing CLI)')
+        report.error(
+            _rel(evaluate), f'must call ptb.evaluation.agent_eval.script("{name}") (the agent-facing CLI)'
+        )
     return required_ok
 
 
@@ -371,7 +374,7 @@ def check_test_texts(
         exported = tasks.test_texts(name, data_dir)
         json.dumps(exported)
     except Exception as error:
-        report.error(where, f"ptb.tasks.test_texts (the judge's export) failed: {_short(error)}")
+        report.error(where, f"ptb.core.tasks.test_texts (the judge's export) failed: {_short(error)}")
         return
     report.ok(where, f"{len(exported)} texts from {len(records)} records, exportable for the judge")
 
@@ -569,7 +572,7 @@ def check_scoring(name: str, built, settings: dict, loaded, report: Report, log_
                 report.error(
                     where,
                     f"reply {label} scores differently from the thinking-stripped reply on samples "
-                    f"{differ[:5]}: strip <think> blocks before scoring (ptb.tasks.strip_thinking)",
+                    f"{differ[:5]}: strip <think> blocks before scoring (ptb.core.tasks.strip_thinking)",
                 )
     if scorer.grader_failures:
         report.warn(

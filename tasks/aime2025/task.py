@@ -1,5 +1,5 @@
 """AIME 2025 as PostTrainBench runs it: inspect_evals' aime2025 prompt, zero-shot, the final
-number matched by the protocol's rule (ptb.answers; v1: inspect_evals' aime_scorer of its time)."""
+number matched by the protocol's rule (ptb.evaluation.answers; v1: inspect_evals' aime_scorer of its time)."""
 
 from pathlib import Path
 
@@ -9,10 +9,10 @@ from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, score
 from inspect_ai.solver import TaskState, generate, prompt_template
 from inspect_evals.utils.aime_common import USER_PROMPT_TEMPLATE
 
-from ptb import answers
-from ptb import protocol as protocols
-from ptb.task_builder import TaskFolder
-from ptb.tasks import read_jsonl
+from ptb.core import protocol as protocols
+from ptb.core.tasks import read_jsonl
+from ptb.evaluation import answers
+from ptb.evaluation.task_builder import TaskFolder
 
 TASK = TaskFolder(__file__)
 

@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from ptb.repetition import limit_repetitions
+from ptb.evaluation.repetition import limit_repetitions
 
 BASELINE_MODEL = "Qwen3-1.7B"  # judge_utils.py: creative_writing's baseline (gemini's line is commented out)
 JUDGE_MODEL = "gpt-5-mini"

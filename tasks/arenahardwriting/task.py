@@ -7,7 +7,7 @@ task's score pools every entry of every judged prompt (`aggregate`, and the pool
 A prompt with a game left without a label (none in the reply, or the grader's API down three
 times) is a grader failure: left out, and counted, as PostTrainBench leaves it out.
 
-Protocols (task arg `protocol`, ptb/protocol.py):
+Protocols (task arg `protocol`, ptb/core/protocol.py):
 - posttrainbench-v1 reproduces PostTrainBench, faults included: a label it cannot score
   ([[A]]) errors the sample, as it fails PostTrainBench's eval; the baseline model evaluated
   under its own name (model_alias Qwen3-1.7B) is judged against its own answers, so it scores
@@ -29,10 +29,11 @@ from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
 from inspect_ai.scorer import SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState, generate
 
-from ptb import answers, tasks
-from ptb import protocol as protocols
-from ptb.repetition import limit_repetitions
-from ptb.task_builder import TaskFolder, grader_failure, grader_model
+from ptb.core import protocol as protocols
+from ptb.core import tasks
+from ptb.evaluation import answers
+from ptb.evaluation.repetition import limit_repetitions
+from ptb.evaluation.task_builder import TaskFolder, grader_failure, grader_model
 
 TASK = TaskFolder(__file__)
 S = tasks.module("arenahardwriting", "scoring")

@@ -15,9 +15,9 @@ from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, score
 from inspect_ai.solver import TaskState, solver
 from inspect_ai.tool import ToolInfo, ToolParam, ToolParams
 
-from ptb import answers
-from ptb.task_builder import TaskFolder, chat_messages
-from ptb.tasks import read_jsonl
+from ptb.core.tasks import read_jsonl
+from ptb.evaluation import answers
+from ptb.evaluation.task_builder import TaskFolder, chat_messages
 
 TASK = TaskFolder(__file__)
 

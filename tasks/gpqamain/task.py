@@ -1,6 +1,6 @@
 """GPQA main as PostTrainBench runs it (its own gpqamain/evaluate.py): the four answers with the
 correct one first, shuffled by inspect's dataset shuffle_choices, inspect's chain-of-thought
-multiple_choice prompt, and the letter read by the protocol's rule (ptb.answers)."""
+multiple_choice prompt, and the letter read by the protocol's rule (ptb.evaluation.answers)."""
 
 import random
 from pathlib import Path
@@ -10,10 +10,10 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, multiple_choice
 
-from ptb import answers
-from ptb import protocol as protocols
-from ptb.task_builder import TaskFolder
-from ptb.tasks import read_jsonl
+from ptb.core import protocol as protocols
+from ptb.core.tasks import read_jsonl
+from ptb.evaluation import answers
+from ptb.evaluation.task_builder import TaskFolder
 
 TASK = TaskFolder(__file__)
 

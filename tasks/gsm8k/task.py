@@ -1,5 +1,5 @@
 """GSM8K as PostTrainBench runs it: inspect_evals' gsm8k (10 worked examples from train in a
-system message, its prompt), scored by the protocol's numeric match (ptb.answers)."""
+system message, its prompt), scored by the protocol's numeric match (ptb.evaluation.answers)."""
 
 from pathlib import Path
 
@@ -11,10 +11,10 @@ from inspect_ai.solver import TaskState, generate, prompt_template, system_messa
 from inspect_evals.constants import DEFAULT_FEWSHOT_SEED
 from inspect_evals.gsm8k.gsm8k import MATH_PROMPT_TEMPLATE, record_to_sample, sample_to_fewshot
 
-from ptb import answers
-from ptb import protocol as protocols
-from ptb.task_builder import TaskFolder
-from ptb.tasks import read_jsonl
+from ptb.core import protocol as protocols
+from ptb.core.tasks import read_jsonl
+from ptb.evaluation import answers
+from ptb.evaluation.task_builder import TaskFolder
 
 TASK = TaskFolder(__file__)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ptb.repetition import limit_repetitions
+from ptb.evaluation.repetition import limit_repetitions
 
 GRADER_MODEL = "gpt-5-mini"
 GRADER_REQUEST = {"max_completion_tokens": 49152}  # grader.py, for gpt-5 models (no temperature)

@@ -6,7 +6,7 @@ example score: points of the met items over the positive points, not clipped (pe
 take it below 0). The task's score is the mean over examples clipped to [0, 1] (`aggregate`,
 and the clipped metrics), with PostTrainBench's bootstrap stderr, by-theme and by-axis scores.
 
-Protocols (task arg `protocol`, ptb/protocol.py):
+Protocols (task arg `protocol`, ptb/core/protocol.py):
 - posttrainbench-v1: an item the grader cannot grade in five calls counts as not met (so a
   broken grader never applies a penalty item); the grader prompt is filled placeholder after
   placeholder, so a reply that writes "<<rubric_item>>" gets the rubric item pasted into it.
@@ -25,10 +25,11 @@ from inspect_ai.model import ChatMessageUser, GenerateConfig
 from inspect_ai.scorer import SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState, generate
 
-from ptb import answers, tasks
-from ptb import protocol as protocols
-from ptb.repetition import limit_repetitions
-from ptb.task_builder import TaskFolder, chat_messages, grader_failure, grader_model
+from ptb.core import protocol as protocols
+from ptb.core import tasks
+from ptb.evaluation import answers
+from ptb.evaluation.repetition import limit_repetitions
+from ptb.evaluation.task_builder import TaskFolder, chat_messages, grader_failure, grader_model
 
 TASK = TaskFolder(__file__)
 S = tasks.module("healthbench", "scoring")

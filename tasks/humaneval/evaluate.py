@@ -4,7 +4,7 @@
     python evaluate.py --model-path final_model --limit 50 --json-output-file eval.json
 
 Run with --help for the options. The task, data, chat template and scoring come from the
-workflow's ptb library (ptb/agent_eval.py), not from the files next to this script.
+workflow's ptb library (ptb/evaluation/agent_eval.py), not from the files next to this script.
 """
 
 import sys
@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from ptb.agent_eval import script  # noqa: E402
+from ptb.evaluation.agent_eval import script  # noqa: E402
 
 if __name__ == "__main__":
     script("humaneval")

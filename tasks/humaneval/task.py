@@ -1,5 +1,5 @@
 """HumanEval as PostTrainBench runs it: inspect_evals' humaneval (its instruction before the
-prompt, one user turn), the answer extracted by the protocol's rule (ptb.answers) and run after
+prompt, one user turn), the answer extracted by the protocol's rule (ptb.evaluation.answers) and run after
 the prompt with the unit tests, pass@1."""
 
 import asyncio
@@ -12,11 +12,11 @@ from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, score
 from inspect_ai.solver import TaskState, generate
 from inspect_evals.humaneval.humaneval import INSTRUCTION, record_to_sample
 
-from ptb import answers
-from ptb import protocol as protocols
-from ptb.sandbox import run_tests
-from ptb.task_builder import TaskFolder
-from ptb.tasks import read_jsonl
+from ptb.core import protocol as protocols
+from ptb.core.tasks import read_jsonl
+from ptb.evaluation import answers
+from ptb.evaluation.sandbox import run_tests
+from ptb.evaluation.task_builder import TaskFolder
 
 TASK = TaskFolder(__file__)
 

@@ -1,4 +1,4 @@
-"""The fault handling's parts, each against a planted fault (tests/test_faults.py runs them through
+"""The fault handling's parts, each against a planted fault (tests/workflow/test_faults.py runs them through
 the workflow): the infrastructure classifier, the cell lock, the agent's lifetime, the job dir
 given back, atomic writes on a full disk, corrupt result files."""
 
@@ -20,8 +20,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ptb import agent_run, faults, io, jobdir, leaderboard
-from ptb.paths import REPO_ROOT
+from ptb.agent_runs import agent_run, jobdir
+from ptb.core import faults, io
+from ptb.core.paths import REPO_ROOT
+from ptb.leaderboard import leaderboard
 
 NOBODY = 65534
 
@@ -73,7 +75,7 @@ def test_a_cell_refuses_a_second_run_while_the_first_lives(tmp_path):
 RUNNER = """
 import sys
 from pathlib import Path
-from ptb import agent_run
+from ptb.agent_runs import agent_run
 agent_run.run_with_budget(
     ["bash", "-c", "sleep 300 & echo $! > child.pid; echo $$ > solve.pid; wait"],
     cwd=Path(sys.argv[1]), env={"PATH": "/usr/bin:/bin"}, log_path=Path(sys.argv[1]) / "agent.log",

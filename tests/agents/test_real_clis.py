@@ -21,7 +21,7 @@ import yaml
 from helpers import REPO, snakemake
 from scripted_llm import FINAL_TEXT, ScriptedLLM
 
-from ptb import outcomes
+from ptb.core import outcomes
 
 CLI_BIN = REPO / ".agent-clis" / "node_modules" / ".bin"
 CLIS = ("claude", "codex", "gemini", "opencode")

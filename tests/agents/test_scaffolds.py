@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ptb import traces
+from ptb.agent_runs import traces
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -203,7 +203,7 @@ def test_registry_and_cli(tmp_path):
     assert not traces.has_parser("noop") and not traces.has_parser("sft")
     out = tmp_path / "trace.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "ptb.traces", "codex", str(FIXTURES / "codex.jsonl"), str(out)],
+        [sys.executable, "-m", "ptb.agent_runs.traces", "codex", str(FIXTURES / "codex.jsonl"), str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -212,7 +212,7 @@ def test_registry_and_cli(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "Done: SFT on the training split" in out.read_text()
     bad = subprocess.run(
-        [sys.executable, "-m", "ptb.traces", "noop", str(FIXTURES / "codex.jsonl"), str(out)],
+        [sys.executable, "-m", "ptb.agent_runs.traces", "noop", str(FIXTURES / "codex.jsonl"), str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""ptb.traces, event by event: the rarer events of each CLI's stream (errors, thinking, plans,
+"""ptb.agent_runs.traces, event by event: the rarer events of each CLI's stream (errors, thinking, plans,
 tool failures) and events of a shape no parser expects, which are kept raw rather than lost."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ptb import traces
+from ptb.agent_runs import traces
 
 CASES = [
     # Claude Code stream-json
@@ -254,4 +254,4 @@ def test_a_scaffold_ships_its_own_parser(tmp_path, monkeypatch):
 
 def test_the_cli_explains_its_usage(capsys):
     assert traces.main(["claude"]) == 2
-    assert "usage: python -m ptb.traces" in capsys.readouterr().err
+    assert "usage: python -m ptb.agent_runs.traces" in capsys.readouterr().err

@@ -11,11 +11,14 @@ from pathlib import Path
 from inspect_ai import eval as inspect_eval
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 
-from ptb import evaluation, io, jobdir, leaderboard, paths, result_files, tasks
+from ptb.agent_runs import jobdir
 from ptb.audit import pages
-from ptb.cache import prepare_dataset
-from ptb.grid import Cell
+from ptb.core import io, paths, result_files, tasks
+from ptb.core.grid import Cell
+from ptb.evaluation import evaluation
+from ptb.inputs.cache import prepare_dataset
 from ptb.judge import tamper
+from ptb.leaderboard import leaderboard
 
 HOSTILE = (
     "<script>document.title='pwned'</script>"
@@ -25,7 +28,7 @@ HOSTILE = (
 AGENTS = {"claude-x": {"display_name": "Claude <X>", "scaffold": "claude"}}
 BENCHMARKS = {"gsm8k": "GSM8K"}
 SEEDS = (1, 2)
-FIXTURES = Path(__file__).parent / "agents" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "agents" / "fixtures"
 
 
 def _eval_log(root: Path, contents: list[str]) -> str:

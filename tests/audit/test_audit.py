@@ -1,5 +1,5 @@
 """Audit pages (ptb.audit): what a researcher reads after a sweep, checked as text and in a real
-browser (headless Chromium over the DevTools protocol: tests/browser.py).
+browser (headless Chromium over the DevTools protocol: tests/audit/browser.py).
 
 The browser tests skip without chromium, and fail instead when PTB_REQUIRE_CHROMIUM=1 (.ci/run).
 """
@@ -15,8 +15,8 @@ import browser
 import pytest
 from inspect_ai.log import read_eval_log
 
-from ptb import io
 from ptb.audit import evallog, html
+from ptb.core import io
 
 SCREENSHOTS = os.environ.get("PTB_AUDIT_SCREENSHOTS")  # keep the screenshots in this folder
 

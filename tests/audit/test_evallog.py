@@ -10,9 +10,9 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import ChatMessageAssistant, ContentReasoning, ContentText, ModelOutput
 from inspect_ai.scorer import includes
 
-from ptb import inspect_runner
 from ptb.audit import evallog
-from ptb.scripted_model import USAGE, scripted
+from ptb.evaluation import inspect_runner
+from ptb.evaluation.scripted_model import USAGE, scripted
 
 
 def answer(prompt: str):

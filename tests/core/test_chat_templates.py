@@ -3,7 +3,7 @@
 import pytest
 from transformers.utils.chat_template_utils import _compile_jinja_template
 
-from ptb.chat_templates import FAMILY_TEMPLATE, chat_template, template_path, tool_template
+from ptb.core.chat_templates import FAMILY_TEMPLATE, chat_template, template_path, tool_template
 
 CHAT = [
     {"role": "system", "content": "Be brief."},

@@ -4,7 +4,7 @@ import pytest
 import yaml
 from helpers import REPO, planned_jobs, snakemake
 
-from ptb import config as ptb_config
+from ptb.core import config as ptb_config
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import pytest
 import yaml
 from helpers import REPO, planned_jobs, snakemake
 
-from ptb import config as ptb_config
-from ptb import grid
+from ptb.core import config as ptb_config
+from ptb.core import grid
 
 
 @pytest.fixture

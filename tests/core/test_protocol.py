@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ptb import config as ptb_config
-from ptb import leaderboard, protocol, result_files, tasks
-from ptb.grid import Cell
+from ptb.core import config as ptb_config
+from ptb.core import protocol, result_files, tasks
+from ptb.core.grid import Cell
+from ptb.leaderboard import leaderboard
 
-FACTORS = json.loads((Path(__file__).parent / "fixtures" / "reference" / "factors.json").read_text())
+FACTORS = json.loads((Path(__file__).parents[1] / "fixtures" / "reference" / "factors.json").read_text())
 PRODUCTION = ptb_config.load()
 
 

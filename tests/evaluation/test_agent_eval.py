@@ -8,10 +8,11 @@ import sys
 import pytest
 import yaml
 
-from ptb import agent_eval, tasks
-from ptb.demo_models import build_tiny_qwen3
-from ptb.paths import REPO_ROOT
-from ptb.tasks import TASKS_DIR
+from ptb.core import tasks
+from ptb.core.paths import REPO_ROOT
+from ptb.core.tasks import TASKS_DIR
+from ptb.evaluation import agent_eval
+from ptb.inputs.demo_models import build_tiny_qwen3
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,13 @@ from inspect_ai.log import read_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, accuracy, scorer
 
-from ptb import evaluation, io, outcomes, paths, tasks
-from ptb.cache import prepare_dataset
-from ptb.chat_templates import chat_template
-from ptb.config import resolve_section
-from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
-from ptb.scripted_model import scripted as scripted_model
+from ptb.core import io, outcomes, paths, tasks
+from ptb.core.chat_templates import chat_template
+from ptb.core.config import resolve_section
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.evaluation import evaluation
+from ptb.evaluation.scripted_model import scripted as scripted_model
+from ptb.inputs.cache import prepare_dataset
 
 HF = resolve_section("evaluation", {"provider": "hf"})  # the workflow's defaults
 

@@ -1,4 +1,4 @@
-"""ptb.inspect_runner: coverage.py records the lines after an inspect eval (CPython 3.11's
+"""ptb.evaluation.inspect_runner: coverage.py records the lines after an inspect eval (CPython 3.11's
 missing trace event, python/cpython#106749, loses them with inspect_ai.eval called directly)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from inspect_ai import eval as inspect_eval
 from inspect_ai.dataset import Sample
 from inspect_ai.scorer import match
 
-from ptb import inspect_runner
-from ptb.scripted_model import scripted
+from ptb.evaluation import inspect_runner
+from ptb.evaluation.scripted_model import scripted
 
 PROBE = """\
 def evaluate_then_read(run, task, log_dir):
@@ -52,7 +52,7 @@ def test_coverage_sees_the_lines_after_an_eval(tmp_path):
 @pytest.mark.skipif(not inspect_runner.CPYTHON_106749, reason="the trace event is missing on 3.11 only")
 def test_the_workaround_is_still_needed(tmp_path):
     """inspect_ai.eval called directly loses the probe's last lines: if this ever passes without
-    them missing, CPython, anyio or coverage.py fixed it and ptb.inspect_runner can go."""
+    them missing, CPython, anyio or coverage.py fixed it and ptb.evaluation.inspect_runner can go."""
     status, missing = missing_after_eval(tmp_path, inspect_eval)
     assert status == "success"
     assert missing == {3, 4}, sys.version

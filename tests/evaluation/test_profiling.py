@@ -14,10 +14,11 @@ from helpers import REPO, planned_jobs, snakemake
 from inspect_ai.log import read_eval_log
 from inspect_ai.model import get_model
 
-from ptb import evaluation, outcomes, profiling
-from ptb.config import ConfigError, instruct_models, resolve_section, validate
-from ptb.scripted_model import scripted
-from ptb.tasks import load_task, task_dir
+from ptb.core import outcomes
+from ptb.core.config import ConfigError, instruct_models, resolve_section, validate
+from ptb.core.tasks import load_task, task_dir
+from ptb.evaluation import evaluation, profiling
+from ptb.evaluation.scripted_model import scripted
 
 SECTION = resolve_section("profiling", {"repeats": 4, "models": ["a"], "benchmarks": ["gsm8k"]})
 
@@ -119,7 +120,7 @@ def test_profile_lists_items_every_model_fails_or_passes_and_renders(tmp_path):
 
 
 def test_a_profile_runs_the_evaluation_path_k_times_per_item_with_sampling(tmp_path, monkeypatch):
-    """A real inspect eval through ptb.evaluation with epochs=K on a scripted model: one value and
+    """A real inspect eval through ptb.evaluation.evaluation with epochs=K on a scripted model: one value and
     answer per repeat, the temperature of the profile, no per-request seed."""
     calls, built = {}, []
 

@@ -1,11 +1,11 @@
-"""ptb.repetition: PostTrainBench's repetition limiter, byte for byte."""
+"""ptb.evaluation.repetition: PostTrainBench's repetition limiter, byte for byte."""
 
 import json
 
 import pytest
 
-from ptb.paths import REPO_ROOT
-from ptb.repetition import limit_repetitions
+from ptb.core.paths import REPO_ROOT
+from ptb.evaluation.repetition import limit_repetitions
 
 CASES = json.loads(
     (REPO_ROOT / "tests" / "fixtures" / "posttrainbench_v1" / "graded" / "repetition.json").read_text()

@@ -1,4 +1,4 @@
-"""What sampling parameters an evaluation's requests carry, per protocol (ptb/sampling.py).
+"""What sampling parameters an evaluation's requests carry, per protocol (ptb/evaluation/sampling.py).
 
 The expected values are what vLLM 0.11 (PostTrainBench's) applies for these generation_config.json
 files: transformers 4.57.3's GenerationConfig(**file).to_diff_dict() gave {temperature 0.6, top_k 20,
@@ -11,7 +11,8 @@ import json
 
 import pytest
 
-from ptb import protocol, sampling
+from ptb.core import protocol
+from ptb.evaluation import sampling
 
 QWEN3_INSTRUCT = {
     "bos_token_id": 151643,

@@ -7,9 +7,9 @@ import shutil
 import pytest
 import yaml
 
-from ptb import tasks
-from ptb.cache import prepare_dataset
-from ptb.task_builder import TaskFolder
+from ptb.core import tasks
+from ptb.evaluation.task_builder import TaskFolder
+from ptb.inputs.cache import prepare_dataset
 
 TASKS = sorted(p.parent.name for p in tasks.TASKS_DIR.glob("*/task.yaml"))
 

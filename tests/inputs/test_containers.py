@@ -19,8 +19,9 @@ import pytest
 import yaml
 from helpers import REPO, dry_run_jobs, snakemake
 
-from ptb import containers, io
-from ptb.paths import REPO_ROOT
+from ptb.core import io
+from ptb.core.paths import REPO_ROOT
+from ptb.inputs import containers
 
 DEFS = {name: REPO / "containers" / f"{name}.def" for name in ("agent", "eval")}
 AGENT_CLIS = ("@anthropic-ai/claude-code", "@openai/codex", "@google/gemini-cli", "opencode-ai")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import yaml
 
-from ptb import config, io, judge
-from ptb.chat_templates import chat_template
-from ptb.demo_models import _train_tokenizer
-from ptb.paths import REPO_ROOT
+from ptb import judge
+from ptb.core import config, io
+from ptb.core.chat_templates import chat_template
+from ptb.core.paths import REPO_ROOT
+from ptb.inputs.demo_models import _train_tokenizer
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",

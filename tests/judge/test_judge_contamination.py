@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from judge_helpers import check, item_texts, train_lines
 
-from ptb.io import sha256_file
+from ptb.core.io import sha256_file
 from ptb.judge import contamination, formats
 
 

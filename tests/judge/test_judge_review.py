@@ -5,8 +5,8 @@ import json
 import yaml
 from judge_helpers import Run, check
 
-from ptb import config
-from ptb.paths import REPO_ROOT
+from ptb.core import config
+from ptb.core.paths import REPO_ROOT
 
 
 def test_clean_run_is_clean(run):

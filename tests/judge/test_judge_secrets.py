@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 from judge_helpers import check
 
-from ptb import redaction
+from ptb.core import redaction
 from ptb.judge import secrets
 
 KEY = "sk-test-0123456789abcdef"

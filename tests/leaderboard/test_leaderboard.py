@@ -16,10 +16,11 @@ import pandas as pd
 import pytest
 from helpers import dry_run_jobs, snakemake
 
-from ptb import config as ptb_config
-from ptb import grid, leaderboard, paths, result_files
+from ptb.core import config as ptb_config
+from ptb.core import grid, paths, result_files
+from ptb.leaderboard import leaderboard
 
-REFERENCE = Path(__file__).parent / "fixtures" / "reference"
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference"
 PRODUCTION = ptb_config.load()  # the published tables name models as the production config does
 
 

@@ -11,9 +11,9 @@ import json
 
 from inspect_ai.model import get_model
 
-from ptb import tasks
-from ptb.paths import REPO_ROOT
-from ptb.scripted_model import reply
+from ptb.core import tasks
+from ptb.core.paths import REPO_ROOT
+from ptb.evaluation.scripted_model import reply
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "posttrainbench_v1" / "graded"
 

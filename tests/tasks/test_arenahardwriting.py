@@ -7,11 +7,11 @@ import json
 import pytest
 from graded_fixtures import ReplayGrader, fixture, grader_from, hashed_verdict
 
-from ptb import protocol as protocols
-from ptb import reproduce
-from ptb.evaluation import posttrainbench_alias, summarise
-from ptb.scripted_model import run, scripted
-from ptb.tasks import load_task, read_jsonl, spec, task_dir
+from ptb.core import protocol as protocols
+from ptb.core.tasks import load_task, read_jsonl, spec, task_dir
+from ptb.evaluation.evaluation import posttrainbench_alias, summarise
+from ptb.evaluation.scripted_model import run, scripted
+from ptb.tools import reproduce
 
 DATA = task_dir("arenahardwriting") / "data"
 ARENA = fixture("arenahardwriting")

@@ -11,7 +11,7 @@ import random
 import pytest
 from graded_fixtures import fixture, scoring, sha
 
-from ptb.tasks import read_jsonl, task_dir
+from ptb.core.tasks import read_jsonl, task_dir
 
 DATA = task_dir("arenahardwriting") / "data"
 ARENA = fixture("arenahardwriting")

@@ -1,7 +1,7 @@
 """BFCL exec_simple: the single tool call must match name and arguments, offline."""
 
-from ptb.scripted_model import by_fragment, reply, run, scripted, tool_reply, values
-from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
+from ptb.core.tasks import load_task, module, read_jsonl, spec, task_dir
+from ptb.evaluation.scripted_model import by_fragment, reply, run, scripted, tool_reply, values
 
 DATA = task_dir("bfcl") / "data"
 

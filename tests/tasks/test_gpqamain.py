@@ -1,8 +1,8 @@
 """GPQA main: inspect's shuffle_choices and multiple_choice prompt, the answer letter per protocol."""
 
-from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
-from ptb.scripted_model import by_fragment, run, scripted, values
-from ptb.tasks import load_task, read_jsonl, spec, task_dir
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.core.tasks import load_task, read_jsonl, spec, task_dir
+from ptb.evaluation.scripted_model import by_fragment, run, scripted, values
 
 DATA = task_dir("gpqamain") / "data"
 

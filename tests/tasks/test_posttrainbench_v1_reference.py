@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptb.paths import REPO_ROOT
+from ptb.core.paths import REPO_ROOT
 
 REFERENCE = REPO_ROOT / "ptb" / "reference"
 COUNTED = ["gsm8k", "humaneval", "gpqamain", "aime2025", "bfcl"]
@@ -42,7 +42,7 @@ def test_published_scores_are_whole_counts_of_our_items(benchmark):
 def test_the_agent_results_are_whole_counts_too():
     """One agent's raw per-cell results (PostTrainBench's published aggregate) as well."""
     path = (
-        Path(__file__).parent
+        Path(__file__).parents[1]
         / "fixtures"
         / "reference"
         / "aggregated_claude_non_api_claude-sonnet-4-6_10h.csv"

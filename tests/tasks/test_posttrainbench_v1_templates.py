@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ptb.chat_templates import chat_template, render_prompt
-from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.core.chat_templates import chat_template, render_prompt
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "posttrainbench_v1"
 PROMPTS = json.loads((FIXTURES / "prompts.json").read_text())

@@ -19,10 +19,10 @@ from inspect_ai.dataset import Sample
 from inspect_ai.model import ModelOutput
 from inspect_ai.scorer import CORRECT, INCORRECT, NOANSWER
 
-from ptb.cache import prepare_dataset
-from ptb.protocol import CORRECTED, POSTTRAINBENCH_V1
-from ptb.scripted_model import reply, run, scores, scripted, tool_reply
-from ptb.tasks import load_task, module, read_jsonl, task_dir
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
+from ptb.core.tasks import load_task, module, read_jsonl, task_dir
+from ptb.evaluation.scripted_model import reply, run, scores, scripted, tool_reply
+from ptb.inputs.cache import prepare_dataset
 
 
 @dataclass

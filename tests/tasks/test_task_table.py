@@ -2,10 +2,10 @@
 
 import importlib.util
 
-from ptb.cache import prepare_dataset
-from ptb.paths import REPO_ROOT
-from ptb.tasks import TASKS_DIR, load_task, read_jsonl, spec
-from ptb.tasks import test_texts as exported_texts  # not test_*: pytest would collect it
+from ptb.core.paths import REPO_ROOT
+from ptb.core.tasks import TASKS_DIR, load_task, read_jsonl, spec
+from ptb.core.tasks import test_texts as exported_texts  # not test_*: pytest would collect it
+from ptb.inputs.cache import prepare_dataset
 
 REQUIRED = {"name", "version", "dataset", "samples", "generation", "epochs", "scorer"}
 PINS = {"hub_id", "config", "revision", "test_split", "train_split"}

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptb import reproduce
-from ptb.paths import REPO_ROOT
+from ptb.core.paths import REPO_ROOT
+from ptb.tools import reproduce
 
 SHARED = REPO_ROOT.parent / "shared" / "reference" / "posttrainbench-v1" / "aggregated_baseline.csv"
 

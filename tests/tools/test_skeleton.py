@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptb import skeleton, tasks, traces
-from ptb.config import validate
-from ptb.paths import REPO_ROOT
+from ptb.agent_runs import traces
+from ptb.core import tasks
+from ptb.core.config import validate
+from ptb.core.paths import REPO_ROOT
+from ptb.tools import skeleton
 
 TASK_FILES = [
     "tasks/demo_q/benchmark.txt",
@@ -28,7 +30,7 @@ TASK_FILES = [
 
 @pytest.fixture
 def task_root(tmp_path, monkeypatch):
-    """A scaffolded task in a temporary root, with ptb.tasks pointed at it."""
+    """A scaffolded task in a temporary root, with ptb.core.tasks pointed at it."""
     assert skeleton.new_task_main(["demo_q", "--root", str(tmp_path)]) == 0
     monkeypatch.setattr(tasks, "TASKS_DIR", tmp_path / "tasks")
     return tmp_path

@@ -1,6 +1,6 @@
 """ptb-status: the config is loaded as the workflow loads it, and each cell's state is read from disk.
 
-The --configfile / --config convention (ptb.cli_config) is shared with compare-reference.
+The --configfile / --config convention (ptb.tools.cli_config) is shared with compare-reference.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptb import cli_config, grid, paths, status
-from ptb import config as ptb_config
-from ptb.paths import REPO_ROOT
+from ptb.core import config as ptb_config
+from ptb.core import grid, paths
+from ptb.core.paths import REPO_ROOT
+from ptb.tools import cli_config, status
 
 CONFIG = str(REPO_ROOT / "workflow_config.yaml")
 DEMO = str(REPO_ROOT / "config" / "demo.yaml")

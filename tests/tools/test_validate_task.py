@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from ptb import skeleton
-from ptb.tasks import TASKS_DIR
-from ptb.validate_task import Report, check_spec, main, validate
+from ptb.core.tasks import TASKS_DIR
+from ptb.tools import skeleton
+from ptb.tools.validate_task import Report, check_spec, main, validate
 
 TASKS = ["aime2025", "arenahardwriting", "bfcl", "gpqamain", "gsm8k", "healthbench", "humaneval"]
 
@@ -155,7 +155,7 @@ def test_missing_pieces(scaffolded):
     text = errors(validate("demo_v", root))
     assert "task.py: no test_texts(record) function" in text
     assert "benchmark.txt: empty" in text
-    assert 'evaluate.py: must call ptb.agent_eval.script("demo_v")' in text
+    assert 'evaluate.py: must call ptb.evaluation.agent_eval.script("demo_v")' in text
     assert "no such task folder" in errors(validate("nope", root))
 
 

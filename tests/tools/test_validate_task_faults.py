@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ptb import skeleton
-from ptb.validate_task import validate
+from ptb.tools import skeleton
+from ptb.tools.validate_task import validate
 
 
 def replace(relpath: str, old: str, new: str):

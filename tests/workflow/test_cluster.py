@@ -16,9 +16,11 @@ import yaml
 from helpers import REPO, SNAKEMAKE, dry_run_jobs, planned_jobs, snakemake
 from inspect_ai.log import read_eval_log
 
-from ptb import config as ptb_config
-from ptb import eval_store, job_times, leaderboard, paths, result_files
-from ptb.grid import Cell
+from ptb.core import config as ptb_config
+from ptb.core import paths, result_files
+from ptb.core.grid import Cell
+from ptb.evaluation import eval_store
+from ptb.leaderboard import job_times, leaderboard
 
 
 @pytest.fixture

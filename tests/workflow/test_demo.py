@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from helpers import snakemake
 
-from ptb.evaluation import sample_values
+from ptb.evaluation.evaluation import sample_values
 
 pytestmark = pytest.mark.demo
 

@@ -24,8 +24,9 @@ import yaml
 from helpers import REPO, SNAKEMAKE
 from snakemake.persistence.file import FilePersistence
 
-from ptb import paths, status
-from ptb.grid import Cell
+from ptb.core import paths
+from ptb.core.grid import Cell
+from ptb.tools import status
 
 CELL = {"model": "tiny-qwen3", "benchmark": "gsm8k", "seed": 1}
 AGENTS = {
@@ -160,7 +161,7 @@ def sweep(tmp_path_factory):
     snakemake(str(leaderboard))
     seen["board_recovered"] = leaderboard.read_text()
     seen["status_out"] = subprocess.run(
-        [sys.executable, "-m", "ptb.status", "--configfile", "config/demo.yaml", str(extra)],
+        [sys.executable, "-m", "ptb.tools.status", "--configfile", "config/demo.yaml", str(extra)],
         cwd=workdir,
         env=env,
         capture_output=True,

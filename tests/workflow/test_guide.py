@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "adding-a-task.md"
 SKIP = shutil.ignore_patterns(
     ".venv", "results", ".snakemake", ".git", "__pycache__", "*.pyc", ".pytest_cache", ".whl", ".local"
@@ -48,7 +48,7 @@ def env_for(root: Path) -> dict:
 
 def test_the_copy_imports_its_own_ptb(copy):
     proc = subprocess.run(
-        [sys.executable, "-c", "import ptb.config; print(ptb.config.REPO_ROOT)"],
+        [sys.executable, "-c", "import ptb.core.config; print(ptb.core.config.REPO_ROOT)"],
         cwd=copy,
         env=env_for(copy),
         capture_output=True,

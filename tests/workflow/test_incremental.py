@@ -6,7 +6,7 @@ that finished state (same path, same mtimes, same .snakemake metadata), changes 
 reads the job table of `snakemake -n --quiet rules`.
 
 Semantics under test (README "Re-running"): the profiles leave out the `code` rerun trigger;
-agent_run has ancient() inputs and Untracked params (ptb/smk.py); judge, evaluate/baseline and
+agent_run has ancient() inputs and Untracked params (ptb/core/smk.py); judge, evaluate/baseline and
 leaderboard carry a hash of their code and settings in params.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from helpers import REPO, SNAKEMAKE, planned_jobs
 
-from ptb import paths
+from ptb.core import paths
 
 pytestmark = pytest.mark.demo
 
@@ -74,7 +74,11 @@ def pristine(tmp_path_factory) -> tuple[Path, Path]:
     work, saved = root / "work", root / "saved"
     shutil.copytree(REPO, work, ignore=IGNORE, symlinks=True)
     imported = subprocess.run(
-        [str(Path(SNAKEMAKE).with_name("python")), "-c", "import ptb.config; print(ptb.config.REPO_ROOT)"],
+        [
+            str(Path(SNAKEMAKE).with_name("python")),
+            "-c",
+            "import ptb.core.config; print(ptb.core.config.REPO_ROOT)",
+        ],
         cwd=work,
         capture_output=True,
         text=True,
@@ -142,7 +146,7 @@ def test_a_judge_change_reruns_judges_and_the_leaderboard(work, change):
 @pytest.mark.parametrize("setting", ["evaluation: {epochs: 2}", "code"])
 def test_an_eval_change_reruns_evals_baselines_and_the_leaderboard(work, tmp_path, setting):
     if setting == "code":
-        edit(work, "ptb/evaluation.py")
+        edit(work, "ptb/evaluation/evaluation.py")
         assert plan(work) == EVAL
     else:  # numbers from --config arrive as strings; a config file keeps their type
         extra = tmp_path / "eval.yaml"
@@ -159,14 +163,16 @@ def test_throughput_settings_rerun_no_evaluation(work, tmp_path):
     assert plan(work, "--configfile", "workflow_config.yaml", "config/demo.yaml", str(extra)) == {}
 
 
-@pytest.mark.parametrize("rel", ["ptb/leaderboard.py", "ptb/charts.py", "scripts/leaderboard.py"])
+@pytest.mark.parametrize(
+    "rel", ["ptb/leaderboard/leaderboard.py", "ptb/leaderboard/charts.py", "scripts/leaderboard.py"]
+)
 def test_leaderboard_code_reruns_the_leaderboard_only(work, rel):
     edit(work, rel)
     assert plan(work) == LEADERBOARD_ONLY
 
 
 def test_the_outcome_rules_rerun_the_leaderboard_and_the_pages(work):
-    edit(work, "ptb/outcomes.py")  # both classify cells with it
+    edit(work, "ptb/core/outcomes.py")  # both classify cells with it
     assert plan(work) == {**PAGES, **LEADERBOARD_ONLY}
 
 
@@ -182,7 +188,9 @@ def test_audit_page_code_rewrites_the_pages_only(work, rel):
 
 
 def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
-    edit(work, "ptb/agent_run.py", "scripts/agent_run.py", "agents/noop/solve.sh", "rules/agent.smk")
+    edit(
+        work, "ptb/agent_runs/agent_run.py", "scripts/agent_run.py", "agents/noop/solve.sh", "rules/agent.smk"
+    )
     manifest = work / paths.fill(paths.MODEL_MANIFEST, RESULTS, model="tiny-qwen3", variant="base")
     for path in (
         manifest,

@@ -1,7 +1,7 @@
 """Trace parser of the {{name}} scaffold: one raw JSON event -> normalized events.
 
 Scaffolded by `new-agent {{name}}`. The runner renders agents/<scaffold>/trace.py parsers
-through ptb.traces (normalized event kinds in its docstring: text, thinking, tool_call,
+through ptb.agent_runs.traces (normalized event kinds in its docstring: text, thinking, tool_call,
 tool_result, result, error, system, user). Adapt the event types below to what the CLI
 prints with its JSON output flag; lines that are not JSON objects are kept as plain log.
 """
@@ -39,8 +39,8 @@ def end(state: dict) -> list[dict]:
 
 
 def register() -> None:
-    """Add this parser to ptb.traces (what its per-scaffold loader does for agents/*/trace.py)."""
-    from ptb import traces
+    """Add this parser to ptb.agent_runs.traces (what its per-scaffold loader does for agents/*/trace.py)."""
+    from ptb.agent_runs import traces
 
     traces.PARSERS[SCAFFOLD] = parse_event
     traces._END[SCAFFOLD] = end

@@ -12,8 +12,8 @@ from inspect_ai.dataset import Sample
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState, generate
 
-from ptb.task_builder import TaskFolder, system_prompt
-from ptb.tasks import read_jsonl, strip_thinking
+from ptb.evaluation.task_builder import TaskFolder, system_prompt
+from ptb.core.tasks import read_jsonl, strip_thinking
 
 TASK = TaskFolder(__file__)  # the name, task.yaml and the Task builder of this folder
 INSTRUCTION = 'Answer the question. End your response with a line "ANSWER: <answer>".'

@@ -3,9 +3,9 @@
 Right answers score 1, wrong and empty ones 0, and <think> blocks are ignored.
 """
 
-from ptb.scripted_model import by_fragment, run, scripted, values
+from ptb.evaluation.scripted_model import by_fragment, run, scripted, values
 
-from ptb.tasks import load_task, module, read_jsonl, task_dir
+from ptb.core.tasks import load_task, module, read_jsonl, task_dir
 
 NAME = "{{name}}"
 DATA = task_dir(NAME) / "data"
