@@ -74,14 +74,24 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def hash_tree(root: str | Path) -> dict[str, str]:
-    """sha256 of every regular file under root, keyed by relative path. Symlinks are not
-    followed (root included): the tree may be an agent's."""
+def hash_tree(root: str | Path, follow_links: bool = False, dotfiles: bool = True) -> dict[str, str]:
+    """sha256 of every file under root, keyed by relative path, in path order: the one way a
+    folder is hashed (manifests, model caches, the evaluation store's keys).
+
+    Links: a linked folder is never entered. A linked file (or a linked root) is skipped,
+    since the tree may be an agent's and a link may lead out of it, unless follow_links: then
+    it is hashed as the file it points to (a hub snapshot links every file to a blob).
+    Dotfiles: files and folders whose name starts with "." are hashed unless dotfiles=False
+    (an evaluation key: .gitattributes or a download's .cache/ do not change what is served).
+    """
     root = Path(root)
-    if root.is_symlink() or not root.is_dir():
+    if (root.is_symlink() and not follow_links) or not root.is_dir():
         return {}
-    return {
-        str(p.relative_to(root)): sha256_file(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.is_symlink()
-    }
+    hashes = {}
+    for path in sorted(root.rglob("*")):  # rglob enters no linked folder
+        rel = path.relative_to(root)
+        if not path.is_file() or (path.is_symlink() and not follow_links):
+            continue
+        if dotfiles or not any(part.startswith(".") for part in rel.parts):
+            hashes[str(rel)] = sha256_file(path)
+    return hashes

@@ -29,13 +29,11 @@ from ptb.core import io
 
 
 def model_digest(model_path: str | Path) -> str:
-    """sha256 over the folder's files (relative path and content hash), symlinks followed."""
-    root = Path(model_path)
+    """sha256 over the folder's files (relative path and content hash; io.hash_tree's rule,
+    links followed, dotfiles left out: a copy without .gitattributes is the same model)."""
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-            digest.update(f"{rel.as_posix()}\0{io.sha256_file(path)}\n".encode())
+    for rel, sha in io.hash_tree(model_path, follow_links=True, dotfiles=False).items():
+        digest.update(f"{Path(rel).as_posix()}\0{sha}\n".encode())
     return digest.hexdigest()
 
 

@@ -417,6 +417,19 @@ def cell_label(cell: dict) -> str:
     return "local"
 
 
+def rule_arguments(settings: dict, throughput: dict) -> dict:
+    """evaluate()'s arguments that a rule's params fix (rules/common.smk, eval_params and
+    throughput_settings): the evaluation section with its throughput keys put back, the item
+    limit, the task args and the protocol. The one reading of those params, shared by the
+    evaluate, baseline and profile_model jobs."""
+    return {
+        "evaluation": {**settings["evaluation"], **throughput},
+        "limit": settings["limit"],
+        "task_args": settings["task_args"],
+        "protocol": settings["protocol"],
+    }
+
+
 def evaluate_job(
     *,
     agent_json: str | None,
@@ -461,13 +474,10 @@ def evaluate_job(
                 benchmark=benchmark,
                 data_dir=dataset_dir,
                 log_dir=log_dir,
-                evaluation={**settings["evaluation"], **throughput},
-                limit=settings["limit"],
-                task_args=settings["task_args"],
-                protocol=settings["protocol"],
                 model_alias=alias,
                 # the protocol names the scoring rules a log was scored under
                 cell={**(cell or {}), "protocol": settings["protocol"]},
+                **rule_arguments(settings, throughput),
             ),
             **record,
         }

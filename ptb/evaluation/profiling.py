@@ -29,7 +29,8 @@ from collections.abc import Collection
 from pathlib import Path
 
 from ptb.core import io, outcomes, paths
-from ptb.evaluation import evaluation
+from ptb.core import protocol as protocols
+from ptb.evaluation import evaluation as scoring  # `evaluation` is run_model's settings argument
 
 
 class ProfilingError(ValueError):
@@ -85,12 +86,12 @@ def items_from_log(log) -> dict[str, list[dict]]:
     """item id -> one {"epoch", "value", "answer"} per repeat; value None when the sample failed."""
     items: dict[str, list[dict]] = {}
     for sample in log.samples or []:
-        failed = evaluation.sample_failed(sample)
-        score = None if failed else evaluation.main_score(sample)
+        failed = scoring.sample_failed(sample)
+        score = None if failed else scoring.main_score(sample)
         items.setdefault(str(sample.id), []).append(
             {
                 "epoch": sample.epoch,
-                "value": None if failed else evaluation.score_value(score.value),
+                "value": None if failed else scoring.score_value(score.value),
                 "answer": None if failed or score.answer is None else str(score.answer),
             }
         )
@@ -108,7 +109,7 @@ def repeats_summary(log) -> dict:
         "samples_scored": sum(any(r["value"] is not None for r in runs) for runs in items.values()),
         "samples_failed": sum(r["value"] is None for runs in items.values() for r in runs),
         "log_file": log.location,
-        "generation": evaluation.generation_of(log),
+        "generation": scoring.generation_of(log),
         "task_version": log.eval.task_version,
     }
 
@@ -120,23 +121,25 @@ def run_model(
     benchmark: str,
     data_dir: str,
     log_dir: str,
-    evaluation_settings: dict,
+    evaluation: dict,
     section: dict,
     limit: int | None = None,
     task_args: dict | None = None,
+    protocol: str = protocols.DEFAULT,
     cell: dict | None = None,
 ) -> dict:
     """Evaluate one model K times per item (the evaluation path with profiling's sampling
     overrides, epochs = K); return samples.json's content (never raises)."""
-    return evaluation.evaluate(
+    return scoring.evaluate(
         model_path=model_path,
         family=family,
         benchmark=benchmark,
         data_dir=data_dir,
         log_dir=log_dir,
-        evaluation={**evaluation_settings, "epochs": section["repeats"]},
+        evaluation={**evaluation, "epochs": section["repeats"]},
         limit=limit,
         task_args=task_args,
+        protocol=protocol,
         sampling=section,
         summary=repeats_summary,
         cell=cell,
@@ -162,11 +165,9 @@ def profile_job(
         benchmark=benchmark,
         data_dir=dataset_dir,
         log_dir=log_dir,
-        evaluation_settings={**settings["evaluation"], **throughput},
         section=settings["profiling"],
-        limit=settings["limit"],
-        task_args=settings["task_args"],
         cell={**(cell or {}), "stage": "profiling"},
+        **scoring.rule_arguments(settings, throughput),
     )
     return {**result, "settings": settings}
 

@@ -68,16 +68,6 @@ def fetch_snapshot(repo_id: str, revision: str, cache_dir: str | Path | None) ->
     return str(path), True
 
 
-def hash_snapshot(path: str | Path) -> dict[str, str]:
-    """sha256 of every file of a snapshot, following the cache's symlinks to its blobs."""
-    root = Path(path)
-    return {
-        str(p.relative_to(root)): io.sha256_file(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file()  # follows symlinks: hub snapshots link every file to a blob
-    }
-
-
 def _link_or_copy(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() or target.is_symlink():
@@ -142,7 +132,7 @@ def prepare_model(
     source = ref["source"]
     if source == "hub":
         snapshot, downloaded = fetch_snapshot(ref["hf_id"], ref["revision"], hf_cache)
-        files = hash_snapshot(snapshot)
+        files = io.hash_tree(snapshot, follow_links=True)  # to the blobs the snapshot links
         info = {
             "hf_id": ref["hf_id"],
             "revision": ref["revision"],

@@ -53,27 +53,39 @@ def _train_tokenizer(texts: list[str]):
     )
 
 
-def build_tiny_qwen3(dest: str | Path, seed: int = 0) -> dict:
+TINY_CORPUS = [
+    "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",
+    "def add(a, b):\n    return a + b\n",
+    "Solve the math problem step by step. How many apples does Ava have now?",
+] * 20
+
+
+def tiny_tokenizer(corpus: list[str] = TINY_CORPUS):
+    """A byte-level BPE tokenizer trained on `corpus`, with the Qwen3 chat template."""
+    tokenizer = _train_tokenizer(corpus)
+    tokenizer.chat_template = chat_template("qwen3")
+    return tokenizer
+
+
+def build_tiny_qwen3(
+    dest: str | Path, seed: int = 0, tokenizer=None, hidden_size: int = 64, max_positions: int = 4096
+) -> dict:
+    """A random-init Qwen3 of 2 layers and 4 heads (tokenizer: tiny_tokenizer() unless given;
+    the judge's tests share one tokenizer between models and use a narrower width)."""
     import torch  # noqa: PLC0415 (heavy: only when a demo model is built)
     from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415
 
-    corpus = [
-        "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",
-        "def add(a, b):\n    return a + b\n",
-        "Solve the math problem step by step. How many apples does Ava have now?",
-    ] * 20
-    tokenizer = _train_tokenizer(corpus)
-    tokenizer.chat_template = chat_template("qwen3")
+    tokenizer = tokenizer or tiny_tokenizer()
     torch.manual_seed(seed)
     config = Qwen3Config(
         vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        head_dim=16,
-        max_position_embeddings=4096,
+        head_dim=hidden_size // 4,
+        max_position_embeddings=max_positions,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,

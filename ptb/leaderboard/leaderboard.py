@@ -19,6 +19,7 @@ import csv
 import html
 import logging
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -455,7 +456,20 @@ def _weights_line(weights: dict, benchmarks: dict[str, str]) -> str:
 GPU_HOURS_TITLE = "GPU-hours by agent and stage (wall time of each job's benchmark file x its GPUs)"
 
 
-def to_markdown(
+@dataclass
+class Page:
+    """What the leaderboard page shows, built once (page_model) and rendered as Markdown
+    (to_markdown) and as HTML (to_html), so the two never disagree."""
+
+    head: list[str]
+    body: list[list[str]]
+    baseline: list[bool]  # per row: a baseline row (no agent page, greyed)
+    links: list[str | None]  # per row: the agent's page
+    footer: list[str]  # the weights and protocol lines, Markdown (`code` marks)
+    sections: list[tuple[str, tuple[list[str], list[list[str]]]]]  # (title, (head, body)) below
+
+
+def page_model(
     table: pd.DataFrame,
     weights: dict,
     benchmarks: dict[str, str],
@@ -463,14 +477,29 @@ def to_markdown(
     protocol_name: str = protocol.DEFAULT,
     gpu_hours: tuple[list[str], list[list[str]]] | None = None,
     max_tokens_cap: int | None = None,
-) -> str:
+) -> Page:
     head, body = rows_for_display(table, weights, benchmarks)
-    lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(head, body), ""]
-    lines += [_weights_line(weights, benchmarks), "", _protocol_line(protocol_name, max_tokens_cap)]
+    baseline = [s == "baseline" for s in table["scaffold"]]
+    sections = []
     if gpu_hours and gpu_hours[1]:
-        lines += ["", f"## {GPU_HOURS_TITLE}", "", *_md_table(*gpu_hours)]
+        sections.append((GPU_HOURS_TITLE, gpu_hours))
     if calibration is not None:
-        lines += ["", f"## {CALIBRATION_TITLE}", "", *_md_table(*calibration)]
+        sections.append((CALIBRATION_TITLE, calibration))
+    return Page(
+        head=head,
+        body=body,
+        baseline=baseline,
+        links=[None if b else agent_page_href(a) for b, a in zip(baseline, table["agent_id"])],
+        footer=[_weights_line(weights, benchmarks), _protocol_line(protocol_name, max_tokens_cap)],
+        sections=sections,
+    )
+
+
+def to_markdown(page: Page) -> str:
+    lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(page.head, page.body), ""]
+    lines += [page.footer[0], "", *page.footer[1:]]
+    for title, (head, body) in page.sections:
+        lines += ["", f"## {title}", "", *_md_table(head, body)]
     return "\n".join(lines) + "\n"
 
 
@@ -513,43 +542,26 @@ def _html_table(
     return "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + f"</tr>{rows}</table>"
 
 
-def to_html(
-    table: pd.DataFrame,
-    weights: dict,
-    benchmarks: dict[str, str],
-    charts_svg: dict[str, str],
-    calibration: tuple[list[str], list[list[str]]] | None = None,
-    protocol_name: str = protocol.DEFAULT,
-    gpu_hours: tuple[list[str], list[list[str]]] | None = None,
-    max_tokens_cap: int | None = None,
-) -> str:
+def _plain(markdown: str) -> str:
+    return html.escape(markdown.replace("`", ""))
+
+
+def to_html(page: Page, charts_svg: dict[str, str]) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
-    head, body = rows_for_display(table, weights, benchmarks)
-    protocol_text = _protocol_line(protocol_name, max_tokens_cap)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         "<title>PostTrainBench leaderboard</title>",
         f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
-        f"<p class='note'>{html.escape(NOTE.replace('`', ''))}</p>",
-        _html_table(
-            head,
-            body,
-            ["baseline" if s == "baseline" else "" for s in table["scaffold"]],
-            [
-                None if s == "baseline" else agent_page_href(a)
-                for s, a in zip(table["scaffold"], table["agent_id"])
-            ],
-        ),
-        f"<p>{html.escape(_weights_line(weights, benchmarks))}</p>",
-        f"<p>{html.escape(protocol_text.replace('`', ''))}</p><div class='charts'>",
+        f"<p class='note'>{_plain(NOTE)}</p>",
+        _html_table(page.head, page.body, ["baseline" if b else "" for b in page.baseline], page.links),
+        *(f"<p>{_plain(line)}</p>" for line in page.footer),
+        "<div class='charts'>",
         *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
         "</div>",
     ]
-    if gpu_hours and gpu_hours[1]:
-        parts += [f"<h2>{html.escape(GPU_HOURS_TITLE)}</h2>", _html_table(*gpu_hours)]
-    if calibration is not None:
-        parts += [f"<h2>{html.escape(CALIBRATION_TITLE)}</h2>", _html_table(*calibration)]
+    for title, (head, body) in page.sections:
+        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(head, body)]
     return "".join(parts) + "</body></html>\n"
 
 
@@ -583,10 +595,8 @@ def write(
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
     io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
-    io.write_text_atomic(
-        out / "leaderboard.md",
-        to_markdown(table, chosen, benchmarks, calibration, protocol_name, usage_rows, max_tokens_cap),
-    )
+    page = page_model(table, chosen, benchmarks, calibration, protocol_name, usage_rows, max_tokens_cap)
+    io.write_text_atomic(out / "leaderboard.md", to_markdown(page))
     mode = "pinned" if isinstance(weights, dict) else weights
     io.write_json(
         out / "weights.json",
@@ -595,6 +605,5 @@ def write(
     usage_named = usage.assign(agent=usage["agent"].map(lambda a: names.get(a, a)))
     figures = charts.build(table, cell_scores, chosen, names, benchmarks, budget_hours, usage_named)
     svgs = charts.save_all(figures, out / "charts")
-    page = to_html(table, chosen, benchmarks, svgs, calibration, protocol_name, usage_rows, max_tokens_cap)
-    io.write_text_atomic(out / "leaderboard.html", page)
+    io.write_text_atomic(out / "leaderboard.html", to_html(page, svgs))
     return table

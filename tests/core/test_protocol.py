@@ -75,7 +75,7 @@ def test_leaderboard_counts_only_scores_of_its_protocol(tmp_path):
     assert cells.iloc[0]["outcome"] == "ok" and cells.iloc[0]["score"] == pytest.approx(0.8)
     assert weights == {"gsm8k": 1.0}
     page = leaderboard.to_markdown(
-        table, weights, labels["benchmarks"], protocol_name=protocol.POSTTRAINBENCH_V1
+        leaderboard.page_model(table, weights, labels["benchmarks"], protocol_name=protocol.POSTTRAINBENCH_V1)
     )
     assert "Evaluation protocol: `posttrainbench-v1`" in page
     _, cells, _ = leaderboard.build(**inputs, protocol_name=protocol.CORRECTED)  # built for the other one

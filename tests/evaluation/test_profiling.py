@@ -141,7 +141,7 @@ def test_a_profile_runs_the_evaluation_path_k_times_per_item_with_sampling(tmp_p
         benchmark="gsm8k",
         data_dir=str(task_dir("gsm8k") / "data"),
         log_dir=str(tmp_path / "logs"),
-        evaluation_settings=resolve_section("evaluation", {"provider": "hf", "epochs": 1}),
+        evaluation=resolve_section("evaluation", {"provider": "hf", "epochs": 1}),
         section=section,
         limit=2,
         task_args={"fewshot": 0},
@@ -180,7 +180,7 @@ def test_a_profile_whose_every_repeat_failed_is_an_eval_error(tmp_path, monkeypa
         benchmark="gsm8k",
         data_dir=str(task_dir("gsm8k") / "data"),
         log_dir=str(tmp_path / "logs"),
-        evaluation_settings=resolve_section("evaluation", {"provider": "hf"}),
+        evaluation=resolve_section("evaluation", {"provider": "hf"}),
         section=SECTION,
         limit=2,
         task_args={"fewshot": 0},
@@ -254,3 +254,31 @@ def test_profiling_target_runs_only_cache_and_profile_jobs(tmp_path):
         )
     )
     assert "profile_model" not in everything and "profiling" not in everything
+
+
+def test_profiling_and_evaluation_read_the_rule_params_alike(tmp_path, monkeypatch):
+    """One reading of a rule's params (evaluation.rule_arguments): a profile is measured under the
+    configured protocol, limit and task args as the evaluation is (it once ran the default protocol)."""
+    calls = []
+    monkeypatch.setattr(evaluation, "evaluate", lambda **kw: calls.append(kw) or {"outcome": outcomes.OK})
+    (tmp_path / "model").mkdir()
+    model_json = tmp_path / "model.json"
+    model_json.write_text(json.dumps({"path": str(tmp_path / "model")}))
+    settings = {
+        "protocol": "posttrainbench-v1-corrected",
+        "evaluation": {"provider": "hf", "epochs": 1},
+        "limit": 3,
+        "task_args": {"fewshot": 0},
+    }
+    common = dict(model_json=str(model_json), dataset_dir="d", benchmark="gsm8k", family="qwen3")
+    evaluation.evaluate_job(
+        agent_json=None, settings=settings, throughput={"max_connections": 2}, log_dir="l", **common
+    )
+    profiling.profile_job(
+        settings={**settings, "profiling": SECTION}, throughput={"max_connections": 2}, log_dir="l", **common
+    )
+    evaluated, profiled = calls
+    for key in ("protocol", "limit", "task_args"):
+        assert evaluated[key] == profiled[key] == settings[key]
+    assert evaluated["evaluation"] == {"provider": "hf", "epochs": 1, "max_connections": 2}
+    assert profiled["evaluation"] == {**evaluated["evaluation"], "epochs": SECTION["repeats"]}

@@ -9,9 +9,8 @@ import yaml
 
 from ptb import judge
 from ptb.core import config, io
-from ptb.core.chat_templates import chat_template
 from ptb.core.paths import REPO_ROOT
-from ptb.inputs.demo_models import _train_tokenizer
+from ptb.inputs.demo_models import build_tiny_qwen3
 
 CORPUS = [
     "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 + - * / = ANSWER:",
@@ -69,33 +68,9 @@ def train_lines(count: int = 50) -> list[dict]:
     ]
 
 
-def tokenizer_for(corpus):
-
-    tokenizer = _train_tokenizer(corpus)
-    tokenizer.chat_template = chat_template("qwen3")
-    return tokenizer
-
-
 def random_model(dest: Path, tokenizer, seed: int) -> Path:
-    import torch  # noqa: PLC0415 (heavy, optional)
-    from transformers import Qwen3Config, Qwen3ForCausalLM  # noqa: PLC0415 (heavy, optional)
-
-    torch.manual_seed(seed)
-    config = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=256,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    Qwen3ForCausalLM(config).save_pretrained(dest)
-    tokenizer.save_pretrained(dest)
+    """The demo's tiny Qwen3, narrower (hidden 32) so that the judge suite's many models build fast."""
+    build_tiny_qwen3(dest, seed, tokenizer=tokenizer, hidden_size=32, max_positions=256)
     return dest
 
 

@@ -381,7 +381,10 @@ def test_html_page_is_self_contained(rendered):
 def test_no_calibration_table_without_the_file(results):
     table, _, weights = leaderboard.build(**inputs(results))
     assert leaderboard.read_calibration(None) is None
-    assert "calibration" not in leaderboard.to_markdown(table, weights, BENCH_LABELS, None).lower()
+    assert (
+        "calibration"
+        not in leaderboard.to_markdown(leaderboard.page_model(table, weights, BENCH_LABELS, None)).lower()
+    )
 
 
 def test_reads_only_the_files_it_is_given(results, tmp_path):
@@ -451,7 +454,7 @@ def test_a_generation_cap_is_named_under_the_table(results, rendered):
     leaderboard without a cap says nothing about one."""
     table, _, chosen = leaderboard.build(**inputs(results))
     benchmarks = inputs(results)["benchmarks"]
-    capped = leaderboard.to_markdown(table, chosen, benchmarks, max_tokens_cap=256)
+    capped = leaderboard.to_markdown(leaderboard.page_model(table, chosen, benchmarks, max_tokens_cap=256))
     assert "Generation capped at 256 tokens (evaluation.max_tokens)" in capped
     assert "capped" not in (rendered / "leaderboard.md").read_text()
     assert json.loads((rendered / "weights.json").read_text())["max_tokens_cap"] is None
