@@ -52,7 +52,7 @@ def test_a_cell_refuses_a_second_run_while_the_first_lives(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from ptb import agent_run\n"
+            "import sys, time; from ptb.agent_runs import agent_run\n"
             f"with agent_run.cell_lock({str(lock)!r}, 'a/m/b/seed1'):\n"
             "    print('held', flush=True); time.sleep(60)",
         ],

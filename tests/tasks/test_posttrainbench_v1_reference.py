@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from ptb.core.paths import REPO_ROOT
+from ptb.core.protocol import REFERENCE_DIR
 
-REFERENCE = REPO_ROOT / "ptb" / "reference"
+REFERENCE = REFERENCE_DIR
 COUNTED = ["gsm8k", "humaneval", "gpqamain", "aime2025", "bfcl"]
 
 
