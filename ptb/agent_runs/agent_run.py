@@ -28,25 +28,23 @@ import threading
 import time
 from pathlib import Path
 
-from ptb.agent_runs import jobdir, traces
+from ptb.agent_runs import box, jobdir, traces
 from ptb.core import faults, io, outcomes, provenance
 from ptb.core.grid import Cell
-from ptb.core.paths import REPO_ROOT
 from ptb.core.redaction import known_secrets, redact_tree, redact_value
-from ptb.inputs import containers
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
-def agent_environment(agent: dict, fields: dict, home: Path, environ=os.environ) -> dict:
+def agent_environment(agent: dict, fields: dict, home: Path, library: Path, environ=os.environ) -> dict:
     """A clean environment: pass-through basics, the entry's non-secret `environment:`, only
-    this agent's own keys (`env:`), and the PTB_* contract (agents/README.md)."""
+    this agent's own keys (`env:`), and the PTB_* contract (agents/README.md). The handed-out
+    evaluate.py imports the ptb library from `library` (ptb.agent_runs.box.handout_library)."""
     env = {name: environ[name] for name in PASSTHROUGH if name in environ}
     env.update({name: str(value) for name, value in agent["environment"].items()})
     env.update({name: environ[name] for name in agent["env"] if name in environ})
     env["HOME"] = str(home)
-    # the handed-out evaluate.py imports the ptb library (installed in the agent image in production)
-    env["PYTHONPATH"] = str(REPO_ROOT)
+    env["PYTHONPATH"] = str(library)
     env.update({key: str(value) for key, value in fields.items()})
     return env
 
@@ -125,12 +123,21 @@ def _interruptible():
 
 
 def run_with_budget(
-    command: list[str], *, cwd: Path, env: dict, log_path: Path, budget_s: float, grace_s: float
+    command: list[str],
+    *,
+    cwd: Path,
+    env: dict,
+    log_path: Path,
+    budget_s: float,
+    grace_s: float,
+    terminate=None,
 ) -> dict:
     """Run command in its own process group; SIGTERM at the budget, SIGKILL after the grace.
 
     The group is killed whenever this returns or raises, and by a watchdog if this process is
-    killed outright; the group's leader also gets SIGKILL from the kernel if this process dies."""
+    killed outright; the group's leader also gets SIGKILL from the kernel if this process dies.
+    terminate(pid, signal): how the budget's SIGTERM reaches the agent (default: its group; a
+    bwrap box: every process in the box, ptb.agent_runs.box.terminate)."""
     start = time.monotonic()
     with open(log_path, "wb") as log, _interruptible():
         proc = subprocess.Popen(
@@ -154,7 +161,10 @@ def run_with_budget(
             proc.wait(timeout=budget_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(proc, signal.SIGTERM)
+            if terminate is None:
+                _kill_group(proc, signal.SIGTERM)
+            else:
+                terminate(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
@@ -238,10 +248,13 @@ def run_agent(
     budget_s: float,
     grace_s: float,
     secrets: dict[str, str],
+    library: Path,
     container: list[str] | None = None,
+    isolation: str = "none",
 ) -> dict:
-    """Run agents/<scaffold>/solve.sh in job_dir; write the trace; return agent.json's content."""
-    solve = REPO_ROOT / "agents" / scaffold / "solve.sh"
+    """Run the library's agents/<scaffold>/solve.sh in job_dir (in its box: `container`, the
+    prefix ptb.agent_runs.box.agent_command gives); write the trace; return agent.json's content."""
+    solve = Path(library) / "agents" / scaffold / "solve.sh"
     raw_log = run_dir / "agent.log"
     home = Path(env["HOME"])
     home.mkdir(parents=True, exist_ok=True)
@@ -253,12 +266,14 @@ def run_agent(
             log_path=raw_log,
             budget_s=budget_s,
             grace_s=grace_s,
+            terminate=box.terminate if isolation == "bwrap" else None,
         )
     except OSError as error:  # not the agent's doing: fail the job (no agent.json), to be re-run
         raise faults.InfraFailure(f"could not start the agent: {error}") from error
     jobdir.reclaim(run_dir)  # what the agent made unreadable must not stop the judge or the hashes
     escaped = jobdir.links_outside(job_dir / "final_model", run_dir)
     has_model = not escaped and (job_dir / "final_model" / "config.json").exists()
+    jobdir.freeze(job_dir / "final_model")  # read-only from here: what is judged is what was left
     last_error = None
     if traces.has_parser(scaffold):
         raw = raw_log.read_text(errors="replace")
@@ -343,6 +358,8 @@ def _run_locked_cell(
     agent, model, budget = resolved["agent"], resolved["model"], resolved["budget"]
     job_dir = run_dir / "job"
     base = io.read_json(base_manifest)
+    # before anything is touched: a host without bubblewrap refuses (or runs unboxed if told so)
+    isolation = box.isolation_for(resolved["container"], resolved["isolation"])
     check_gpus(gpus)
     budget_s = budget["hours"] * 3600
     deadline = int(time.time() + budget_s)
@@ -358,6 +375,7 @@ def _run_locked_cell(
     handout = jobdir.prepare(
         job_dir, benchmark=cell.benchmark, family=model["family"], prompt=prompt, deadline=deadline
     )
+    library = box.handout_library(run_dir / "library", agent["scaffold"], tuple(agent["box_read_only"]))
     env = agent_environment(
         agent,
         {
@@ -374,17 +392,20 @@ def _run_locked_cell(
             "PTB_SEED": cell.seed,
         },
         home=run_dir / "home",
+        library=library,
     )
-    # the agent's HF_HOME (its base model only), its GPUs, and with containers the apptainer wrapper
-    container, env = containers.agent_command(
+    # the agent's HF_HOME (its base model only), its GPUs, and the box's wrapper
+    container, env = box.agent_command(
         env,
+        isolation=isolation,
         image=settings["image"],
         view=Path(settings["view"]),
         job_dir=job_dir,
         run_dir=run_dir,
+        library=library,
         read_only=[base["path"], env["PTB_AGENT_CACHE"]],
     )
-    log.info("running agent %s on %s (budget %.0f s)", cell.agent, cell.key, budget_s)
+    log.info("running agent %s on %s (budget %.0f s, box: %s)", cell.agent, cell.key, budget_s, isolation)
     result = run_agent(
         scaffold=agent["scaffold"],
         job_dir=job_dir,
@@ -393,8 +414,11 @@ def _run_locked_cell(
         budget_s=budget_s,
         grace_s=budget["grace_seconds"],
         secrets=known_secrets(settings["secret_names"]),
+        library=library,
         container=container,
+        isolation=isolation,
     )
+    result["isolation"] = isolation
     # relative to the run dir (the folder of agent.json): a results tree read from elsewhere, or
     # moved, still names its own model (ptb.evaluation.evaluation.evaluate_job resolves it there)
     result["final_model"] = (
@@ -409,6 +433,9 @@ def _run_locked_cell(
         "base_model": {k: base.get(k) for k in ("source", "hf_id", "revision", "files")},
         "prompt_sha256": handout["prompt.md"],
         "handout": handout,
+        "isolation": isolation,
+        "box_read_only": agent["box_read_only"],
+        "handout_library": io.hash_tree(library),
         "final_model_files": io.hash_tree(job_dir / "final_model"),
         "outcome": result["outcome"],
         "started_deadline": deadline,

@@ -102,3 +102,20 @@ def _add_mode(path: Path, bits: int) -> None:
     mode = path.lstat().st_mode
     if not stat.S_ISLNK(mode) and mode & bits != bits:
         path.chmod(stat.S_IMODE(mode) | bits)
+
+
+def freeze(folder: str | Path) -> None:
+    """Take the write bits off a collected folder (final_model/) and everything in it, links
+    left alone: after its run the agent's processes are gone with the box's PID namespace, and
+    nothing of the runner's writes there again. `reclaim` gives the bits back before a re-run."""
+    folder = Path(folder)
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    writable = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    for root, dirs, files in os.walk(folder, topdown=False):  # a folder after what it holds
+        for name in dirs + files:
+            path = Path(root) / name
+            mode = path.lstat().st_mode
+            if not stat.S_ISLNK(mode):
+                path.chmod(stat.S_IMODE(mode) & ~writable)
+    folder.chmod(stat.S_IMODE(folder.stat().st_mode) & ~writable)

@@ -99,6 +99,9 @@ def _provenance(manifest: dict | None, metrics: dict) -> str:
         "workflow commit": software.get("workflow_commit"),
         "evaluation's workflow commit": (metrics.get("software") or {}).get("workflow_commit"),
         "images": manifest.get("images"),
+        # the agent's box (ptb.agent_runs.box) and what was handed into it beyond the library
+        "agent's box": manifest.get("isolation", "not recorded"),
+        "handed in read-only (box_read_only)": manifest.get("box_read_only") or None,
         "base model": manifest.get("base_model"),
         "prompt sha256": manifest.get("prompt_sha256"),
         "final_model files (sha256)": manifest.get("final_model_files"),

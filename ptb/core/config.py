@@ -177,6 +177,11 @@ def _check_references(config: dict) -> None:
                 f"config key 'agents.{name}.scaffold' = {agent['scaffold']!r}: "
                 f"no agents/{agent['scaffold']}/solve.sh"
             )
+        for rel in agent["box_read_only"]:
+            if not (REPO_ROOT / rel).exists():
+                raise ConfigError(
+                    f"config key 'agents.{name}.box_read_only' names {rel!r}: not in the checkout"
+                )
 
 
 def _check_not_empty(config: dict, chosen: dict) -> None:
@@ -292,16 +297,16 @@ WORKFLOW_CONFIG = REPO_ROOT / "workflow_config.yaml"  # the Snakefile's `configf
 
 
 def warn_api_agents_on_host(config: dict) -> None:
-    """`container: none` runs what a hosted model writes on this host, as this user: say so once,
-    naming the selected agents that take an API key (the offline agents run our own code)."""
-    if config["container"] != "none":
+    """`isolation: none` runs what a hosted model writes on this host, unboxed, as this user: say
+    so once, naming the selected agents that take an API key (the offline agents run our own code)."""
+    if config["container"] != "none" or config["isolation"] != "none":
         return
     hosted = [a for a in selection(config)["agents"] if config["agents"][a]["env"]]
     if hosted:
         print(
-            f"warning: container: none runs API agent(s) {', '.join(hosted)} on this host: the code "
+            f"warning: isolation: none runs API agent(s) {', '.join(hosted)} on this host: the code "
             "their models write runs unconfined, as you, next to your files and keys "
-            "(container: apptainer isolates them; docs/cluster.md)",
+            "(isolation: bwrap or container: apptainer box them; docs/isolation.md)",
             file=sys.stderr,
         )
 
@@ -362,6 +367,7 @@ def cell_config(config: dict, cell: Cell) -> dict:
         "benchmark": config["benchmarks"][cell.benchmark],
         "budget": config["budget"],
         "container": config["container"],
+        "isolation": config["isolation"],
     }
 
 

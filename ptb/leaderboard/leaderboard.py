@@ -243,6 +243,7 @@ def cell_table(
                 "own_score": metrics.get("score") if evaluated else None,
                 "own_stderr": metrics.get("stderr") if evaluated else None,
                 "wall_seconds": agent.get("wall_seconds"),
+                "isolation": agent.get("isolation"),  # the agent's box (ptb.agent_runs.box)
             }
         )
     table = pd.DataFrame(rows).astype({"own_score": float, "own_stderr": float, "wall_seconds": float})
@@ -477,7 +478,9 @@ def page_model(
     protocol_name: str = protocol.DEFAULT,
     gpu_hours: tuple[list[str], list[list[str]]] | None = None,
     max_tokens_cap: int | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Page:
+    """notes: lines under the protocol line (e.g. unboxed_line)."""
     head, body = rows_for_display(table, weights, benchmarks)
     baseline = [s == "baseline" for s in table["scaffold"]]
     sections = []
@@ -490,14 +493,30 @@ def page_model(
         body=body,
         baseline=baseline,
         links=[None if b else agent_page_href(a) for b, a in zip(baseline, table["agent_id"])],
-        footer=[_weights_line(weights, benchmarks), _protocol_line(protocol_name, max_tokens_cap)],
+        footer=[_weights_line(weights, benchmarks), _protocol_line(protocol_name, max_tokens_cap), *notes],
         sections=sections,
     )
 
 
+def unboxed_line(cells: pd.DataFrame, names: dict[str, str]) -> str | None:
+    """Which agents ran cells without a box (config `isolation: none`), or None."""
+    if "isolation" not in cells:
+        return None
+    loose = cells[cells["isolation"] == "none"]
+    if loose.empty:
+        return None
+    counts = [
+        f"{names.get(agent, agent)} ({len(group)} of {int((cells['agent'] == agent).sum())} cells)"
+        for agent, group in loose.groupby("agent", sort=True)
+    ]
+    return "Agent runs without a box (isolation: none; docs/isolation.md): " + ", ".join(counts) + "."
+
+
 def to_markdown(page: Page) -> str:
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(page.head, page.body), ""]
-    lines += [page.footer[0], "", *page.footer[1:]]
+    lines += [page.footer[0]]
+    for line in page.footer[1:]:
+        lines += ["", line]
     for title, (head, body) in page.sections:
         lines += ["", f"## {title}", "", *_md_table(head, body)]
     return "\n".join(lines) + "\n"
@@ -595,7 +614,17 @@ def write(
     io.write_text_atomic(out / "leaderboard.csv", table.to_csv(index=False))
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
     io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
-    page = page_model(table, chosen, benchmarks, calibration, protocol_name, usage_rows, max_tokens_cap)
+    unboxed = unboxed_line(cell_scores, names)
+    page = page_model(
+        table,
+        chosen,
+        benchmarks,
+        calibration,
+        protocol_name,
+        usage_rows,
+        max_tokens_cap,
+        (unboxed,) if unboxed else (),
+    )
     io.write_text_atomic(out / "leaderboard.md", to_markdown(page))
     mode = "pinned" if isinstance(weights, dict) else weights
     io.write_json(

@@ -20,8 +20,6 @@ import yaml
 from helpers import REPO, dry_run_jobs, snakemake
 
 from ptb.core import io
-from ptb.core.paths import REPO_ROOT
-from ptb.inputs import containers
 
 DEFS = {name: REPO / "containers" / f"{name}.def" for name in ("agent", "eval")}
 AGENT_CLIS = ("@anthropic-ai/claude-code", "@openai/codex", "@google/gemini-cli", "opencode-ai")
@@ -125,71 +123,7 @@ def test_eval_image_can_run_snakemake_rule_scripts():
     assert "/usr/local/bin/python" in text, "snakemake calls `python`"
 
 
-# -- the agent's apptainer command ----------------------------------------------------
-
-
-def test_agent_command_wraps_solve_sh_in_a_clean_container(tmp_path):
-    run_dir = tmp_path / "results" / "runs" / "a" / "m" / "b" / "seed1"
-    job_dir, home = run_dir / "job", run_dir / "home"
-    job_dir.mkdir(parents=True)
-    (tmp_path / "views" / "m" / "hub").mkdir(parents=True)
-    data_view = tmp_path / "results" / "cache" / "agent_view"
-    data_view.mkdir(parents=True)
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(home),
-        "ANTHROPIC_API_KEY": "sk-secret-value",
-        "PTB_PROMPT_FILE": str(job_dir / "prompt.md"),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    prefix, inner = containers.agent_command(
-        env,
-        image="containers/agent.sif",
-        view=tmp_path / "views" / "m",
-        job_dir=job_dir,
-        run_dir=run_dir,
-        read_only=[data_view],
-        environ={"CUDA_VISIBLE_DEVICES": "1"},
-    )
-
-    assert prefix[:2] == ["apptainer", "exec"] and prefix[-1].endswith("containers/agent.sif")
-    assert {"--cleanenv", "--containall", "--nv"} <= set(prefix)
-    options = dict(zip(prefix[2:-1], prefix[3:-1]))
-    assert options["--pwd"] == str(job_dir.absolute())
-    assert options["--home"] == f"{home.absolute()}:{home.absolute()}"
-    binds = [prefix[i + 1] for i, word in enumerate(prefix) if word == "--bind"]
-    assert f"{job_dir.absolute()}:{job_dir.absolute()}:rw" in binds
-    writable = [b for b in binds if not b.endswith(":ro")]
-    assert writable == [f"{job_dir.absolute()}:{job_dir.absolute()}:rw"], (
-        "the job dir is the only writable bind"
-    )
-    sources = {Path(b.split(":")[0]) for b in binds}
-    assert {
-        REPO_ROOT / "agents",
-        REPO_ROOT / "ptb",
-        REPO_ROOT / "tasks",
-        data_view,
-        tmp_path / "views" / "m",
-    } <= sources
-    assert REPO_ROOT not in sources and (tmp_path / "results") not in sources, "never the repo or results dir"
-    assert (tmp_path / "hf") not in sources, "never the full HF cache"
-
-    assert inner["PATH"] == "/usr/bin:/bin", "PATH stays for the apptainer binary"
-    assert "APPTAINERENV_PATH" not in inner and "APPTAINERENV_HOME" not in inner
-    assert inner["APPTAINERENV_ANTHROPIC_API_KEY"] == "sk-secret-value"
-    assert inner["APPTAINERENV_CUDA_VISIBLE_DEVICES"] == "1", "the GPUs SLURM allocated"
-    assert inner["APPTAINERENV_HF_HOME"] == str(home / ".cache" / "huggingface")
-    assert not [k for k in inner if k not in ("PATH", "HOME") and not k.startswith("APPTAINERENV_")]
-    assert " ".join(prefix).count("sk-secret-value") == 0, "no secret on the command line"
-
-
-def test_without_containers_the_agent_runs_on_the_host(tmp_path):
-    env = {"PATH": "/bin", "HOME": str(tmp_path / "home")}
-    prefix, inner = containers.agent_command(
-        env, image=None, view=tmp_path / "v" / "m", job_dir=tmp_path, run_dir=tmp_path, environ={}
-    )
-    assert prefix == []
-    assert inner["HF_HOME"] == str(tmp_path / "home" / ".cache" / "huggingface")
+# the agent's apptainer command: tests/agent_runs/test_box.py (the box's two mechanisms)
 
 
 # -- planning and wiring through snakemake ---------------------------------------------
@@ -353,9 +287,12 @@ def test_a_run_with_apptainer_uses_the_eval_image_and_wraps_solve_sh(tmp_path, s
 
     (agent,) = by_image["agent.sif"]
     job_dir = results / "runs" / "noop" / "tiny-qwen3" / "gsm8k" / "seed1" / "job"
-    assert agent["command"] == ["bash", str(REPO_ROOT / "agents" / "noop" / "solve.sh")], (
+    library = job_dir.parent / "library"  # the handout library (ptb.agent_runs.box), bound read-only
+    assert agent["command"] == ["bash", str(library / "agents" / "noop" / "solve.sh")], (
         "only solve.sh runs inside"
     )
+    assert ("--bind", f"{library}:{library}:ro") in agent["options"]
+    assert not any(v and v.startswith(str(REPO)) for _, v in agent["options"]), "nothing of the checkout"
     assert (
         agent["clean"] and ("--containall", None) in agent["options"] and ("--nv", None) in agent["options"]
     )

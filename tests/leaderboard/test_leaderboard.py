@@ -458,3 +458,23 @@ def test_a_generation_cap_is_named_under_the_table(results, rendered):
     assert "Generation capped at 256 tokens (evaluation.max_tokens)" in capped
     assert "capped" not in (rendered / "leaderboard.md").read_text()
     assert json.loads((rendered / "weights.json").read_text())["max_tokens_cap"] is None
+
+
+def test_runs_without_a_box_are_named_under_the_table(results):
+    """A run made with `isolation: none` (no bubblewrap on the host) is named, per agent; runs in a
+    box, and records from before the box was recorded, say nothing."""
+    table, cells, weights = leaderboard.build(**inputs(results))
+    names = {a: label["display_name"] for a, label in AGENT_LABELS.items()}
+    assert leaderboard.unboxed_line(cells, names) is None
+    first = cells["agent"].iloc[0]
+    cells = cells.assign(isolation="bwrap")
+    cells.loc[cells.index[:2], "isolation"] = "none"
+    line = leaderboard.unboxed_line(cells, names)
+    total = int((cells["agent"] == first).sum())
+    assert line == (
+        f"Agent runs without a box (isolation: none; docs/isolation.md): {names[first]} (2 of {total} cells)."
+    )
+    page = leaderboard.to_markdown(leaderboard.page_model(table, weights, BENCH_LABELS, notes=(line,)))
+    assert line in page and "<p>Agent runs without a box" in leaderboard.to_html(
+        leaderboard.page_model(table, weights, BENCH_LABELS, notes=(line,)), {}
+    )

@@ -130,32 +130,35 @@ def test_a_subset_can_ask_for_calibration(production):
     assert ptb_config.validate(production)["calibration"] is not None, "no subset: the full sweep calibrates"
 
 
-def test_api_agents_on_the_host_are_named_once(tmp_path):
+def test_api_agents_run_unboxed_are_named_once(tmp_path):
     proc = snakemake(
         "-n",
         "--quiet",
         "rules",
         "--config",
         "container=none",
+        "isolation=none",
         "select={agents: [claude-opus-4.6, codex-gpt-5.3, noop], benchmarks: [gsm8k], models: [qwen3-1.7b]}",
         f"results_dir={tmp_path}/r",
     )
-    warnings = [line for line in proc.stderr.splitlines() if "container: none runs API agent" in line]
+    warnings = [line for line in proc.stderr.splitlines() if "isolation: none runs API agent" in line]
     assert len(warnings) == 1, proc.stderr[-3000:]
     assert "claude-opus-4.6" in warnings[0] and "codex-gpt-5.3" in warnings[0] and "noop" not in warnings[0]
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"container": "apptainer"}, {"select": {"agents": ["noop", "sft"]}}],
-    ids=["apptainer", "offline"],
+    [
+        {"container": "apptainer", "isolation": "none"},
+        {"container": "none", "isolation": "bwrap"},
+        {"container": "none", "isolation": "none", "select": {"agents": ["noop", "sft"]}},
+    ],
+    ids=["apptainer", "bubblewrap", "offline"],
 )
-def test_no_warning_when_no_api_agent_runs_on_the_host(production, capsys, change):
+def test_no_warning_when_no_api_agent_runs_unboxed(production, capsys, change):
     production.update(change)
-    if "select" in change:
-        production["container"] = "none"
     ptb_config.validate(production)
-    assert "container: none" not in capsys.readouterr().err
+    assert "runs API agent" not in capsys.readouterr().err
 
 
 # -- GPU-hours from the jobs' benchmark files ---------------------------------------------
