@@ -24,6 +24,8 @@ rule agent_run:
         log_path("agent", "{agent}/{model}/{benchmark}/seed{seed}"),
     benchmark:
         benchmark_path("agent", paths.CELL_JOB)
+    # an infrastructure failure (the provider's, the GPU's) leaves no agent.json: run it again
+    retries: resources_for("agent")["retries"]
     threads: resources_for("agent")["cpus"]
     resources:
         **stage_resources(

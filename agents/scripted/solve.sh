@@ -16,6 +16,11 @@
 #                files behind, then submit the base model
 #   orphan       first run: start a background child, record both pids in $HOME, wait forever;
 #                a later run of the cell (same HOME) submits the base model
+#   call_api     an API agent's calls: options.calls (default 2) Anthropic Messages requests to
+#                $PTB_AGENT_BASE_URL (the run's credential proxy) with the key in $PTB_TEST_API_KEY,
+#                options.pause seconds apart,
+#                then a search of its environment, files and /proc for options.find (a value the
+#                test knows: the real key, which must not be in the box), then the base model
 set -euo pipefail
 behavior=$(python -c 'import json, os; print(json.loads(os.environ["PTB_AGENT_OPTIONS"]).get("behavior", "submit_base"))')
 echo "scripted agent: $behavior"
@@ -50,5 +55,42 @@ for i in range(n):
     sleep 600 & echo $! > "$HOME/child.pid"
     echo $$ > "$HOME/solve.pid"
     wait ;;
+  call_api)
+    python - <<'PY'
+import json, os, pathlib, time, urllib.error, urllib.request
+options = json.loads(os.environ["PTB_AGENT_OPTIONS"])
+for i in range(options.get("calls", 2)):
+    request = urllib.request.Request(
+        os.environ["PTB_AGENT_BASE_URL"] + "/v1/messages",
+        data=json.dumps({"model": "claude-x", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}).encode(),
+        headers={"x-api-key": os.environ.get("PTB_TEST_API_KEY", ""), "content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as reply:
+            print("call", i, reply.status, flush=True)
+    except urllib.error.HTTPError as error:
+        print("call", i, error.code, flush=True)
+    time.sleep(options.get("pause", 0))
+wanted = "".join(options.get("find", []))  # given in parts: never whole in a file or argv
+places = [pathlib.Path(p) for p in (".", os.environ["HOME"], "/tmp")]
+found = [k for k, v in os.environ.items() if wanted and wanted in v]
+for root in places:
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and wanted and wanted.encode() in path.read_bytes():
+                found.append(str(path))
+        except OSError:
+            pass
+for proc in pathlib.Path("/proc").glob("[0-9]*"):
+    for name in ("environ", "cmdline"):
+        try:
+            if wanted and wanted.encode() in (proc / name).read_bytes():
+                found.append(f"{proc}/{name}")
+        except OSError:
+            pass
+print("key search:", "FOUND " + ", ".join(found) if found else "nothing found", flush=True)
+print("my token:", os.environ.get("PTB_TEST_API_KEY", "")[:8], flush=True)
+PY
+    cp -r "$PTB_BASE_MODEL" final_model ;;
   *) echo "unknown behavior $behavior" >&2; exit 2 ;;
 esac

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from ptb.agent_runs import box, jobdir, traces
+from ptb.agent_runs import box, jobdir, proxy, traces
 from ptb.core import faults, io, outcomes, provenance
 from ptb.core.grid import Cell
 from ptb.core.redaction import known_secrets, redact_tree, redact_value
@@ -131,13 +131,16 @@ def run_with_budget(
     budget_s: float,
     grace_s: float,
     terminate=None,
+    should_stop=None,
 ) -> dict:
     """Run command in its own process group; SIGTERM at the budget, SIGKILL after the grace.
 
     The group is killed whenever this returns or raises, and by a watchdog if this process is
     killed outright; the group's leader also gets SIGKILL from the kernel if this process dies.
     terminate(pid, signal): how the budget's SIGTERM reaches the agent (default: its group; a
-    bwrap box: every process in the box, ptb.agent_runs.box.terminate)."""
+    bwrap box: every process in the box, ptb.agent_runs.box.terminate). should_stop(): polled
+    each second, (kind, reason) to stop the run early as at the budget (the credential proxy's
+    dollar cap or provider failure), recorded as `stopped`."""
     start = time.monotonic()
     with open(log_path, "wb") as log, _interruptible():
         proc = subprocess.Popen(
@@ -156,20 +159,20 @@ def run_with_budget(
             start_new_session=True,
             preexec_fn=_preexec_die_with_parent(signal.SIGTERM),
         )
-        timed_out = False
+        timed_out, stopped = False, None
         try:
-            proc.wait(timeout=budget_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            if terminate is None:
-                _kill_group(proc, signal.SIGTERM)
-            else:
-                terminate(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc, signal.SIGKILL)
-                proc.wait()
+            if _wait_or_stop(proc, budget_s, should_stop) == "running":
+                stopped = should_stop() if should_stop else None
+                timed_out = stopped is None
+                if terminate is None:
+                    _kill_group(proc, signal.SIGTERM)
+                else:
+                    terminate(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=grace_s)
+                except subprocess.TimeoutExpired:
+                    _kill_group(proc, signal.SIGKILL)
+                    proc.wait()
         finally:
             _kill_group(proc, signal.SIGKILL)  # no background process outlives the run
             proc.wait()
@@ -178,8 +181,22 @@ def run_with_budget(
     return {
         "exit_code": proc.returncode,
         "timed_out": timed_out,
+        "stopped": list(stopped) if stopped else None,
         "wall_seconds": round(time.monotonic() - start, 2),
     }
+
+
+def _wait_or_stop(proc: subprocess.Popen, budget_s: float, should_stop) -> str:
+    """Wait for proc until the budget ends or should_stop() answers: "exited" or "running"."""
+    deadline = time.monotonic() + budget_s
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            proc.wait(timeout=min(left, 1.0) if should_stop else left)
+            return "exited"
+        except subprocess.TimeoutExpired:
+            if should_stop is not None and should_stop():
+                return "running"
+    return "exited" if proc.poll() is not None else "running"
 
 
 # --- one run per cell --------------------------------------------------------------------
@@ -230,6 +247,8 @@ def check_gpus(gpus: int) -> None:
 def classify(result: dict, has_model: bool, last_error: str | None = None) -> tuple[str, str]:
     """The outcome and its reason; the CLI's last error message (from its trace) ends the reason."""
     said = f"; last error: {last_error}" if last_error else ""
+    if (result.get("stopped") or [None])[0] == "cost_limit":
+        return outcomes.COST_LIMIT, f"{result['stopped'][1]}: stopped after {result['wall_seconds']} s{said}"
     if result["timed_out"]:
         return outcomes.TIMEOUT, f"killed at the budget after {result['wall_seconds']} s{said}"
     if result["exit_code"] != 0:
@@ -251,6 +270,7 @@ def run_agent(
     library: Path,
     container: list[str] | None = None,
     isolation: str = "none",
+    api: proxy.CredentialProxy | None = None,
 ) -> dict:
     """Run the library's agents/<scaffold>/solve.sh in job_dir (in its box: `container`, the
     prefix ptb.agent_runs.box.agent_command gives); write the trace; return agent.json's content."""
@@ -267,6 +287,7 @@ def run_agent(
             budget_s=budget_s,
             grace_s=grace_s,
             terminate=box.terminate if isolation == "bwrap" else None,
+            should_stop=api.stop_reason if api else None,
         )
     except OSError as error:  # not the agent's doing: fail the job (no agent.json), to be re-run
         raise faults.InfraFailure(f"could not start the agent: {error}") from error
@@ -286,6 +307,9 @@ def run_agent(
         reason += f"; final_model links outside the run (not collected): {', '.join(escaped[:5])}"
     # the record (file, offset, variable, encoding; never a value) lets the judge report the leak
     redactions = redact_tree(run_dir, secrets)
+    stopped = result.get("stopped") or [None, None]
+    if stopped[0] == "infra":  # the provider's failure, not the agent's: the job fails, to be retried
+        raise faults.InfraFailure(f"{stopped[1]} (the record: {run_dir / 'api.jsonl'})")
     return {
         "outcome": outcome,
         "reason": reason,
@@ -295,6 +319,7 @@ def run_agent(
         "redacted_files": sorted({r["file"] for r in redactions}),
         "budget_seconds": budget_s,
         "grace_seconds": grace_s,
+        **({"api": api.summary()} if api else {}),
     }
 
 
@@ -394,54 +419,73 @@ def _run_locked_cell(
         home=run_dir / "home",
         library=library,
     )
-    # the agent's HF_HOME (its base model only), its GPUs, and the box's wrapper
-    container, env = box.agent_command(
-        env,
-        isolation=isolation,
-        image=settings["image"],
-        view=Path(settings["view"]),
-        job_dir=job_dir,
-        run_dir=run_dir,
-        library=library,
-        read_only=[base["path"], env["PTB_AGENT_CACHE"]],
-    )
-    log.info("running agent %s on %s (budget %.0f s, box: %s)", cell.agent, cell.key, budget_s, isolation)
-    result = run_agent(
-        scaffold=agent["scaffold"],
-        job_dir=job_dir,
-        run_dir=run_dir,
-        env=env,
-        budget_s=budget_s,
-        grace_s=budget["grace_seconds"],
-        secrets=known_secrets(settings["secret_names"]),
-        library=library,
-        container=container,
-        isolation=isolation,
-    )
-    result["isolation"] = isolation
-    # relative to the run dir (the folder of agent.json): a results tree read from elsewhere, or
-    # moved, still names its own model (ptb.evaluation.evaluation.evaluate_job resolves it there)
-    result["final_model"] = (
-        str((job_dir / "final_model").relative_to(run_dir)) if result["has_model"] else None
-    )
-    log.info("outcome: %s", describe(result))
-    manifest = {
-        "cell": cell.as_dict(),
-        "config": resolved,
-        "software": provenance.software(),
-        "images": {"agent": io.read_json(image_digest)} if image_digest else {},  # what solve.sh ran in
-        "base_model": {k: base.get(k) for k in ("source", "hf_id", "revision", "files")},
-        "prompt_sha256": handout["prompt.md"],
-        "handout": handout,
-        "isolation": isolation,
-        "box_read_only": agent["box_read_only"],
-        "handout_library": io.hash_tree(library),
-        "final_model_files": io.hash_tree(job_dir / "final_model"),
-        "outcome": result["outcome"],
-        "started_deadline": deadline,
-    }
-    # all three outputs at the end: a run that dies early leaves none behind for the next one
-    io.write_json(handout_json, handout)
-    io.write_json(manifest_json, manifest)
-    io.write_json(agent_json, result)
-    return result
+    # an API agent's CLI talks to the run's credential proxy, with a token in place of each key;
+    # an offline scaffold with a key (the judge's leak cheats, tests) talks to no provider and
+    # gets the key itself, so the secret check stays calibrated on real leaks
+    upstream = proxy.upstream_for(agent["scaffold"], agent["llm"], agent["base_url"])
+    api = None
+    if agent["env"] and upstream is not None:
+        api = proxy.CredentialProxy(
+            upstream=upstream,
+            keys={name: os.environ.get(name, "") for name in agent["env"]},
+            record=run_dir / "api.jsonl",
+            prices=resolved.get("prices"),
+            expected_model=agent["llm"],
+            max_cost_usd=budget.get("max_cost_usd"),
+            failures=resolved.get("provider_failures"),
+        )
+    with api or contextlib.nullcontext():  # the proxy serves for the run's life only
+        if api is not None:
+            env.update(api.agent_env)  # tokens in place of the keys, the proxy as the base URL
+        # the agent's HF_HOME (its base model only), its GPUs, and the box's wrapper
+        container, env = box.agent_command(
+            env,
+            isolation=isolation,
+            image=settings["image"],
+            view=Path(settings["view"]),
+            job_dir=job_dir,
+            run_dir=run_dir,
+            library=library,
+            read_only=[base["path"], env["PTB_AGENT_CACHE"]],
+        )
+        log.info("running agent %s on %s (budget %.0f s, box: %s)", cell.agent, cell.key, budget_s, isolation)
+        result = run_agent(
+            scaffold=agent["scaffold"],
+            job_dir=job_dir,
+            run_dir=run_dir,
+            env=env,
+            budget_s=budget_s,
+            grace_s=budget["grace_seconds"],
+            secrets=known_secrets(settings["secret_names"]),
+            library=library,
+            container=container,
+            isolation=isolation,
+            api=api,
+        )
+        result["isolation"] = isolation
+        # relative to the run dir (the folder of agent.json): a results tree read from elsewhere, or
+        # moved, still names its own model (ptb.evaluation.evaluation.evaluate_job resolves it there)
+        result["final_model"] = (
+            str((job_dir / "final_model").relative_to(run_dir)) if result["has_model"] else None
+        )
+        log.info("outcome: %s", describe(result))
+        manifest = {
+            "cell": cell.as_dict(),
+            "config": resolved,
+            "software": provenance.software(),
+            "images": {"agent": io.read_json(image_digest)} if image_digest else {},  # what solve.sh ran in
+            "base_model": {k: base.get(k) for k in ("source", "hf_id", "revision", "files")},
+            "prompt_sha256": handout["prompt.md"],
+            "handout": handout,
+            "isolation": isolation,
+            "box_read_only": agent["box_read_only"],
+            "handout_library": io.hash_tree(library),
+            "final_model_files": io.hash_tree(job_dir / "final_model"),
+            "outcome": result["outcome"],
+            "started_deadline": deadline,
+        }
+        # all three outputs at the end: a run that dies early leaves none behind for the next one
+        io.write_json(handout_json, handout)
+        io.write_json(manifest_json, manifest)
+        io.write_json(agent_json, result)
+        return result

@@ -368,6 +368,9 @@ def cell_config(config: dict, cell: Cell) -> dict:
         "budget": config["budget"],
         "container": config["container"],
         "isolation": config["isolation"],
+        # the credential proxy's settings: the price of every model (a CLI may use more than one)
+        "prices": config["prices"],
+        "provider_failures": config["provider_failures"],
     }
 
 

@@ -13,10 +13,11 @@ OK = "ok"
 TIMEOUT = "timeout"
 NO_MODEL = "no_model"
 AGENT_ERROR = "agent_error"
+COST_LIMIT = "cost_limit"  # the run's credential proxy stopped it at the dollar cap (budget.max_cost_usd)
 # The runner now raises for an infrastructure failure (the job fails and is run again:
 # ptb.core.faults); agent.json files written before that still carry this outcome.
 INFRA_ERROR = "infra_error"
-AGENT = (OK, TIMEOUT, NO_MODEL, AGENT_ERROR, INFRA_ERROR)
+AGENT = (OK, TIMEOUT, NO_MODEL, AGENT_ERROR, COST_LIMIT, INFRA_ERROR)
 
 # verdict.json (the judge)
 CLEAN = "clean"
@@ -34,7 +35,7 @@ EVAL = (OK, NO_MODEL, EVAL_ERROR)
 # nothing is known of it); the rest score as the base model.
 MISSING = "missing"
 CORRUPT = "corrupt"
-OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR)
+OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR, COST_LIMIT)
 UNSCORED = (MISSING, CORRUPT)
 CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, CORRUPT, MISSING)
 

@@ -10,7 +10,8 @@ summaries, "who speaks next" checks) get a short text. Every request is recorded
 tests can assert what each CLI sent: model, effort, system prompt, tool results, keys.
 
 Faults: `fail_status` answers every request with that HTTP status; `hang` accepts
-requests and never answers (until `close`).
+requests and never answers (until `close`). `serve_as` names another model in every reply
+(a provider that serves something else than was asked for).
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ USAGE_IN, USAGE_OUT = 1234, 56
 class ScriptedLLM:
     """Start with `with ScriptedLLM(commands) as llm:`; llm.url is the base URL."""
 
-    def __init__(self, commands: list[str], *, fail_status: int | None = None, hang: bool = False):
+    def __init__(
+        self,
+        commands: list[str],
+        *,
+        fail_status: int | None = None,
+        hang: bool = False,
+        serve_as: str | None = None,
+    ):
         self.commands = list(commands)
         self.fail_status = fail_status
+        self.serve_as = serve_as
         self.hang = hang
         self.requests: list[dict] = []
         self._stop = threading.Event()
@@ -127,7 +136,8 @@ def _handler(llm: ScriptedLLM):
             else:
                 action = ("text", _side_answer(body))
             stream = api == "gemini" and "streamGenerateContent" in path or bool(body.get("stream"))
-            _WRITE[api](self, action, entry, body.get("model") or _gemini_model(path), stream)
+            model = llm.serve_as or body.get("model") or _gemini_model(path)
+            _WRITE[api](self, action, entry, model, stream)
 
         # -- writing ------------------------------------------------------------------
 
