@@ -1,10 +1,11 @@
 """The four real agent CLIs through the workflow's agent_run rule, against a scripted model server.
 
 `make agent-clis` installs the pinned CLIs into .agent-clis/; without them (or without Node)
-these tests skip, and with PTB_REQUIRE_AGENT_CLIS=1 (CI) they fail instead. Each CLI gets its
-endpoint from its agent entry's `base_url` and a fake key of its own. Two snakemake runs:
-one where every CLI reads the prompt and really trains the tiny model, and one of faults
-(500, 429, a server that never answers, the budget killing a training the CLI started).
+these tests skip, and with PTB_REQUIRE_AGENT_CLIS=1 (CI) they fail instead. Each CLI runs in
+its box (bubblewrap) and talks to the run's credential proxy, which forwards to the agent
+entry's `base_url` with a fake key of the CLI's own. Two snakemake runs: one where every CLI
+reads the prompt, searches its box for its key and really trains the tiny model, and one of
+faults (500, 429, a server that never answers, the budget killing a training the CLI started).
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from helpers import REPO, snakemake
-from scripted_llm import FINAL_TEXT, ScriptedLLM
+from scripted_llm import FINAL_TEXT, USAGE_IN, USAGE_OUT, ScriptedLLM
 
 from ptb.core import outcomes
 
 CLI_BIN = REPO / ".agent-clis" / "node_modules" / ".bin"
 CLIS = ("claude", "codex", "gemini", "opencode")
-TRAIN = Path(__file__).with_name("tiny_train.py")
+# handed into the box with the handout library (box_read_only): the checkout is not in it
+TRAIN_REL = "tests/agents/tiny_train.py"
+TRAIN = f"{sys.executable} $PYTHONPATH/{TRAIN_REL}"
 KEYS = {
     "ANTHROPIC_API_KEY": "sk-ant-test-" + "a1b2c3d4e5f6" * 3,
     "OPENAI_API_KEY": "sk-test-" + "0f1e2d3c4b5a" * 3,
@@ -39,11 +43,36 @@ ENTRY = {
     "gemini": {"llm": "gemini-2.5-pro", "env": ["GEMINI_API_KEY"]},
     "opencode": {"llm": "anthropic/claude-sonnet-4-6", "env": ["ANTHROPIC_API_KEY"]},
 }
-OK_SCRIPT = ["cat prompt.md", f"{sys.executable} {TRAIN} --steps 2 --out final_model"]
-# trains "forever", saving every step, and says its pid: the budget must kill it
-LONG_TRAINING = (
-    f"{sys.executable} {TRAIN} --steps 100000 --sleep 0.5 --pid-file ../train.pid --out final_model"
-)
+PRICES = {
+    "claude-opus-4-6": {"input": 5.0, "output": 25.0},
+    "gpt-5.3-codex": {"input": 1.75, "output": 14.0},
+    "gemini-2.5-pro": {"input": 1.25, "output": 10.0},
+    "claude-sonnet-4-6": {"input": 3.0, "output": 15.0},
+}
+
+
+def key_search() -> str:
+    """A command that looks for every real key in the box: its environment, /proc (every
+    process's environment and command line) and its files. Each key goes in two halves, joined
+    only in the searching process's memory, so no argv or file of the search holds one. Python,
+    not shell: Gemini's shell tool refuses command substitution. Prints `key search: [0]` when
+    nothing holds a key."""
+    halves = ", ".join(f"{key[: len(key) // 2]!r} + {key[len(key) // 2 :]!r}" for key in KEYS.values())
+    code = (
+        f"import glob, os, pathlib; keys = [{halves}]; "
+        # a process that ends mid-search takes its /proc files with it: a failed read is no blob
+        "exec('def rd(p):\\n try: return pathlib.Path(p).read_bytes()\\n except OSError: return bytes()'); "
+        "places = glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline') + [str(f) "
+        "for d in ('.', os.environ['HOME'], '/tmp') for f in pathlib.Path(d).rglob('*') if f.is_file()]; "
+        "blobs = [rd(p) for p in places] + [repr(dict(os.environ)).encode()]; "
+        "print('key search: [%d]' % sum(k.encode() in b for k in keys for b in blobs))"
+    )
+    return f'{sys.executable} -c "{code}"'
+
+
+OK_SCRIPT = ["cat prompt.md", key_search(), f"{TRAIN} --steps 2 --out final_model"]
+# trains "forever", saving every step: the budget must kill it
+LONG_TRAINING = f"{TRAIN} --steps 100000 --sleep 0.5 --out final_model"
 FAULT_BUDGET_S, FAULT_GRACE_S = 30, 3
 
 
@@ -65,7 +94,13 @@ if _missing():
 
 
 def entry(cli: str, url: str, **extra) -> dict:
-    return {"scaffold": cli, **ENTRY[cli], "base_url": url + ENDPOINT[cli], **extra}
+    return {
+        "scaffold": cli,
+        **ENTRY[cli],
+        "base_url": url + ENDPOINT[cli],
+        "box_read_only": [TRAIN_REL],
+        **extra,
+    }
 
 
 def run_workflow(root: Path, agents: dict, budget_s: float, grace_s: float) -> Path:
@@ -73,6 +108,7 @@ def run_workflow(root: Path, agents: dict, budget_s: float, grace_s: float) -> P
         "results_dir": str(root / "results"),
         "budget": {"hours": budget_s / 3600, "grace_seconds": grace_s},
         "agents": agents,
+        "prices": PRICES,
         "grid": {"agents": list(agents), "models": ["tiny-qwen3"], "benchmarks": ["gsm8k"], "seeds": [1]},
     }
     extra = root / "test.yaml"
@@ -153,13 +189,14 @@ def test_real_cli_trains_the_model_and_leaves_a_readable_trace(ok_runs, cli):
     result = agent_json(runs, cli)
     assert result["outcome"] == outcomes.OK, result
     mine = requests_of(requests, cli)
-    assert len(mine) >= 3, f"{cli}: expected 3 scripted turns, got {len(mine)}"
+    assert len(mine) >= 4, f"{cli}: expected 4 scripted turns, got {len(mine)}"
     # the model name, the prompt (verbatim), a system prompt and the tool results reached the server
     prompt = (cell(runs, cli) / "job" / "prompt.md").read_text()
     assert prompt.strip() in mine[0]["user_text"], f"{cli}: prompt did not reach the model intact"
     assert mine[0]["system"].strip(), f"{cli}: no system prompt"
     assert prompt.strip() in mine[-1]["tool_outputs"][0], "the output of `cat prompt.md` went back"
-    assert "step 1 loss" in mine[-1]["tool_outputs"][1], "the training's output went back"
+    assert "key search: [0]" in mine[-1]["tool_outputs"][1], f"{cli}: a key was found in its box"
+    assert "step 1 loss" in mine[-1]["tool_outputs"][2], "the training's output went back"
     # the trace is read from the CLI's real event stream
     trace = (cell(runs, cli) / "trace.md").read_text()
     for text in ("cat prompt.md", "tiny_train.py", "step 1 loss", FINAL_TEXT):
@@ -167,6 +204,37 @@ def test_real_cli_trains_the_model_and_leaves_a_readable_trace(ok_runs, cli):
     assert "## Result" in trace and re.search(r"tokens|\"input\": \d+", trace), f"{cli}: no token counts"
     if cli in ("claude", "opencode"):  # the streams with a cost
         assert "- cost: $" in trace
+
+
+def billed_of(requests: list[dict], cli: str) -> list[dict]:
+    """Every model request this CLI made (the server bills each USAGE_IN in, USAGE_OUT out)."""
+    model = ENTRY[cli]["llm"].split("/")[-1]
+    return [
+        r
+        for r in requests
+        if r.get("api")
+        and not r["path"].split("?")[0].endswith("count_tokens")
+        and model in json.dumps(r["body"]) + r["path"]
+    ]
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_tokens_cost_and_model_are_what_the_server_billed(ok_runs, cli):
+    """The same accounting for all four CLIs, from the provider's usage fields (the proxy's
+    record), whatever each CLI prints of its own."""
+    runs, requests = ok_runs
+    api = agent_json(runs, cli)["api"]
+    billed = len(billed_of(requests, cli))
+    model = ENTRY[cli]["llm"].split("/")[-1]
+    assert billed >= 4 and api["requests"] >= billed
+    assert api["tokens"]["input"] + api["tokens"]["cached"] == USAGE_IN * billed, api
+    assert api["tokens"]["output"] == USAGE_OUT * billed, api
+    price = PRICES[model]
+    assert api["cost_usd"] == pytest.approx(
+        billed * (USAGE_IN * price["input"] + USAGE_OUT * price["output"]) / 1e6
+    )
+    assert api["models_served"] == {model: billed} and api["served_other_model"] == []
+    assert api["upstream"].startswith("http://127.0.0.1:"), "the entry's base_url, behind the proxy"
 
 
 def test_real_clis_send_model_effort_and_their_own_key_only(ok_runs):
@@ -226,8 +294,32 @@ def test_budget_kills_the_cli_and_its_training_and_collects_the_model(fault_runs
     result = agent_json(runs, agent)
     assert result["outcome"] == outcomes.TIMEOUT, result
     assert result["has_model"], "the checkpoint saved before the kill is collected"
-    pid = int((cell(runs, agent) / "train.pid").read_text())
-    assert not Path(f"/proc/{pid}").exists(), f"the training process {pid} outlived the budget"
+    weights = cell(runs, agent) / "job" / "final_model" / "model.safetensors"
+    saved = weights.stat().st_mtime_ns
+    time.sleep(1.5)  # the training saves every 0.5 s while it lives
+    assert weights.stat().st_mtime_ns == saved, "the training outlived the budget"
     # the killed command's output is not in the trace: both CLIs report a command when it ends
     assert "tiny_train.py" in (cell(runs, agent) / "trace.md").read_text()
     no_key_anywhere(runs.parent)
+
+
+def test_the_key_search_finds_a_key_where_one_is(tmp_path):
+    """The search the CLIs run in their box, on the host: it finds a key in its environment and
+    in a file, and nothing without them (its own command line holds only halves)."""
+    import subprocess  # noqa: PLC0415
+
+    home = tmp_path / "home"
+    home.mkdir()
+    clean = {"PATH": os.environ["PATH"], "HOME": str(home)}
+
+    def search(env: dict) -> str:
+        return subprocess.run(
+            ["bash", "-c", key_search().replace("'/tmp'", repr(str(tmp_path / "tmp")))],
+            cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+
+    (tmp_path / "tmp").mkdir()
+    assert search(clean) == "key search: [0]"
+    assert search({**clean, "OPENAI_API_KEY": KEYS["OPENAI_API_KEY"]}) != "key search: [0]"
+    (home / "notes.txt").write_text(KEYS["GEMINI_API_KEY"])
+    assert search(clean) != "key search: [0]"
