@@ -140,6 +140,7 @@ def summary(
         else base_score,
         "wall_seconds": (agent or {}).get("wall_seconds"),
         "budget_seconds": (agent or {}).get("budget_seconds"),
+        "served_other_model": ((agent or {}).get("api") or {}).get("served_other_model") or [],
     }
 
 
@@ -159,6 +160,9 @@ def cell_page(
     scaffold = ((manifest or {}).get("config") or {}).get("agent", {}).get("scaffold", "?")
     trace_html, used = trace_view.render(scaffold, run_dir / "agent.log")
     facts.update(used)
+    api = (agent or {}).get("api")
+    if api:  # the provider's own numbers (the run's credential proxy), not what the CLI printed
+        facts.update(cost_usd=api.get("cost_usd"), tokens=sum((api.get("tokens") or {}).values()))
     m = metrics or {}
     ci = facts["ci95"] or [None, None]
     counted = "own score" if facts["outcome"] in outcomes.OWN_SCORE else "the base model's"
@@ -184,6 +188,13 @@ def cell_page(
             [_money(facts["cost_usd"]), _or_dash(facts["tokens"]), str(facts["tool_calls"])]
         ),
     }
+    if api:
+        overview["model served"] = ", ".join(f"{m} ({n} requests)" for m, n in api["models_served"].items())
+        if api.get("served_other_model"):
+            overview["model served"] += (
+                f" — warning: not the configured {api.get('model_configured')}"
+                f" ({', '.join(api['served_other_model'])})"
+            )
     rows = "".join(
         f"<dt>{esc(k)}</dt><dd>{status(facts['outcome']) if k == 'outcome' else esc(v)}</dd>"
         for k, v in overview.items()

@@ -244,9 +244,17 @@ def cell_table(
                 "own_stderr": metrics.get("stderr") if evaluated else None,
                 "wall_seconds": agent.get("wall_seconds"),
                 "isolation": agent.get("isolation"),  # the agent's box (ptb.agent_runs.box)
+                # the provider's usage and cost (the run's credential proxy; None: no API agent)
+                "cost_usd": (agent.get("api") or {}).get("cost_usd"),
+                "tokens": sum(((agent.get("api") or {}).get("tokens") or {}).values())
+                if agent.get("api")
+                else None,
+                "served_other_model": ", ".join((agent.get("api") or {}).get("served_other_model") or []),
             }
         )
-    table = pd.DataFrame(rows).astype({"own_score": float, "own_stderr": float, "wall_seconds": float})
+    table = pd.DataFrame(rows).astype(
+        {"own_score": float, "own_stderr": float, "wall_seconds": float, "cost_usd": float, "tokens": float}
+    )
     base = baselines[baselines.variant == "base"]
     table["score"] = apply_policy(table, wide(base, "score"))
     table["stderr"] = apply_policy(table, wide(base, "stderr"), column="own_stderr")
@@ -512,6 +520,32 @@ def unboxed_line(cells: pd.DataFrame, names: dict[str, str]) -> str | None:
     return "Agent runs without a box (isolation: none; docs/isolation.md): " + ", ".join(counts) + "."
 
 
+def api_lines(cells: pd.DataFrame, names: dict[str, str]) -> list[str]:
+    """Per agent, the providers' tokens and cost (the runs' credential proxies), and the agents
+    whose provider served another model than the configured one; [] without API runs."""
+    if "tokens" not in cells or cells["tokens"].isna().all():
+        return []
+    parts = []
+    for agent, group in cells[cells["tokens"].notna()].groupby("agent", sort=True):
+        cost = (
+            "cost unknown (a model without a price)"
+            if group["cost_usd"].isna().any()
+            else (f"${group['cost_usd'].sum():,.2f}")
+        )
+        parts.append(
+            f"{names.get(agent, agent)} {cost}, {int(group['tokens'].sum()):,} tokens ({len(group)} runs)"
+        )
+    lines = ["API usage, from the providers' usage fields: " + "; ".join(parts) + "."]
+    other = cells[cells["served_other_model"].fillna("") != ""]
+    if not other.empty:
+        served = "; ".join(
+            f"{names.get(agent, agent)}: {', '.join(sorted(set(runs.served_other_model)))} ({len(runs)} runs)"
+            for agent, runs in other.groupby("agent", sort=True)
+        )
+        lines.append(f"Warning: a model other than the configured one was served: {served}.")
+    return lines
+
+
 def to_markdown(page: Page) -> str:
     lines = ["# PostTrainBench leaderboard", "", NOTE, "", *_md_table(page.head, page.body), ""]
     lines += [page.footer[0]]
@@ -615,15 +649,9 @@ def write(
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
     io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
     unboxed = unboxed_line(cell_scores, names)
+    notes = (*([unboxed] if unboxed else []), *api_lines(cell_scores, names))
     page = page_model(
-        table,
-        chosen,
-        benchmarks,
-        calibration,
-        protocol_name,
-        usage_rows,
-        max_tokens_cap,
-        (unboxed,) if unboxed else (),
+        table, chosen, benchmarks, calibration, protocol_name, usage_rows, max_tokens_cap, notes
     )
     io.write_text_atomic(out / "leaderboard.md", to_markdown(page))
     mode = "pinned" if isinstance(weights, dict) else weights

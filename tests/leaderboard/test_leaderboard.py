@@ -478,3 +478,28 @@ def test_runs_without_a_box_are_named_under_the_table(results):
     assert line in page and "<p>Agent runs without a box" in leaderboard.to_html(
         leaderboard.page_model(table, weights, BENCH_LABELS, notes=(line,)), {}
     )
+
+
+def test_api_usage_and_a_served_model_other_than_configured_are_named(results):
+    """Tokens and cost per agent come from agent.json's `api` (the credential proxy's totals);
+    a provider that served another model than configured is a warning under the table."""
+    _, cells, _ = leaderboard.build(**inputs(results))
+    names = {a: label["display_name"] for a, label in AGENT_LABELS.items()}
+    assert leaderboard.api_lines(cells, names) == [], "no API runs: nothing to say"
+    first = cells["agent"].iloc[0]
+    mine = cells["agent"] == first
+    cells.loc[mine, "tokens"] = 1000.0
+    cells.loc[mine, "cost_usd"] = 0.25
+    cells.loc[cells.index[0], "served_other_model"] = "gemini-3.1-pro-preview"
+    usage, warning = leaderboard.api_lines(cells, names)
+    runs = int(mine.sum())
+    assert usage == (
+        f"API usage, from the providers' usage fields: {names[first]} ${0.25 * runs:,.2f}, "
+        f"{1000 * runs:,} tokens ({runs} runs)."
+    )
+    assert warning == (
+        "Warning: a model other than the configured one was served: "
+        f"{names[first]}: gemini-3.1-pro-preview (1 runs)."
+    )
+    cells.loc[cells.index[1], "cost_usd"] = float("nan")  # a model without a price
+    assert "cost unknown" in leaderboard.api_lines(cells, names)[0]
