@@ -126,9 +126,19 @@ def validate(config: dict) -> dict:
             best = jsonschema.exceptions.best_match(inner)
         raise ConfigError(_describe(best))
     _check_references(config)
-    subset = config["subset"]
+    subset, select = (
+        config["subset"],
+        {k: v for k, v in (config.get("select") or {}).items() if k != "calibration"},
+    )
     if subset and not config["subsets"][subset]["calibration"]:
         config["calibration"] = None  # a subset runs its own cells only (schema: subsets)
+    if select and config["calibration"] and not config["select"].get("calibration"):
+        config["calibration"] = None  # so does an ad-hoc slice: say so, since the grid would calibrate
+        print(
+            "note: select= plans the selected cells only, without the judge's calibration runs "
+            "(select: {..., calibration: true} adds them)",
+            file=sys.stderr,
+        )
     warn_api_agents_on_host(config)
     unpinned = unpinned_models(config)
     if unpinned:

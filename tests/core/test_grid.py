@@ -65,8 +65,19 @@ def test_dry_run_of_a_slice_from_the_command_line(tmp_path):
         "--config",
         "select={agents: [gemini-3-pro], models: [gemma3-4b], benchmarks: [humaneval], seeds: [1]}",
         f"results_dir={tmp_path}",
-        "calibration=null",
     )
     jobs = planned_jobs(proc)
-    assert jobs["agent_run"] == 1 and jobs["evaluate"] == 1
+    assert jobs["agent_run"] == 1 and jobs["evaluate"] == 1, "the selected cell, no calibration run"
+    assert "judge_calibration" not in jobs
     assert jobs["baseline"] == 2  # base and instruct of gemma3-4b on humaneval
+    assert "select= plans the selected cells only, without the judge's calibration runs" in proc.stderr
+
+
+def test_a_slice_calibrates_only_when_asked(tmp_path):
+    one = "agents: [gemini-3-pro], models: [gemma3-4b], benchmarks: [humaneval], seeds: [1]"
+    expected = yaml.safe_load((REPO / "workflow_config.yaml").read_text())["calibration"]["expected"]
+    asked = f"select={{{one}, calibration: true}}"
+    proc = snakemake("-n", "--quiet", "rules", "--config", asked, f"results_dir={tmp_path}")
+    jobs = planned_jobs(proc)
+    assert jobs["agent_run"] == 1 + len(expected) and jobs["judge_calibration"] == 1
+    assert "without the judge's calibration runs" not in proc.stderr
