@@ -228,7 +228,7 @@ def test_the_leaderboard_waits_for_the_judge_calibration_when_configured(work):
         "--forcerun",
         "leaderboard",
         targets=(target,),
-        config=[SELECT, f"results_dir={RESULTS}"],
+        config=[SELECT.replace("seeds: [1]}", "seeds: [1], calibration: true}"), f"results_dir={RESULTS}"],
     )
     assert planned_jobs(proc)["judge_calibration"] == 1
 
