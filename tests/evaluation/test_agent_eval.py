@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ptb.core import tasks
+from ptb.core.config import validate
 from ptb.core.paths import REPO_ROOT
 from ptb.core.tasks import TASKS_DIR
 from ptb.evaluation import agent_eval
@@ -99,3 +100,13 @@ def test_the_protocol_is_an_option_and_checked(capsys):
     with pytest.raises(SystemExit):
         agent_eval.parse_args("gsm8k", ["--model-path", "m", "--protocol", "v2"])
     assert "invalid choice: 'v2'" in capsys.readouterr().err
+
+
+def test_the_by_hand_evaluator_defaults_are_productions():
+    """One source of defaults: what an agent's evaluate.py runs with unless told otherwise is what
+    the production workflow evaluates with (context length and batch), except the provider."""
+    production = validate(yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text()))["evaluation"]
+    args = agent_eval.parse_args("gsm8k", [])
+    for key in ("max_model_len", "max_connections", "gpu_memory_utilization"):
+        assert getattr(args, key) == production[key], key
+    assert args.evaluation == {**production, "provider": "hf"}
