@@ -62,8 +62,11 @@ def key_search() -> str:
         f"import glob, os, pathlib; keys = [{halves}]; "
         # a process that ends mid-search takes its /proc files with it: a failed read is no blob
         "exec('def rd(p):\\n try: return pathlib.Path(p).read_bytes()\\n except OSError: return bytes()'); "
-        "places = glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline') + [str(f) "
-        "for d in ('.', os.environ['HOME'], '/tmp') for f in pathlib.Path(d).rglob('*') if f.is_file()]; "
+        # every file the agent could have written: read-only binds (the runtime, under /tmp when
+        # the checkout is there) are pruned from the walk, not read
+        "places = glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline') + "
+        "[os.path.join(r, f) for d in ('.', os.environ['HOME'], '/tmp') for r, ds, fs in os.walk(d) "
+        "if os.access(r, os.W_OK) or ds.clear() for f in fs]; "
         "blobs = [rd(p) for p in places] + [repr(dict(os.environ)).encode()]; "
         "print('key search: [%d]' % sum(k.encode() in b for k in keys for b in blobs))"
     )
@@ -189,14 +192,16 @@ def test_real_cli_trains_the_model_and_leaves_a_readable_trace(ok_runs, cli):
     result = agent_json(runs, cli)
     assert result["outcome"] == outcomes.OK, result
     mine = requests_of(requests, cli)
-    assert len(mine) >= 4, f"{cli}: expected 4 scripted turns, got {len(mine)}"
+    assert len(mine) >= 3, f"{cli}: expected 3 scripted turns or more, got {len(mine)}"
     # the model name, the prompt (verbatim), a system prompt and the tool results reached the server
     prompt = (cell(runs, cli) / "job" / "prompt.md").read_text()
     assert prompt.strip() in mine[0]["user_text"], f"{cli}: prompt did not reach the model intact"
     assert mine[0]["system"].strip(), f"{cli}: no system prompt"
-    assert prompt.strip() in mine[-1]["tool_outputs"][0], "the output of `cat prompt.md` went back"
-    assert "key search: [0]" in mine[-1]["tool_outputs"][1], f"{cli}: a key was found in its box"
-    assert "step 1 loss" in mine[-1]["tool_outputs"][2], "the training's output went back"
+    outputs = mine[-1]["tool_outputs"]  # a CLI may run two commands of one turn side by side
+    assert prompt.strip() in outputs[0], "the output of `cat prompt.md` went back"
+    searches = [o for o in outputs if "key search: [" in o]
+    assert searches and all("key search: [0]" in o for o in searches), f"{cli}: a key was found in its box"
+    assert any("step 1 loss" in o for o in outputs), "the training's output went back"
     # the trace is read from the CLI's real event stream
     trace = (cell(runs, cli) / "trace.md").read_text()
     for text in ("cat prompt.md", "tiny_train.py", "step 1 loss", FINAL_TEXT):
@@ -226,7 +231,7 @@ def test_tokens_cost_and_model_are_what_the_server_billed(ok_runs, cli):
     api = agent_json(runs, cli)["api"]
     billed = len(billed_of(requests, cli))
     model = ENTRY[cli]["llm"].split("/")[-1]
-    assert billed >= 4 and api["requests"] >= billed
+    assert billed >= 3 and api["requests"] >= billed
     assert api["tokens"]["input"] + api["tokens"]["cached"] == USAGE_IN * billed, api
     assert api["tokens"]["output"] == USAGE_OUT * billed, api
     price = PRICES[model]
@@ -322,4 +327,6 @@ def test_the_key_search_finds_a_key_where_one_is(tmp_path):
     assert search(clean) == "key search: [0]"
     assert search({**clean, "OPENAI_API_KEY": KEYS["OPENAI_API_KEY"]}) != "key search: [0]"
     (home / "notes.txt").write_text(KEYS["GEMINI_API_KEY"])
+    assert search(clean) != "key search: [0]"
+    (home / "notes.txt").chmod(0o444)  # read-only files stay searched: only read-only folders are pruned
     assert search(clean) != "key search: [0]"

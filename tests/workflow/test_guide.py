@@ -102,3 +102,15 @@ def test_guide_commands_run_and_the_task_gets_its_leaderboard_column(copy):
     assert "demo_task" in header
     md = (results / "leaderboard" / "leaderboard.md").read_text()
     assert "Demo Task" in md or "demo_task" in md
+    # what new-task and new-agent wrote passes the project's lint as written (make test runs it)
+    written = [
+        "tasks/demo_task",
+        "agents/my_cli",
+        "tests/tasks/test_demo_task.py",
+        "tests/agents/test_my_cli.py",
+    ]
+    for lint in (["format", "--check"], ["check"]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ruff", *lint, *written], cwd=copy, capture_output=True, text=True
+        )
+        assert proc.returncode == 0, f"ruff {' '.join(lint)}:\n{proc.stdout}{proc.stderr}"

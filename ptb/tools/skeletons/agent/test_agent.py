@@ -65,7 +65,7 @@ def test_solve_runs_the_cli_headless(tmp_path):
 
 
 def test_trace_is_readable(tmp_path, monkeypatch):
-    from ptb.agent_runs import traces
+    from ptb.agent_runs import traces  # noqa: PLC0415 (after the parser's registration)
 
     proc, _, _ = run_solve(tmp_path)
     monkeypatch.setattr(traces, "PARSERS", dict(traces.PARSERS))

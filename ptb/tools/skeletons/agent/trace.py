@@ -40,7 +40,7 @@ def end(state: dict) -> list[dict]:
 
 def register() -> None:
     """Add this parser to ptb.agent_runs.traces (what its per-scaffold loader does for agents/*/trace.py)."""
-    from ptb.agent_runs import traces
+    from ptb.agent_runs import traces  # noqa: PLC0415 (the runner imports this file: no cycle)
 
     traces.PARSERS[SCAFFOLD] = parse_event
     traces._END[SCAFFOLD] = end
