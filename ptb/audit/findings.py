@@ -95,9 +95,13 @@ def _tamper(ev: dict, ctx: dict) -> str:
 
 
 def _secrets(ev: dict, ctx: dict) -> str:
-    parts = [
-        f"<p>{esc(ev.get('files_scanned'))} files scanned for {esc(', '.join(ev.get('secrets') or []))}.</p>"
-    ]
+    names = ", ".join(ev.get("secrets") or [])
+    scanned = (
+        f"{esc(ev.get('files_scanned'))} files scanned for {esc(names)}."
+        if names
+        else ("No secret to look for: this agent was given no key.")
+    )
+    parts = [f"<p>{scanned}</p>"]
     for key, title in (("redacted", "Redacted by the runner"), ("leaks", "Found in the run's files")):
         entries = [e for e in ev.get(key) or [] if isinstance(e, dict)]
         if entries:

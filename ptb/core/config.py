@@ -140,7 +140,9 @@ def validate(config: dict) -> dict:
             file=sys.stderr,
         )
     warn_api_agents_on_host(config)
-    unpinned = unpinned_models(config)
+    # the models this run uses: a demo's own models are not the production grid's unpinned ones
+    in_play = selection(config)["models"] + list((config.get("calibration") or {}).get("models") or [])
+    unpinned = unpinned_models(config, in_play)
     if unpinned:
         print(
             f"warning: {len(unpinned)} model(s) not pinned to a commit "
@@ -272,11 +274,12 @@ def check_files(paths: list[str | Path]) -> None:
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
-def unpinned_models(config: dict) -> list[str]:
-    """Hub models whose revision is a branch or tag rather than a commit."""
+def unpinned_models(config: dict, models: list[str] | None = None) -> list[str]:
+    """Hub models (of `models`, default all) whose revision is a branch or tag, not a commit."""
     return [
         f"models.{name}.{variant} ({ref['hf_id']}@{ref.get('revision')})"
         for name, entry in config["models"].items()
+        if models is None or name in models
         for variant in ("base", "instruct")
         if (ref := entry.get(variant))
         and ref["source"] == "hub"

@@ -317,7 +317,8 @@ def agent_rows(cells: pd.DataFrame, weights: dict, agents: dict[str, dict]) -> p
         )
         rows.append(row)
     table = pd.DataFrame(rows).sort_values("avg", ascending=False, kind="stable", na_position="last")
-    table.insert(0, "rank", range(1, len(table) + 1))
+    # equal averages share a rank (1, 1, 3: competition ranking); no average ranks last
+    table.insert(0, "rank", table["avg"].rank(method="min", ascending=False, na_option="bottom").astype(int))
     # a tie: this agent's 95% CI overlaps the next one's
     table["tied_with_next"] = list(table["ci_low"].values[:-1] <= table["ci_high"].values[1:]) + [False]
     return table.reset_index(drop=True)

@@ -197,3 +197,13 @@ def test_the_csp_blocks_a_script_that_slipped_through(tmp_path, chromium):
     chromium.goto(url(page))
     assert chromium.evaluate("document.title") == "safe"
     assert any("Content Security Policy" in m for m in chromium.messages())
+
+
+def test_a_run_without_a_key_says_so_instead_of_scanning_for_nothing():
+    from ptb.audit import findings  # noqa: PLC0415
+
+    text = findings._secrets({"files_scanned": 0, "secrets": []}, {})
+    assert "No secret to look for" in text and "files scanned for ." not in text
+    assert "12 files scanned for ANTHROPIC_API_KEY." in findings._secrets(
+        {"files_scanned": 12, "secrets": ["ANTHROPIC_API_KEY"]}, {}
+    )

@@ -183,3 +183,17 @@ def test_the_demo_profile_keeps_its_config_under_an_extra_configfile(tmp_path):
     jobs = planned_jobs(proc)
     assert jobs["agent_run"] == 2 * 2 * 2 * 2, "the demo grid (2 agents, models, benchmarks), X's 2 seeds"
     assert "judge_calibration" not in jobs
+
+
+def test_the_unpinned_warning_names_only_the_models_in_play(capsys):
+    """The production grid's hub models are unpinned (a branch): say so for it, not for the demo,
+    whose models are built locally."""
+    production = yaml.safe_load((REPO / "workflow_config.yaml").read_text())
+    ptb_config.validate(production)
+    assert "not pinned to a commit" in capsys.readouterr().err
+    demo = ptb_config.merge(
+        yaml.safe_load((REPO / "workflow_config.yaml").read_text()),
+        yaml.safe_load((REPO / "config" / "demo.yaml").read_text()),
+    )
+    ptb_config.validate(demo)
+    assert "not pinned" not in capsys.readouterr().err

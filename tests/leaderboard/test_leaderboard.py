@@ -503,3 +503,21 @@ def test_api_usage_and_a_served_model_other_than_configured_are_named(results):
     )
     cells.loc[cells.index[1], "cost_usd"] = float("nan")  # a model without a price
     assert "cost unknown" in leaderboard.api_lines(cells, names)[0]
+
+
+def test_equal_averages_share_a_rank():
+    """Competition ranking (1, 1, 3): two agents with the same average are both first; a CI that
+    overlaps the next row's is still marked `*`."""
+    rows = []
+    for agent, score in (("a", 0.5), ("b", 0.5), ("c", 0.3), ("d", None)):
+        for seed in (1, 2):
+            rows.append(
+                {"agent": agent, "model": "m", "benchmark": "gsm8k", "seed": seed, "score": score,
+                 "stderr": 0.01, "outcome": "ok", "scored_as": "own", "wall_seconds": 60.0}
+            )  # fmt: skip
+    cells = pd.DataFrame(rows).astype({"score": float})
+    labels = {a: {"display_name": a.upper(), "scaffold": "x"} for a in "abcd"}
+    table = leaderboard.agent_rows(cells, {"gsm8k": 1.0}, labels)
+    assert dict(zip(table["agent_id"], table["rank"])) == {"a": 1, "b": 1, "c": 3, "d": 4}
+    head, body = leaderboard.rows_for_display(table, {"gsm8k": 1.0}, {"gsm8k": "GSM8K"})
+    assert [row[0].rstrip("*") for row in body] == ["1", "1", "3", "4"]
