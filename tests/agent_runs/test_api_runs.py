@@ -141,6 +141,7 @@ def test_a_provider_failure_fails_the_job_as_infrastructure_and_it_is_retried(ap
     results, failing, servers = api_runs
     assert failing.returncode != 0
     assert not (run_dir(results, agent) / "agent.json").exists(), "no agent outcome to score"
+    assert "Shell command: None" not in failing.stdout + failing.stderr, "no empty command lines per job"
     log = (results / "logs" / "agent" / agent / "tiny-qwen3" / "gsm8k" / "seed1.log").read_text()
     assert said in log and "InfraFailure" in log, log[-2000:]
     said_by_snakemake = failing.stdout + failing.stderr
