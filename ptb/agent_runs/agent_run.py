@@ -132,6 +132,8 @@ def run_with_budget(
     grace_s: float,
     terminate=None,
     should_stop=None,
+    heartbeat=None,
+    heartbeat_s: float = 300,
 ) -> dict:
     """Run command in its own process group; SIGTERM at the budget, SIGKILL after the grace.
 
@@ -140,7 +142,8 @@ def run_with_budget(
     terminate(pid, signal): how the budget's SIGTERM reaches the agent (default: its group; a
     bwrap box: every process in the box, ptb.agent_runs.box.terminate). should_stop(): polled
     each second, (kind, reason) to stop the run early as at the budget (the credential proxy's
-    dollar cap or provider failure), recorded as `stopped`."""
+    dollar cap or provider failure), recorded as `stopped`. heartbeat(elapsed_s): called every
+    heartbeat_s while the agent runs, so that a 10-hour job's log says it is alive."""
     start = time.monotonic()
     with open(log_path, "wb") as log, _interruptible():
         proc = subprocess.Popen(
@@ -161,7 +164,7 @@ def run_with_budget(
         )
         timed_out, stopped = False, None
         try:
-            if _wait_or_stop(proc, budget_s, should_stop) == "running":
+            if _wait_or_stop(proc, budget_s, should_stop, heartbeat, heartbeat_s) == "running":
                 stopped = should_stop() if should_stop else None
                 timed_out = stopped is None
                 if terminate is None:
@@ -186,16 +189,22 @@ def run_with_budget(
     }
 
 
-def _wait_or_stop(proc: subprocess.Popen, budget_s: float, should_stop) -> str:
+def _wait_or_stop(
+    proc: subprocess.Popen, budget_s: float, should_stop, heartbeat=None, heartbeat_s: float = 300
+) -> str:
     """Wait for proc until the budget ends or should_stop() answers: "exited" or "running"."""
-    deadline = time.monotonic() + budget_s
+    start = time.monotonic()
+    deadline, beat = start + budget_s, start + heartbeat_s
     while (left := deadline - time.monotonic()) > 0:
         try:
-            proc.wait(timeout=min(left, 1.0) if should_stop else left)
+            proc.wait(timeout=min(left, 1.0))
             return "exited"
         except subprocess.TimeoutExpired:
             if should_stop is not None and should_stop():
                 return "running"
+            if heartbeat is not None and time.monotonic() >= beat:
+                beat += heartbeat_s
+                heartbeat(time.monotonic() - start)
     return "exited" if proc.poll() is not None else "running"
 
 
@@ -271,6 +280,7 @@ def run_agent(
     container: list[str] | None = None,
     isolation: str = "none",
     api: proxy.CredentialProxy | None = None,
+    log=None,
 ) -> dict:
     """Run the library's agents/<scaffold>/solve.sh in job_dir (in its box: `container`, the
     prefix ptb.agent_runs.box.agent_command gives); write the trace; return agent.json's content."""
@@ -288,6 +298,8 @@ def run_agent(
             grace_s=grace_s,
             terminate=box.terminate if isolation == "bwrap" else None,
             should_stop=api.stop_reason if api else None,
+            heartbeat=_heartbeat(log, raw_log, budget_s, api) if log else None,
+            heartbeat_s=max(30.0, min(300.0, budget_s / 10)),  # the demo's 6 minutes: every 36 s
         )
     except OSError as error:  # not the agent's doing: fail the job (no agent.json), to be re-run
         raise faults.InfraFailure(f"could not start the agent: {error}") from error
@@ -321,6 +333,25 @@ def run_agent(
         "grace_seconds": grace_s,
         **({"api": api.summary()} if api else {}),
     }
+
+
+def _heartbeat(log, raw_log: Path, budget_s: float, api):
+    """The job log's line every few minutes: time used, the agent's output so far (its size
+    and age, never its text: it may hold what the redaction has not yet removed), its tokens."""
+
+    def beat(elapsed: float) -> None:
+        try:
+            stat = raw_log.stat()
+            output = f"agent.log {stat.st_size:,} bytes, last written {time.time() - stat.st_mtime:.0f} s ago"
+        except OSError:
+            output = "no agent.log yet"
+        tokens = ""
+        if api is not None:
+            summary = api.summary()
+            tokens = f"; {sum(summary['tokens'].values()):,} tokens in {summary['requests']} requests"
+        log.info("agent running: %.0f of %.0f s; %s%s", elapsed, budget_s, output, tokens)
+
+    return beat
 
 
 def describe(agent_json: dict) -> str:
@@ -461,6 +492,7 @@ def _run_locked_cell(
             container=container,
             isolation=isolation,
             api=api,
+            log=log,
         )
         result["isolation"] = isolation
         # relative to the run dir (the folder of agent.json): a results tree read from elsewhere, or

@@ -9,6 +9,7 @@ here: tests/inputs/test_containers.py drives a stub of it through the workflow).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -313,3 +314,28 @@ def test_the_apptainer_box_binds_the_same_contract(tmp_path):
     assert inner["APPTAINERENV_HF_HOME"] == str(home / ".cache" / "huggingface")
     assert not [k for k in inner if k not in ("PATH", "HOME") and not k.startswith("APPTAINERENV_")]
     assert " ".join(prefix).count("sk-secret-value") == 0, "no secret on the command line"
+
+
+def test_a_long_run_says_it_is_alive(tmp_path):
+    """A heartbeat line in the job log while the agent runs: time used, the size and age of its
+    output (never its text), its tokens."""
+    lines = []
+
+    class Log:
+        def info(self, fmt, *args):
+            lines.append(fmt % args)
+
+    raw = tmp_path / "agent.log"
+    result = agent_run.run_with_budget(
+        ["bash", "-c", "echo working; sleep 3.2"],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"]},
+        log_path=raw,
+        budget_s=30,
+        grace_s=1,
+        heartbeat=agent_run._heartbeat(Log(), raw, 30, None),
+        heartbeat_s=0.5,
+    )
+    assert result["exit_code"] == 0 and len(lines) >= 2, lines
+    assert re.fullmatch(r"agent running: \d of 30 s; agent.log 8 bytes, last written \d s ago", lines[0])
+    assert "working" not in "".join(lines)
