@@ -50,7 +50,10 @@ def main() -> None:
     parser.add_argument("--family", required=True, choices=["qwen3", "gemma3", "smollm3", "smollm2"])
     parser.add_argument("--tasks", nargs="*", default=SUITE)
     parser.add_argument("--data", choices=["hub", "local"], default="hub")
-    production = yaml.safe_load((REPO / "workflow_config.yaml").read_text())["evaluation"]  # the defaults
+    # the defaults: production's evaluation section, the schema's defaults filled in
+    production = ptb_config.resolve_section(
+        "evaluation", yaml.safe_load((REPO / "workflow_config.yaml").read_text())["evaluation"]
+    )
     parser.add_argument("--max-connections", type=int, default=production["max_connections"])
     parser.add_argument("--gpu-memory-utilization", type=float, default=production["gpu_memory_utilization"])
     parser.add_argument("--max-model-len", type=int, default=production["max_model_len"])
