@@ -460,10 +460,10 @@ def _run_locked_cell(
             upstream=upstream,
             keys={name: os.environ.get(name, "") for name in agent["env"]},
             record=run_dir / "api.jsonl",
-            prices=resolved.get("prices"),
+            prices=resolved["prices"],
             expected_model=agent["llm"],
-            max_cost_usd=budget.get("max_cost_usd"),
-            failures=resolved.get("provider_failures"),
+            max_cost_usd=budget["max_cost_usd"],
+            failures=resolved["provider_failures"],
         )
     with api or contextlib.nullcontext():  # the proxy serves for the run's life only
         if api is not None:

@@ -109,14 +109,8 @@ def runtime_paths(environ=os.environ) -> list[Path]:
         elif path.is_relative_to(checkout):
             continue  # any other folder of the checkout (scripts/, ...) stays out
         found.append(path)
-    kept: list[Path] = []
-    for path in found:
-        path = path.resolve()
-        if path == checkout or checkout.is_relative_to(path) or path == Path("/"):
-            continue  # the checkout, or a folder above it, would hand it out whole
-        if not any(path.is_relative_to(k) for k in kept):
-            kept = [k for k in kept if not k.is_relative_to(path)] + [path]
-    return kept
+    # never the checkout or a folder above it (/ included): that would hand it out whole
+    return _unique(p for p in map(Path.resolve, found) if not checkout.is_relative_to(p))
 
 
 def _unique(paths) -> list[Path]:
@@ -178,22 +172,21 @@ def _pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
-def members(outer: int) -> list[int]:
-    """Host pids of every process in the PID namespace of the bwrap whose outer pid is `outer`
-    (its first child is the namespace's init), that init first; [] once the box is gone."""
+def agent_processes(outer: int) -> list[int]:
+    """Host pids of the processes in the PID namespace of the bwrap whose outer pid is `outer`,
+    but the namespace's init (bwrap's first child); [] once the box is gone."""
     inits = [pid for pid in _pids() if _parent(pid) == outer]
     namespace = _pid_namespace(inits[0]) if inits else None
     if namespace is None or namespace == _pid_namespace(os.getpid()):
         return []
-    inside = [pid for pid in _pids() if pid != inits[0] and _pid_namespace(pid) == namespace]
-    return [inits[0], *inside]
+    return [pid for pid in _pids() if pid != inits[0] and _pid_namespace(pid) == namespace]
 
 
 def terminate(outer: int, sig: int) -> None:
     """Signal every process in the box but its init (SIGTERM at the budget: the agent's grace
     to save). The outer bwrap is left alone, since its death tears the whole box down at once:
     that is the SIGKILL after the grace."""
-    for pid in members(outer)[1:]:
+    for pid in agent_processes(outer):
         try:
             os.kill(pid, sig)
         except ProcessLookupError:
@@ -202,10 +195,8 @@ def terminate(outer: int, sig: int) -> None:
 
 def gpu_devices() -> list[Path]:
     """The NVIDIA device nodes a GPU job's box needs (CUDA_VISIBLE_DEVICES picks among them)."""
-    dev = Path("/dev")
-    return sorted(p for p in dev.glob("nvidia*") if not p.is_dir()) + [
-        p for p in (dev / "dri",) if p.exists()
-    ]
+    nodes = sorted(p for p in Path("/dev").glob("nvidia*") if not p.is_dir())
+    return nodes + [Path("/dev/dri")] if Path("/dev/dri").exists() else nodes
 
 
 def apptainer_prefix(

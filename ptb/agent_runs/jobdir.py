@@ -90,18 +90,20 @@ def reclaim(job_dir: str | Path) -> None:
     job_dir = Path(job_dir)
     if not job_dir.is_dir() or job_dir.is_symlink():
         return
-    _add_mode(job_dir, stat.S_IRWXU)
+    _change_mode(job_dir, add=stat.S_IRWXU)
     for root, dirs, files in os.walk(job_dir):  # top-down: a folder is opened before its walk
         for name in dirs:
-            _add_mode(Path(root) / name, stat.S_IRWXU)
+            _change_mode(Path(root) / name, add=stat.S_IRWXU)
         for name in files:
-            _add_mode(Path(root) / name, stat.S_IRUSR)
+            _change_mode(Path(root) / name, add=stat.S_IRUSR)
 
 
-def _add_mode(path: Path, bits: int) -> None:
+def _change_mode(path: Path, add: int = 0, drop: int = 0) -> None:
+    """Add and take off permission bits of path, unless it is a symlink (chmod would follow it)."""
     mode = path.lstat().st_mode
-    if not stat.S_ISLNK(mode) and mode & bits != bits:
-        path.chmod(stat.S_IMODE(mode) | bits)
+    new = (stat.S_IMODE(mode) | add) & ~drop
+    if not stat.S_ISLNK(mode) and new != stat.S_IMODE(mode):
+        path.chmod(new)
 
 
 def freeze(folder: str | Path) -> None:
@@ -114,8 +116,5 @@ def freeze(folder: str | Path) -> None:
     writable = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
     for root, dirs, files in os.walk(folder, topdown=False):  # a folder after what it holds
         for name in dirs + files:
-            path = Path(root) / name
-            mode = path.lstat().st_mode
-            if not stat.S_ISLNK(mode):
-                path.chmod(stat.S_IMODE(mode) & ~writable)
-    folder.chmod(stat.S_IMODE(folder.stat().st_mode) & ~writable)
+            _change_mode(Path(root) / name, drop=writable)
+    _change_mode(folder, drop=writable)

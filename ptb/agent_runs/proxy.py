@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from ptb.core.config import resolve_section
+
 # the provider's official endpoint when the entry names no base_url, by scaffold (opencode: by
 # the provider part of its llm, provider/model); the CLI appends its own paths to these
 OFFICIAL = {
@@ -203,7 +205,8 @@ class CredentialProxy:
         self.prices = prices or {}
         self.expected_model = expected_model
         self.max_cost_usd = max_cost_usd
-        self.failures = {"auth": 1, "outage_seconds": 300, "rate_limit_seconds": 600, **(failures or {})}
+        # the config's provider_failures, the schema's defaults filled in (they live there only)
+        self.failures = resolve_section("provider_failures", failures or {})
         self.lock = threading.Lock()
         self.totals = {"requests": 0, "input": 0, "cached": 0, "cache_write": 0, "output": 0}
         self.cost_usd = 0.0
@@ -377,8 +380,9 @@ class CredentialProxy:
             entry.update(status=401, error="no valid run token: refused without forwarding")
             self._write(entry)
             return web.json_response({"error": {"message": "ptb proxy: no valid run token"}}, status=401)
-        if self.stop_reason() is not None:
-            kind, reason = self._stop
+        stop = self.stop_reason()
+        if stop is not None:
+            reason = stop[1]
             entry.update(status=429, error=f"run stopped: {reason}")
             self._write(entry)
             return web.json_response({"error": {"message": f"ptb proxy: {reason}"}}, status=429)

@@ -223,6 +223,7 @@ def cell_table(
     for record in cells:
         found = read_cell(record)
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
+        api = agent.get("api") or {}  # the run's credential proxy's totals (none: no API agent)
         outcome = cell_outcome(found)
         for problem in found["corrupt"]:  # the cell counts no score; the rest of the board stands
             LOG.warning("cell %s: corrupt result file %s", _key(record), problem)
@@ -244,12 +245,9 @@ def cell_table(
                 "own_stderr": metrics.get("stderr") if evaluated else None,
                 "wall_seconds": agent.get("wall_seconds"),
                 "isolation": agent.get("isolation"),  # the agent's box (ptb.agent_runs.box)
-                # the provider's usage and cost (the run's credential proxy; None: no API agent)
-                "cost_usd": (agent.get("api") or {}).get("cost_usd"),
-                "tokens": sum(((agent.get("api") or {}).get("tokens") or {}).values())
-                if agent.get("api")
-                else None,
-                "served_other_model": ", ".join((agent.get("api") or {}).get("served_other_model") or []),
+                "cost_usd": api.get("cost_usd"),
+                "tokens": sum((api.get("tokens") or {}).values()) if api else None,
+                "served_other_model": ", ".join(api.get("served_other_model") or []),
             }
         )
     table = pd.DataFrame(rows).astype(
