@@ -19,8 +19,9 @@
 #   call_api     an API agent's calls: options.calls (default 2) Anthropic Messages requests to
 #                $PTB_AGENT_BASE_URL (the run's credential proxy) with the key in $PTB_TEST_API_KEY,
 #                options.pause seconds apart,
-#                then a search of its environment, files and /proc for options.find (a value the
-#                test knows: the real key, which must not be in the box), then the base model
+#                then runs options.search (a script in its library, given options.find: the halves
+#                of a value the test knows, the real key, which must not be in the box), then
+#                submits the base model
 set -euo pipefail
 behavior=$(python -c 'import json, os; print(json.loads(os.environ["PTB_AGENT_OPTIONS"]).get("behavior", "submit_base"))')
 echo "scripted agent: $behavior"
@@ -57,7 +58,7 @@ for i in range(n):
     wait ;;
   call_api)
     python - <<'PY'
-import json, os, pathlib, time, urllib.error, urllib.request
+import json, os, subprocess, sys, time, urllib.error, urllib.request
 options = json.loads(os.environ["PTB_AGENT_OPTIONS"])
 for i in range(options.get("calls", 2)):
     request = urllib.request.Request(
@@ -71,24 +72,8 @@ for i in range(options.get("calls", 2)):
     except urllib.error.HTTPError as error:
         print("call", i, error.code, flush=True)
     time.sleep(options.get("pause", 0))
-wanted = "".join(options.get("find", []))  # given in parts: never whole in a file or argv
-places = [pathlib.Path(p) for p in (".", os.environ["HOME"], "/tmp")]
-found = [k for k, v in os.environ.items() if wanted and wanted in v]
-for root in places:
-    for path in root.rglob("*"):
-        try:
-            if path.is_file() and wanted and wanted.encode() in path.read_bytes():
-                found.append(str(path))
-        except OSError:
-            pass
-for proc in pathlib.Path("/proc").glob("[0-9]*"):
-    for name in ("environ", "cmdline"):
-        try:
-            if wanted and wanted.encode() in (proc / name).read_bytes():
-                found.append(f"{proc}/{name}")
-        except OSError:
-            pass
-print("key search:", "FOUND " + ", ".join(found) if found else "nothing found", flush=True)
+if options.get("search"):
+    subprocess.run([sys.executable, os.path.join(os.environ["PYTHONPATH"], options["search"]), *options["find"]])
 print("my token:", os.environ.get("PTB_TEST_API_KEY", "")[:8], flush=True)
 PY
     cp -r "$PTB_BASE_MODEL" final_model ;;

@@ -17,6 +17,7 @@ from ptb.core import outcomes
 
 KEY = "sk-test-proxy-" + "5a4b3c2d1e0f" * 3
 PRICE = {"input": 3.0, "output": 15.0}
+FIND_KEY = "tests/agents/find_key.py"  # the box search the real CLIs run too
 ONE_CALL = (USAGE_IN * PRICE["input"] + USAGE_OUT * PRICE["output"]) / 1e6
 
 
@@ -27,7 +28,8 @@ def caller(url: str, **options) -> dict:
         "llm": "claude-x",
         "base_url": url,
         "env": ["PTB_TEST_API_KEY"],
-        "options": {"behavior": "call_api", "find": [KEY[:9], KEY[9:]], **options},
+        "box_read_only": [FIND_KEY],
+        "options": {"behavior": "call_api", "search": FIND_KEY, "find": [KEY[:9], KEY[9:]], **options},
     }
 
 
@@ -94,7 +96,7 @@ def test_the_provider_gets_the_key_the_box_never_holds(api_runs):
     agent = json.loads((run_dir(results, "api-ok") / "agent.json").read_text())
     assert agent["outcome"] == outcomes.OK, agent
     log = (run_dir(results, "api-ok") / "agent.log").read_text()
-    assert "key search: nothing found" in log, log
+    assert "key search: [0]" in log, log
     assert "my token: ptb-run-" in log, "the agent held a run token"
     sent = [{k.lower(): v for k, v in r["headers"].items()}["x-api-key"] for r in servers["ok"].requests]
     assert sent == [KEY] * 3, "the proxy put the real key in"

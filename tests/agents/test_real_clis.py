@@ -51,26 +51,14 @@ PRICES = {
 }
 
 
+FIND_KEY_REL = "tests/agents/find_key.py"  # the box search, handed in like the training script
+
+
 def key_search() -> str:
-    """A command that looks for every real key in the box: its environment, /proc (every
-    process's environment and command line) and its files. Each key goes in two halves, joined
-    only in the searching process's memory, so no argv or file of the search holds one. Python,
-    not shell: Gemini's shell tool refuses command substitution. Prints `key search: [0]` when
-    nothing holds a key."""
-    halves = ", ".join(f"{key[: len(key) // 2]!r} + {key[len(key) // 2 :]!r}" for key in KEYS.values())
-    code = (
-        f"import glob, os, pathlib; keys = [{halves}]; "
-        # a process that ends mid-search takes its /proc files with it: a failed read is no blob
-        "exec('def rd(p):\\n try: return pathlib.Path(p).read_bytes()\\n except OSError: return bytes()'); "
-        # every file the agent could have written: read-only binds (the runtime, under /tmp when
-        # the checkout is there) are pruned from the walk, not read
-        "places = glob.glob('/proc/[0-9]*/environ') + glob.glob('/proc/[0-9]*/cmdline') + "
-        "[os.path.join(r, f) for d in ('.', os.environ['HOME'], '/tmp') for r, ds, fs in os.walk(d) "
-        "if os.access(r, os.W_OK) or ds.clear() for f in fs]; "
-        "blobs = [rd(p) for p in places] + [repr(dict(os.environ)).encode()]; "
-        "print('key search: [%d]' % sum(k.encode() in b for k in keys for b in blobs))"
-    )
-    return f'{sys.executable} -c "{code}"'
+    """The command that searches the box for every real key (tests/agents/find_key.py), each
+    key in two halves so that no argv holds one. Prints `key search: [0]` when nothing does."""
+    halves = " ".join(f"'{key[: len(key) // 2]}' '{key[len(key) // 2 :]}'" for key in KEYS.values())
+    return f"{sys.executable} $PYTHONPATH/{FIND_KEY_REL} {halves}"
 
 
 OK_SCRIPT = ["cat prompt.md", key_search(), f"{TRAIN} --steps 2 --out final_model"]
@@ -101,7 +89,7 @@ def entry(cli: str, url: str, **extra) -> dict:
         "scaffold": cli,
         **ENTRY[cli],
         "base_url": url + ENDPOINT[cli],
-        "box_read_only": [TRAIN_REL],
+        "box_read_only": [TRAIN_REL, FIND_KEY_REL],
         **extra,
     }
 
@@ -318,10 +306,10 @@ def test_the_key_search_finds_a_key_where_one_is(tmp_path):
     clean = {"PATH": os.environ["PATH"], "HOME": str(home)}
 
     def search(env: dict) -> str:
+        env = {**env, "PYTHONPATH": str(REPO), "FIND_KEY_PLACES": f".:{home}:{tmp_path / 'tmp'}"}
         return subprocess.run(
-            ["bash", "-c", key_search().replace("'/tmp'", repr(str(tmp_path / "tmp")))],
-            cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+            ["bash", "-c", key_search()], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     (tmp_path / "tmp").mkdir()
     assert search(clean) == "key search: [0]"
