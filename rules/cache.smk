@@ -55,10 +55,16 @@ rule agent_view:
         dataset=pattern(paths.DATASET_MANIFEST),
     output:
         view=directory(pattern(paths.AGENT_VIEW)),
+        # held back from the view: the judge's probe compares test items with them
+        controls=pattern(paths.CONTROLS),
     log:
         log_path("cache", "agent_view/{benchmark}"),
     benchmark:
         benchmark_path("cache", "agent_view/{benchmark}")
     localrule: True
+    params:
+        # only what picks the controls: the probe's other settings re-run no view
+        control_count=config["judge"]["probe"]["controls"],
+        control_seed=config["judge"]["probe"]["seed"],
     script:
         "../scripts/agent_view.py"

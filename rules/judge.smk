@@ -13,6 +13,8 @@ rule judge:
         dataset=ancient(pattern(paths.DATASET_MANIFEST)),
         # the training data the agent was given: test n-grams it holds are no evidence
         agent_view=ancient(pattern(paths.AGENT_VIEW)),
+        # training items held back from that view: the probe's controls (ptb/judge/probe.py)
+        controls=ancient(pattern(paths.CONTROLS)),
     output:
         verdict=pattern(paths.VERDICT),
     log:

@@ -13,6 +13,7 @@ with logged(snakemake) as log:
         disallowed_manifests=snakemake.params.disallowed,
         dataset_manifest=snakemake.input.dataset,
         agent_view=snakemake.input.agent_view,
+        controls=snakemake.input.controls,
         benchmark=snakemake.wildcards.benchmark,
         secret_names=snakemake.params.secret_names,
         settings=snakemake.params.settings,

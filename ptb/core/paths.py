@@ -28,6 +28,9 @@ MODEL_MANIFEST = MODEL_CACHE + ".json"
 DATASET_DIR = "{results}/cache/datasets/{benchmark}"
 DATASET_MANIFEST = DATASET_DIR + "/dataset.json"
 AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
+# training items held back from the agent's view: the judge's probe compares test items with them
+CONTROLS_DIR = "{results}/cache/controls/{benchmark}"
+CONTROLS = CONTROLS_DIR + "/controls.jsonl"
 # vLLM's torch.compile cache, shared by every evaluation: a fine-tuned model has its base's
 # architecture, so after the first evaluation of a base model the others start faster
 VLLM_CACHE = "{results}/cache/vllm"

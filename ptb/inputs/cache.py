@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -255,11 +256,30 @@ def prepare_dataset(benchmark: str, data: str, dest: str | Path, cache_dir: str 
     return _dataset_manifest(benchmark, data, dest)
 
 
-def agent_data_view(dataset_dir: str | Path, view: str | Path) -> list[str]:
-    """Copy only the training split of a prepared dataset into the agent's data view."""
+def agent_data_view(
+    dataset_dir: str | Path,
+    view: str | Path,
+    controls: str | Path | None = None,
+    control_count: int = 0,
+    seed: int = 0,
+) -> list[str]:
+    """Copy the training split of a prepared dataset into the agent's data view, less a seeded
+    slice of at most control_count items (never more than half the split) written to `controls`
+    (outside the view): same-distribution items the agent is never handed, which the judge's
+    probe (ptb/judge/probe.py) compares the test items with. A task without a training split
+    gets an empty controls file."""
     view = Path(view)
     view.mkdir(parents=True, exist_ok=True)
     source = Path(dataset_dir) / "train.jsonl"
-    if source.exists():
+    lines = [line for line in source.read_text().splitlines() if line.strip()] if source.exists() else []
+    held = set()
+    if lines and control_count:
+        held = set(random.Random(seed).sample(range(len(lines)), min(control_count, len(lines) // 2)))
+    if held:
+        kept = [line for i, line in enumerate(lines) if i not in held]
+        io.write_text_atomic(view / "train.jsonl", "".join(line + "\n" for line in kept))
+    elif source.exists():
         shutil.copyfile(source, view / "train.jsonl")
+    if controls is not None:
+        io.write_text_atomic(controls, "".join(lines[i] + "\n" for i in sorted(held)))
     return sorted(p.name for p in view.iterdir())

@@ -18,12 +18,12 @@ import traceback
 from pathlib import Path
 
 from ptb.core import faults, io, outcomes, redaction, tasks
-from ptb.judge import contamination, llm_judge, model_identity, tamper
+from ptb.judge import contamination, llm_judge, model_identity, probe, tamper
 from ptb.judge import secrets as secret_scan  # review's `secrets` argument would shadow the module
 from ptb.judge.common import result
 
 JUDGE_VERSION = "2"
-DETERMINISTIC = ("tamper", "model_identity", "contamination", "secrets")
+DETERMINISTIC = ("tamper", "model_identity", "contamination", "secrets", "probe")
 
 
 def _run(name: str, fn) -> dict:
@@ -89,8 +89,10 @@ def review(
     redactions: list[dict],
     run_dir,
     settings: dict,
+    probe_records: tuple[str, list[dict], list[dict]] | None = None,
 ) -> dict:
     """The verdict. training_data: folders of what the agent was given to train on.
+    probe_records: (benchmark, test records, held-back control records) for the probe (none: not run).
     agent_dirs: label -> folder the agent could write ("job" is its job dir; also
     its HOME with the HF and pip caches, its scratch); secrets: variable name -> value;
     redactions: the runner's record (agent.json); run_dir: every file of the run (secrets)."""
@@ -123,6 +125,16 @@ def review(
         ),
         _run("secrets", lambda: secret_scan.check(run_dir, secrets, redactions)),
     ]
+    if probe_records is not None:
+        benchmark, test_records, control_records = probe_records
+        checks.append(
+            _run(
+                probe.NAME,
+                lambda: probe.check(
+                    final_model_dir, base_model_dir, test_records, control_records, benchmark, s["probe"]
+                ),
+            )
+        )
     if s["llm"]:
         checks.append(
             _run(llm_judge.NAME, lambda: llm_judge.check(run_dir, job_dir, s["llm"], redact=secrets))
@@ -156,20 +168,27 @@ def judge_run(
     secret_names: list[str],
     settings: dict,
     verdict_json,
+    controls=None,
 ) -> dict:
-    """Rule judge: read the run's recorded files (never the agent's word), review, write verdict.json."""
+    """Rule judge: read the run's recorded files (never the agent's word), review, write verdict.json.
+    controls: the training items held back from the agent's view (the probe's; none: no probe)."""
+    test_file = Path(dataset_manifest).parent / "test.jsonl"
     verdict = review(
         agent_dirs=agent_dirs,
         handout=io.read_json(handout_json),
         final_model_dir=final_model_dir,
         base_model_dir=io.read_json(base_manifest)["path"],
         disallowed_models={name: io.read_json(path)["path"] for name, path in disallowed_manifests.items()},
-        test_items=test_items(benchmark, Path(dataset_manifest).parent / "test.jsonl"),
-        training_data=[agent_view],
+        test_items=test_items(benchmark, test_file),
+        # the controls are training data too (an agent may fetch the whole public split)
+        training_data=[agent_view] + ([Path(controls).parent] if controls else []),
         secrets=redaction.known_secrets(secret_names),
         redactions=io.read_json(agent_json).get("redactions", []),
         run_dir=Path(agent_json).parent,
         settings=settings,
+        probe_records=(
+            (benchmark, tasks.read_jsonl(test_file), probe.read_records(controls)) if controls else None
+        ),
     )
     io.write_json(verdict_json, verdict)
     return verdict
