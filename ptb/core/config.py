@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import math
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -18,9 +20,10 @@ from ptb.core.paths import REPO_ROOT
 
 SCHEMA_PATH = REPO_ROOT / "schemas" / "config.schema.yaml"
 NAME_RULE = (
-    "names are letters, digits, '_', '.' and '-', start with a letter or digit and hold no '..' "
-    "(they become folders under results/)"
+    "names are letters, digits, '_', '.' and '-' (no space or control character), start with a letter "
+    "or digit, hold no '..' and have at most 100 characters (they become folders under results/)"
 )
+SEED_MAX = 2**32 - 1  # numpy's and torch's seeds take 32 bits (the SFT agent seeds both)
 
 
 class ConfigError(ValueError):
@@ -46,9 +49,20 @@ def _describe(error: jsonschema.ValidationError) -> str:
         if reserved:
             return f"config key {where!r}: {error.instance!r} is set by the workflow and cannot be configured"
         return f"config key {where!r}: the name {error.instance!r} is not allowed; {NAME_RULE}"
-    if error.validator in ("pattern", "not") and where.endswith("hf_id"):
-        return f"config key {where!r} = {error.instance!r}: not a hub repo id (owner/name, no '..')"
-    if error.validator in ("pattern", "not") and where.split(".")[0] in ("grid", "select", "subsets"):
+    if error.validator in ("pattern", "not", "maxLength") and where.endswith("hf_id"):
+        return (
+            f"config key {where!r} = {error.instance!r}: not a hub repo id "
+            "(owner/name, no '..', no control character, at most 200 characters)"
+        )
+    if error.validator == "pattern" and where.endswith("display_name"):
+        return f"config key {where!r} = {error.instance!r}: a display name is one line, no control character"
+    if error.validator in ("pattern", "not", "maxLength") and where.split(".")[0] in (
+        "grid",
+        "select",
+        "subsets",
+        "calibration",
+        "profiling",
+    ):
         return f"config key {where!r}: {error.instance!r} is not allowed; {NAME_RULE}"
     if "then" in error.relative_schema_path and where.startswith("resources."):
         return f"config key {where!r} = {error.instance!r}: a gpu_model is set, so gpu must be 1 or more"
@@ -112,11 +126,35 @@ def _coerce_cli_strings(config: dict, validator) -> None:
             return
 
 
+def _check_finite(value, where: str = "") -> None:
+    """YAML's .nan and .inf are floats that pass every minimum (NaN compares false): refuse
+    them anywhere, naming the key."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key {where or '<top level>'!r} = {value}: not a finite number")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        _check_finite(item, f"{where}.{key}" if where else str(key))
+
+
+def _check_results_dir(config: dict) -> None:
+    """Every output goes under results_dir: an empty one or the root would write at /."""
+    results = config["results_dir"]
+    if not results.strip() or re.search(r"[\x00-\x1f\x7f]", results):
+        raise ConfigError(
+            f"config key 'results_dir' = {results!r}: give a folder (not empty, no control character)"
+        )
+    if Path(os.path.expanduser(results)).resolve() == Path("/"):
+        raise ConfigError(
+            f"config key 'results_dir' = {results!r}: the filesystem root; give a folder under it"
+        )
+
+
 def validate(config: dict) -> dict:
     """Validate in place against the schema and the registries; return the config."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     _coerce_cli_strings(config, validator)
+    _check_finite(config)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
@@ -125,7 +163,9 @@ def validate(config: dict) -> dict:
             inner = [e for e in best.context if e.validator != "type"] or best.context
             best = jsonschema.exceptions.best_match(inner)
         raise ConfigError(_describe(best))
+    _check_results_dir(config)
     _check_references(config)
+    _check_weights(config)
     subset, select = (
         config["subset"],
         {k: v for k, v in (config.get("select") or {}).items() if k != "calibration"},
@@ -140,6 +180,9 @@ def validate(config: dict) -> dict:
             file=sys.stderr,
         )
     warn_api_agents_on_host(config)
+    warn_select_beyond_grid(config)
+    warn_collisions(config)
+    warn_unset_keys(config)
     # the models this run uses: a demo's own models are not the production grid's unpinned ones
     in_play = selection(config)["models"] + list((config.get("calibration") or {}).get("models") or [])
     unpinned = unpinned_models(config, in_play)
@@ -182,6 +225,7 @@ def _check_references(config: dict) -> None:
         if not (REPO_ROOT / "tasks" / bench / "task.yaml").exists():
             raise ConfigError(f"config key 'benchmarks.{bench}': no task folder tasks/{bench}/task.yaml")
     _check_context_length(config, chosen["benchmarks"])
+    _check_task_args(config, chosen["benchmarks"])
     for name in chosen["agents"] + list((calibration or {}).get("expected", {})):
         agent = config["agents"][name]
         if not (REPO_ROOT / "agents" / agent["scaffold"] / "solve.sh").exists():
@@ -217,6 +261,130 @@ def _check_not_empty(config: dict, chosen: dict) -> None:
             )
 
 
+def _check_task_args(config: dict, benchmarks: list[str]) -> None:
+    """A task_args key the task's @task function does not take would fail every evaluation of
+    the benchmark, baselines included: refuse it at load, naming the key and what is taken."""
+    for bench in benchmarks:
+        given = config["benchmarks"][bench].get("task_args") or {}
+        accepted = tasks.task_arguments(bench)
+        if accepted is None:
+            continue  # **kwargs, or a task.py that the evaluation will report itself
+        allowed = accepted - set(tasks.WORKFLOW_ARGUMENTS)
+        for key in given:
+            if key not in allowed:
+                why = "is set by the workflow" if key in tasks.WORKFLOW_ARGUMENTS else "is not an argument"
+                raise ConfigError(
+                    f"config key 'benchmarks.{bench}.task_args.{key}' {why} of {bench}() in "
+                    f"tasks/{bench}/task.py; allowed: {', '.join(sorted(allowed)) or '(none)'}"
+                )
+
+
+def warn_select_beyond_grid(config: dict) -> None:
+    """`select` narrows the sweep; naming what the grid (or the named subset) does not run widens
+    it. That is a documented use (a new agent or task tried alone, more seeds: docs/adding-a-task.md),
+    so it is said, naming the entries, not refused: a slip (`seeds: [1, 7]`) is seen before any job."""
+    select = config.get("select") or {}
+    subset = config.get("subset")
+    base = {axis: list(config["grid"][axis]) for axis in AXES}
+    narrowed_by = "grid"
+    if subset:
+        narrowed_by = f"grid narrowed by subsets.{subset}"
+        for axis in AXES:
+            if axis in config["subsets"][subset]:
+                base[axis] = list(config["subsets"][subset][axis])
+    for axis in AXES:
+        outside = [v for v in select.get(axis, []) if v not in base[axis]]
+        if outside:
+            print(
+                f"warning: config key 'select.{axis}' names {', '.join(map(repr, outside))}, not in the "
+                f"{narrowed_by} ({', '.join(map(str, base[axis]))}): the run widens the sweep with them",
+                file=sys.stderr,
+            )
+
+
+def _check_weights(config: dict) -> None:
+    """Pinned leaderboard weights: one per benchmark of the grid, summing to more than 0 (else the
+    leaderboard would fail after every run, or divide by zero)."""
+    weights = config["leaderboard"]["weights"]
+    if not isinstance(weights, dict):
+        return
+    unknown = [b for b in weights if b not in config["benchmarks"]]
+    if unknown:
+        raise ConfigError(
+            f"config key 'leaderboard.weights' names unknown benchmark(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: {', '.join(sorted(config['benchmarks']))}"
+        )
+    planned = selection(config)["benchmarks"]
+    missing = [b for b in dict.fromkeys(config["grid"]["benchmarks"] + planned) if b not in weights]
+    if missing:
+        raise ConfigError(
+            f"config key 'leaderboard.weights' pins no weight for {', '.join(map(repr, missing))} "
+            "(a benchmark of the grid or of this run's selection)"
+        )
+    for where, benches in (
+        ("grid", config["grid"]["benchmarks"]),
+        ("selection", selection(config)["benchmarks"]),
+    ):
+        if sum(weights[b] for b in benches) <= 0:
+            raise ConfigError(
+                f"config key 'leaderboard.weights': the weights of the {where}'s benchmarks "
+                f"({', '.join(benches)}) sum to 0; give at least one a positive weight"
+            )
+
+
+def warn_collisions(config: dict) -> None:
+    """Two models of one hub repo and revision evaluate the same weights twice; two names that
+    differ only by case share one folder on a case-insensitive filesystem (macOS, some shares)."""
+    refs: dict[tuple, list[str]] = {}
+    for name, entry in config["models"].items():
+        for variant in ("base", "instruct"):
+            ref = entry.get(variant)
+            if ref and ref["source"] == "hub":
+                refs.setdefault((ref["hf_id"], ref.get("revision")), []).append(f"models.{name}.{variant}")
+    for (hf_id, revision), users in refs.items():
+        if len(users) > 1:
+            print(
+                f"warning: {' and '.join(users)} are the same hub model {hf_id}@{revision}", file=sys.stderr
+            )
+    for registry in ("agents", "models", "benchmarks"):
+        folded: dict[str, list[str]] = {}
+        for name in config[registry]:
+            folded.setdefault(name.casefold(), []).append(name)
+        for names in folded.values():
+            if len(names) > 1:
+                print(
+                    f"warning: {registry} {' and '.join(map(repr, names))} differ only by case: they "
+                    "share one results folder on a case-insensitive filesystem",
+                    file=sys.stderr,
+                )
+
+
+def warn_unset_keys(config: dict, environ=os.environ) -> None:
+    """The key variables (`env:`) of the agents this run plans that are unset here: warn at load
+    (a dry run, ptb-status and the leaderboard need no key); the agent job itself refuses to
+    start without them (ptb.agent_runs.agent_run: an infrastructure failure, not the agent's)."""
+    planned = selection(config)["agents"] + list(calibration_agents(config))
+    unset = sorted(
+        {
+            f"{var} (agents.{name}.env)"
+            for name in planned
+            for var in config["agents"][name]["env"]
+            if not environ.get(var)
+        }
+    )
+    if unset:
+        print(
+            f"warning: key variable(s) unset: {', '.join(unset)}; those agents' runs will not start",
+            file=sys.stderr,
+        )
+
+
+def calibration_agents(config: dict) -> list[str]:
+    """The calibration agents this run plans: `calibration.agents`, else all of `expected`."""
+    calibration = config.get("calibration") or {}
+    return list(calibration.get("agents") or calibration.get("expected") or [])
+
+
 def _check_context_length(config: dict, benchmarks: list[str]) -> None:
     """vLLM rejects every request whose max_tokens leaves no room in max_model_len: catch it at load."""
     max_len = config["evaluation"].get("max_model_len")
@@ -232,11 +400,15 @@ def _check_context_length(config: dict, benchmarks: list[str]) -> None:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently).
+    A merge key (`<<: *anchor`) is not a key of its own: the safe loader's merge fills in what
+    the mapping does not set itself, so a key set beside a merge is no duplicate."""
 
     def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -271,7 +443,7 @@ def check_files(paths: list[str | Path]) -> None:
         read_file(path)
 
 
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
+COMMIT = re.compile(r"[0-9a-f]{40}")  # fullmatch
 
 
 def unpinned_models(config: dict, models: list[str] | None = None) -> list[str]:
@@ -283,7 +455,7 @@ def unpinned_models(config: dict, models: list[str] | None = None) -> list[str]:
         for variant in ("base", "instruct")
         if (ref := entry.get(variant))
         and ref["source"] == "hub"
-        and not COMMIT.match(ref.get("revision") or "")
+        and not COMMIT.fullmatch(ref.get("revision") or "")
     ]
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from ptb.core import faults
 from ptb.core.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
@@ -55,6 +56,28 @@ def module(name: str, file: str = "task"):
     return loaded
 
 
+# arguments of a @task function that the evaluation sets itself (task_args cannot)
+WORKFLOW_ARGUMENTS = ("data_dir", "limit", "protocol", "model_alias")
+
+
+def task_arguments(name: str) -> set[str] | None:
+    """The keyword arguments tasks/<name>/task.py's @task function declares, read from its
+    source without importing it (the config loader checks `task_args` with this at load time,
+    and importing a task imports inspect); None when it takes **kwargs or cannot be read."""
+    import ast  # noqa: PLC0415 (the config loader only)
+
+    try:
+        tree = ast.parse((task_dir(name) / "task.py").read_text())
+    except (OSError, SyntaxError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            if node.args.kwarg:
+                return None
+            return {a.arg for a in node.args.args + node.args.kwonlyargs}
+    return None
+
+
 def takes(name: str, argument: str) -> bool:
     """Whether the task's @task function takes this argument (protocol, model_alias, ...)."""
     return argument in inspect.signature(getattr(module(name), name)).parameters
@@ -70,6 +93,13 @@ def load_task(
     that takes it (Arena-Hard: its baseline model meets itself)."""
     function = getattr(module(name), name)
     accepts = inspect.signature(function).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepts.values())
+    unknown = sorted(set(task_args) - set(accepts)) if not takes_any else []
+    if unknown:  # the config's mistake, not the model's: the job fails (the loader refuses it first)
+        raise faults.InfraFailure(
+            f"benchmarks.{name}.task_args: {', '.join(map(repr, unknown))} not taken by the @task "
+            f"function {name}() of tasks/{name}/task.py"
+        )
     for key, value in (("protocol", protocol), ("model_alias", model_alias)):
         if value is not None and key in accepts:
             task_args[key] = value

@@ -7,11 +7,6 @@ from helpers import REPO, planned_jobs, snakemake
 from ptb.core import config as ptb_config
 
 
-@pytest.fixture
-def production():
-    return yaml.safe_load((REPO / "workflow_config.yaml").read_text())
-
-
 def error_for(cfg) -> str:
     with pytest.raises(ptb_config.ConfigError) as caught:
         ptb_config.validate(cfg)
