@@ -43,7 +43,7 @@ def agent_environment(agent: dict, fields: dict, home: Path, library: Path, envi
     env = {name: environ[name] for name in PASSTHROUGH if name in environ}
     env.update({name: str(value) for name, value in agent["environment"].items()})
     env.update({name: environ[name] for name in agent["env"] if name in environ})
-    env["HOME"] = str(home)
+    env["HOME"] = str(Path(home).absolute())  # the agent runs in its job dir: a relative HOME is not there
     env["PYTHONPATH"] = str(library)
     env.update({key: str(value) for key, value in fields.items()})
     return env
@@ -253,6 +253,19 @@ def check_gpus(gpus: int) -> None:
         raise faults.InfraFailure(f"GPU check failed: nvidia-smi -L exited {probe.returncode}: {said}")
 
 
+# solve.sh's exit status when its CLI is not on PATH (bash's own for a command not found):
+# the setup's failure, so the job fails and is retried instead of booking `agent_error`
+CLI_MISSING = 127
+
+
+def missing_keys(agent: dict, environ=os.environ) -> list[str]:
+    """The key variables (`env:`) of an API agent that are unset or empty here: its provider
+    would refuse every request, so the run does not start (an infrastructure failure)."""
+    if proxy.upstream_for(agent["scaffold"], agent["llm"], agent["base_url"]) is None:
+        return []  # an offline scaffold with a key (the judge's leak cheats) talks to no provider
+    return [name for name in agent["env"] if not environ.get(name)]
+
+
 def classify(result: dict, has_model: bool, last_error: str | None = None) -> tuple[str, str]:
     """The outcome and its reason; the CLI's last error message (from its trace) ends the reason."""
     said = f"; last error: {last_error}" if last_error else ""
@@ -285,6 +298,8 @@ def run_agent(
     """Run the library's agents/<scaffold>/solve.sh in job_dir (in its box: `container`, the
     prefix ptb.agent_runs.box.agent_command gives); write the trace; return agent.json's content."""
     solve = Path(library) / "agents" / scaffold / "solve.sh"
+    if not solve.is_file():  # the setup's fault (the config loader checks the checkout's copy)
+        raise faults.InfraFailure(f"no solve.sh for scaffold {scaffold!r} in the handout library {library}")
     raw_log = run_dir / "agent.log"
     home = Path(env["HOME"])
     home.mkdir(parents=True, exist_ok=True)
@@ -322,6 +337,11 @@ def run_agent(
     stopped = result.get("stopped") or [None, None]
     if stopped[0] == "infra":  # the provider's failure, not the agent's: the job fails, to be retried
         raise faults.InfraFailure(f"{stopped[1]} (the record: {run_dir / 'api.jsonl'})")
+    if result["exit_code"] == CLI_MISSING and not result["timed_out"] and not has_model:
+        raise faults.InfraFailure(
+            f"solve.sh exited {CLI_MISSING}: its CLI (or solve.sh itself) was not found, a setup "
+            f"failure, not the agent's (agents/README.md); see {raw_log}"
+        )
     return {
         "outcome": outcome,
         "reason": reason,
@@ -378,7 +398,8 @@ def run_cell(
     every output), `image` (the agent image or None) and `view` (the agent's HF_HOME view).
     """
     die_with_parent()
-    run_dir = Path(agent_json).parent
+    # absolute: the agent runs in its job dir, where the run's relative paths (HOME, the prompt) are not
+    run_dir = Path(agent_json).parent.absolute()
     # the lock sits beside the run dir (ptb.core.paths.RUN_LOCK): taken before anything in it is touched
     with cell_lock(run_dir.with_name(run_dir.name + ".lock"), cell.key):
         return _run_locked_cell(
@@ -417,6 +438,11 @@ def _run_locked_cell(
     # before anything is touched: a host without bubblewrap refuses (or runs unboxed if told so)
     isolation = box.isolation_for(resolved["container"], resolved["isolation"])
     check_gpus(gpus)
+    unset = missing_keys(agent)
+    if unset:
+        raise faults.InfraFailure(
+            f"agent {cell.agent}: key variable(s) {', '.join(unset)} unset (agents.{cell.agent}.env)"
+        )
     budget_s = budget["hours"] * 3600
     deadline = int(time.time() + budget_s)
     jobdir.reclaim(job_dir)  # a previous run's agent may have left it undeletable

@@ -31,7 +31,7 @@ from pathlib import Path
 from ptb.core import config as ptb_config
 from ptb.core import io, paths, protocol
 from ptb.core.outcomes import OK
-from ptb.tools import cli_config
+from ptb.tools import cli_config, cli_paths
 
 REFERENCE_DIR = protocol.REFERENCE_DIR
 TABLES = {
@@ -157,7 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     cli_config.add_arguments(parser)
     parser.add_argument("--setting", choices=["auto", *TABLES], default="auto", help="reference table")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the rows to this JSON file")
+    cli_paths.add_mkdir_argument(parser, "the --json file's folder")
     args = parser.parse_args(argv)
+    if args.json_out:  # before the work: a missing folder is a typo until --mkdir says otherwise
+        try:
+            made = cli_paths.ensure_folder(Path(args.json_out).parent, create=args.mkdir, option="--json")
+        except ValueError as error:
+            print(f"compare-reference: {error}", file=sys.stderr)
+            return 2
+        for folder in made:
+            print(f"compare-reference: created {folder}", file=sys.stderr)
     if args.metrics:
         if not (args.model and args.benchmark):
             parser.error("a metrics.json needs --model and --benchmark")

@@ -20,10 +20,13 @@ import sys
 from pathlib import Path
 
 from ptb.core.paths import REPO_ROOT, checkout
+from ptb.tools import cli_paths
 
 TEMPLATES = Path(__file__).resolve().parent / "skeletons"
-TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-AGENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# fullmatch: `$` would let a trailing newline through (a folder named "x\n")
+TASK_NAME = re.compile(r"[a-z][a-z0-9_]*")
+AGENT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+NAME_MAX = 100  # the config's limit on names (schemas/config.schema.yaml $defs/name)
 
 # template file -> path in the repo ({name} filled in)
 TASK_FILES = {
@@ -83,10 +86,10 @@ def _lint_clean(files: list[Path]) -> None:
 
 def new_task(name: str, root: str | Path = REPO_ROOT) -> list[Path]:
     """Write the task folder and its test; return the files written."""
-    if not TASK_NAME.match(name):
+    if not TASK_NAME.fullmatch(name) or len(name) > NAME_MAX:
         raise SkeletonError(
-            f"task name {name!r}: use lowercase letters, digits and underscores, starting with a letter "
-            "(it is the folder, the @task function and the config key)"
+            f"task name {name!r}: use lowercase letters, digits and underscores, starting with a letter, "
+            f"at most {NAME_MAX} characters (it is the folder, the @task function and the config key)"
         )
     return _write("task", TASK_FILES, name, {"name": name, "title": title_of(name)}, Path(root))
 
@@ -106,8 +109,11 @@ def _agent_values(name: str) -> dict[str, str]:
 
 def new_agent(name: str, root: str | Path = REPO_ROOT) -> list[Path]:
     """Write agents/NAME/{solve.sh,trace.py} and its test; return the files written."""
-    if not AGENT_NAME.match(name):
-        raise SkeletonError(f"scaffold name {name!r}: use lowercase letters, digits and underscores")
+    if not AGENT_NAME.fullmatch(name) or len(name) > NAME_MAX:
+        raise SkeletonError(
+            f"scaffold name {name!r}: use lowercase letters, digits and underscores, starting with a "
+            f"letter, at most {NAME_MAX} characters"
+        )
     return _write("agent", AGENT_FILES, name, _agent_values(name), Path(root))
 
 
@@ -126,11 +132,14 @@ def _skeleton_main(
         default=str(checkout()),
         help="repository root (default: the checkout around the working dir)",
     )
+    cli_paths.add_mkdir_argument(parser, "--root")
     args = parser.parse_args(argv)
     root = Path(args.root)
     try:
+        for folder in cli_paths.ensure_folder(root, create=args.mkdir, option="--root"):
+            print(f"{prog}: created {folder}", file=sys.stderr)
         files = make(args.name, root)
-    except SkeletonError as error:
+    except (SkeletonError, ValueError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return None
     print(f"wrote {noun} {args.name}:\n{_report(files, root)}")
