@@ -4,6 +4,7 @@ import pytest
 from test_config import error_for
 
 from ptb.core import config as ptb_config
+from ptb.core import faults, tasks
 
 # -- where every output goes ------------------------------------------------------------
 
@@ -184,6 +185,13 @@ def test_task_args_the_task_does_not_take_are_refused(production):
     assert "set by the workflow" in error_for(production)
     production["benchmarks"]["gsm8k"]["task_args"] = {"fewshot": 3}
     ptb_config.validate(production)
+
+
+def test_task_args_that_reach_an_evaluation_anyway_fail_the_job_not_the_model():
+    """Past the loader (a config edited under a running sweep): the evaluation's job fails as an
+    infrastructure failure, to be retried, never `eval_error` scored as the base model."""
+    with pytest.raises(faults.InfraFailure, match=r"benchmarks.gsm8k.task_args: 'fewshots' not taken"):
+        tasks.load_task("gsm8k", tasks.task_dir("gsm8k") / "data", fewshots=3)
 
 
 # -- warnings: duplicates and unset keys ------------------------------------------------------
