@@ -11,6 +11,8 @@ fi
 : "${PTB_AGENT_LLM:?agents/gemini: PTB_AGENT_LLM is not set}"
 # The job dir is a new folder: untrusted folders reset --yolo to the default approval mode.
 export GEMINI_CLI_TRUST_WORKSPACE=true
+# PostTrainBench's setting: no sandbox of the CLI's own (the cell's box is the sandbox)
+export GEMINI_SANDBOX=false
 # The auth type is chosen here, not from the environment: with GOOGLE_GEMINI_BASE_URL set the
 # CLI picks the "gateway" auth type, which its headless start then rejects ("Invalid auth
 # method selected", exit 41). gemini-api-key with the base URL in the environment works.

@@ -20,6 +20,12 @@ OPENCODE_CONFIG_CONTENT=$(python3 -c '
 import json, os
 provider, _, model = os.environ["PTB_AGENT_LLM"].partition("/")
 options = {"baseURL": os.environ["PTB_AGENT_BASE_URL"]} if os.environ.get("PTB_AGENT_BASE_URL") else {}
+# the key, named as PostTrainBench does ({env:<PROVIDER>_API_KEY}), else the one *_API_KEY given:
+# a custom provider (not one the AI SDK knows) otherwise sends no Authorization header at all
+named = provider.upper().replace("-", "_") + "_API_KEY"
+given = sorted(name for name, value in os.environ.items() if name.endswith("_API_KEY") and value)
+if named in given or len(given) == 1:
+    options["apiKey"] = "{env:%s}" % (named if named in given else given[0])
 config = {"provider": {provider: {"options": options, "models": {model: {}}}}, "autoupdate": False}
 config["small_model"] = os.environ["PTB_AGENT_LLM"]  # titles too: else a second model (haiku) is billed
 print(json.dumps(config))

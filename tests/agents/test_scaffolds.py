@@ -63,14 +63,22 @@ mkdir -p final_model && echo '{{}}' > final_model/config.json
 """
 
 
-def run_solve(scaffold: str, tmp_path: Path, *, with_cli: bool = True, effort: str | None = None):
+def run_solve(
+    scaffold: str,
+    tmp_path: Path,
+    *,
+    with_cli: bool = True,
+    effort: str | None = None,
+    extra_env: dict | None = None,
+    fake: str = FAKE_CLI,
+):
     """Run solve.sh as the runner does: cwd = job dir, a clean minimal environment."""
     fake_bin, job, rec = tmp_path / "bin", tmp_path / "job", tmp_path / "rec"
     for folder in (fake_bin, job, rec):
         folder.mkdir()
     if with_cli:
         cli = fake_bin / scaffold
-        cli.write_text(FAKE_CLI.format(rec=rec, name=scaffold, fixture=FIXTURES / f"{scaffold}.jsonl"))
+        cli.write_text(fake.format(rec=rec, name=scaffold, fixture=FIXTURES / f"{scaffold}.jsonl"))
         cli.chmod(0o755)
     (job / "prompt.md").write_text(PROMPT)
     env = {
@@ -85,6 +93,7 @@ def run_solve(scaffold: str, tmp_path: Path, *, with_cli: bool = True, effort: s
     }
     if effort:
         env["PTB_AGENT_EFFORT"] = effort
+    env.update(extra_env or {})
     proc = subprocess.run(
         [BASH, str(REPO / "agents" / scaffold / "solve.sh")],
         cwd=job,
@@ -114,7 +123,8 @@ def test_solve_runs_cli_headless_and_trace_is_readable(scaffold, tmp_path):
     if scaffold == "opencode":  # `opencode run` would quote an argument: the prompt goes on stdin
         assert (rec / "stdin").read_text() == PROMPT, "the prompt must arrive verbatim on stdin"
     else:
-        assert PROMPT.rstrip("\n") in argv, "the prompt must arrive verbatim as one argument"
+        # verbatim, as one argument (claude: PostTrainBench's non-interactive note after it)
+        assert any(a.startswith(PROMPT.rstrip("\n")) for a in argv[-1:]), "the prompt, verbatim, last"
     assert key in env_names and "PTB_AGENT_LLM" in env_names
     assert FAKE_KEY not in proc.stdout + proc.stderr, "solve.sh must never echo a key"
     assert (job / "final_model" / "config.json").exists()
@@ -136,7 +146,7 @@ def test_solve_fails_clearly_without_cli(scaffold, tmp_path):
 @pytest.mark.parametrize(
     "scaffold, effort, check",
     [
-        ("codex", "high", lambda argv, env: argv[argv.index("-c") + 1] == "model_reasoning_effort=high"),
+        ("codex", "high", lambda argv, env: "model_reasoning_effort=high" in argv),
         ("opencode", "high", lambda argv, env: argv[argv.index("--variant") + 1] == "high"),
         ("claude", "max", lambda argv, env: "CLAUDE_CODE_EFFORT_LEVEL" in env),
     ],
@@ -150,7 +160,8 @@ def test_effort_reaches_the_cli(scaffold, effort, check, tmp_path):
 def test_no_effort_flags_when_unset(tmp_path):
     _, _, rec = run_solve("codex", tmp_path)
     argv, env_names = recorded(rec)
-    assert "-c" not in argv and "CODEX_API_KEY" in env_names  # the OpenAI key is handed to codex exec
+    assert not any("reasoning_effort" in a for a in argv)
+    assert "CODEX_API_KEY" in env_names  # the OpenAI key is handed to codex exec
 
 
 @pytest.mark.parametrize("scaffold", sorted(SCAFFOLDS))
@@ -219,3 +230,91 @@ def test_registry_and_cli(tmp_path):
         timeout=60,
     )
     assert bad.returncode == 2 and "no trace parser" in bad.stderr
+
+
+# --- parity with PostTrainBench's launch scripts (agents/<name>/solve.sh there) -------------
+
+
+def test_claude_gets_posttrainbench_timeout_and_non_interactive_note(tmp_path):
+    proc, _, rec = run_solve("claude", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    argv, env_names = recorded(rec)
+    assert "BASH_MAX_TIMEOUT_MS" in env_names
+    prompt = argv[-1]
+    assert prompt.startswith(PROMPT.rstrip("\n")), "the task prompt first, verbatim"
+    assert prompt.endswith(
+        "make sure every process you are running finishes before you write your last message."
+    )
+
+
+def test_claude_timeout_is_overridable_by_the_entry(tmp_path):
+    fake = FAKE_CLI.replace("compgen -e", 'echo "$BASH_MAX_TIMEOUT_MS" > {rec}/timeout; compgen -e')
+    proc, _, rec = run_solve("claude", tmp_path, fake=fake)
+    assert (rec / "timeout").read_text().strip() == "36000000"  # PostTrainBench's 10 hours
+    shutil.rmtree(tmp_path / "bin"), shutil.rmtree(tmp_path / "job"), shutil.rmtree(rec)
+    proc, _, rec = run_solve("claude", tmp_path, fake=fake, extra_env={"BASH_MAX_TIMEOUT_MS": "600000"})
+    assert (rec / "timeout").read_text().strip() == "600000"
+
+
+def test_codex_gets_posttrainbench_flags_and_no_reprompt_by_default(tmp_path):
+    proc, _, rec = run_solve("codex", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    argv, _ = recorded(rec)
+    assert argv[:2] == ["--search", "exec"], "live web search is a top-level flag, before exec"
+    assert "model_reasoning_summary=detailed" in argv
+    assert "background_terminal_max_timeout=36000000" in argv
+    assert "resume" not in argv
+
+
+# each call records its argv (call.<n>, NUL-separated) and takes 2 s, as a session would
+FAKE_CODEX_CALLS = """#!/bin/bash
+printf '%s\\0' "$@" > {rec}/call.$(ls {rec} | wc -l)
+sleep 2
+"""
+
+
+@pytest.mark.parametrize("minutes_left, calls", [(29, 1), (30, 2)])
+def test_codex_reprompt_resumes_while_30_minutes_remain(tmp_path, minutes_left, calls):
+    """PostTrainBench's *_reprompt loop: resume the last session while 30 minutes or more
+    remain. With 30 min 3 s left, one resume (2 s per call: then 29 min 59 s); with 29, none."""
+    deadline = int(__import__("time").time()) + minutes_left * 60 + 3
+    proc, _, rec = run_solve(
+        "codex",
+        tmp_path,
+        fake=FAKE_CODEX_CALLS,
+        extra_env={"PTB_DEADLINE": str(deadline), "PTB_AGENT_OPTIONS": json.dumps({"reprompt": True})},
+    )
+    assert proc.returncode == 0, proc.stderr
+    made = [(rec / f"call.{n}").read_text().split("\0")[:-1] for n in range(len(list(rec.iterdir())))]
+    assert len(made) == calls, made
+    if calls == 2:
+        resume = made[1]
+        assert resume[:4] == ["--search", "exec", "resume", "--last"]
+        assert resume[-1].startswith("You still have 0h 30m remaining.")
+        assert "model_reasoning_summary=detailed" in resume
+
+
+def test_gemini_runs_without_its_own_sandbox(tmp_path):
+    fake = FAKE_CLI.replace("compgen -e", 'echo "$GEMINI_SANDBOX" > {rec}/sandbox; compgen -e')
+    proc, _, rec = run_solve("gemini", tmp_path, fake=fake)
+    assert proc.returncode == 0 and (rec / "sandbox").read_text().strip() == "false"
+
+
+@pytest.mark.parametrize(
+    "llm, keys, expected",
+    [
+        ("anthropic/claude-sonnet-4-6", {"ANTHROPIC_API_KEY": FAKE_KEY}, "{env:ANTHROPIC_API_KEY}"),
+        ("zai/glm-5", {"ZAI_API_KEY": FAKE_KEY}, "{env:ZAI_API_KEY}"),
+        ("mygateway/some-model", {"GATEWAY_API_KEY": FAKE_KEY}, "{env:GATEWAY_API_KEY}"),
+    ],
+)
+def test_opencode_custom_provider_names_its_key(tmp_path, llm, keys, expected):
+    """A provider the AI SDK does not know sends no key unless the config names one."""
+    fake = FAKE_CLI.replace("compgen -e", 'printf %s "$OPENCODE_CONFIG_CONTENT" > {rec}/config; compgen -e')
+    env = {"PTB_AGENT_LLM": llm, "ANTHROPIC_API_KEY": "", **keys}  # empty: not given
+    proc, _, rec = run_solve("opencode", tmp_path, fake=fake, extra_env=env)
+    assert proc.returncode == 0, proc.stderr
+    config = json.loads((rec / "config").read_text())
+    provider = llm.split("/")[0]
+    assert config["provider"][provider]["options"]["apiKey"] == expected
+    assert FAKE_KEY not in (rec / "config").read_text(), "the key is referenced, never copied"
