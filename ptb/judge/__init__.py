@@ -121,6 +121,7 @@ def review(
                 tolerance=s["contamination_tolerance"],
                 item_share=s["contamination_item_share"],
                 min_words=s["min_words"],
+                base_model_dir=base_model_dir,
             ),
         ),
         _run("secrets", lambda: secret_scan.check(run_dir, secrets, redactions)),

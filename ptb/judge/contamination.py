@@ -2,7 +2,10 @@
 
 Every regular file under the roots (the job dir, the agent's HOME with its Hugging Face and
 other caches, its scratch dir) is read by content (ptb.judge.formats), never chosen by name;
-only the handed-out files (recorded by the workflow, guarded by `tamper`) are left out.
+only the handed-out files (recorded by the workflow, guarded by `tamper`) are left out. Links
+are read through (walk.py): a link to the test split is evidence wherever it points. Integer
+arrays are read as token ids of the base model's tokenizer (token_ids.py), git repositories
+object by object (git_pack.py). Test texts are indexed as written and in rot13.
 
 Per test item, the share of each of its texts' n-grams found in those files: an item is
 *copied* when some text of it reaches `item_share` (one whole item copied verbatim is always
@@ -14,17 +17,23 @@ dropped first: they are allowed data, so the split itself left in the job dir st
 
 from __future__ import annotations
 
+import codecs
+import io
+import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ptb.judge import formats
+from ptb.judge import formats, git_pack, walk
 from ptb.judge.common import EVIDENCE_CAP, result, walk_files
 from ptb.judge.grams import MAX_GRAM, NORMALISE, GramSet, gram_hashes, word_hashes, words
+from ptb.judge.token_ids import TokenIds
 
 NAME = "contamination"
 SNIPPET = 120
+HEARTBEAT_S = 30  # a line in the judge's log while the scan runs
 
 
 class TestIndex:
@@ -40,10 +49,11 @@ class TestIndex:
         self.skipped = 0
         short_lengths = set()
         for item, item_texts in enumerate(items):
-            for text in item_texts:
+            rot13 = [codecs.encode(text, "rot13") for text in item_texts]
+            for k, text in enumerate(item_texts + rot13):
                 hashes = word_hashes(words(text.encode("utf-8", "surrogatepass")))
                 if len(hashes) < min_words:
-                    self.skipped += 1  # "4" or "yes" is in every corpus: it says nothing
+                    self.skipped += k < len(item_texts)  # "4" or "yes" is in every corpus: no evidence
                     continue
                 length = min(n, len(hashes))
                 grams = np.unique(gram_hashes(hashes, length))
@@ -97,9 +107,18 @@ class TestIndex:
         return out
 
 
-def _scan_file(index: TestIndex, path: Path, notes: list[str]) -> np.ndarray:
+def _scan_file(index: TestIndex, path: Path, notes: list[str], ids: TokenIds | None = None) -> np.ndarray:
     with open(path, "rb") as handle:
-        return index.scan(formats.texts(handle, notes))
+        return index.scan(formats.texts(handle, notes, ids=ids))
+
+
+def _scan_repository(index: TestIndex, git_dir: Path, notes: list[str], ids: TokenIds | None) -> np.ndarray:
+    """Every object of a git repository, deltas resolved (its files are read as files too)."""
+    found = [
+        index.scan(formats.texts(io.BytesIO(content), notes, ids=ids))
+        for content in git_pack.repository_objects(git_dir, notes)
+    ]
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
 
 def check(
@@ -112,38 +131,55 @@ def check(
     tolerance: int,
     item_share: float,
     min_words: int,
+    base_model_dir: str | Path | None = None,
 ) -> dict:
     """roots: label -> folder (e.g. {"job": job_dir, "home": agent HOME}); skip: "label/rel" paths
     of files the workflow handed out; allowed: folders of data the agent was given (the training
-    split): test n-grams found there (near-duplicate items across splits) are not evidence."""
+    split): test n-grams found there (near-duplicate items across splits) are not evidence;
+    base_model_dir: the tokenizer integer arrays are decoded with (None: they are not)."""
     index = TestIndex(test_items, n, min_words)
+    ids = TokenIds(base_model_dir) if base_model_dir is not None else None
     shared = []
     for folder in allowed:
         for path in walk_files(folder)[0]:
-            shared.append(_scan_file(index, path, []))
+            shared.append(_scan_file(index, path, [], ids))
     shared = np.unique(np.concatenate(shared)) if shared else np.zeros(0, dtype=np.uint64)
     index.exclude(shared)
     skip = set(skip)
-    per_file, unreadable, found_all, scanned = [], [], [], 0
+    per_file, unreadable, found_all = [], [], []
+    read: dict[tuple[int, int], np.ndarray] = {}  # (device, inode) -> grams: hard links read once
+    heartbeat = _Heartbeat()
+    walker = walk.Walk()
     for label, root in roots.items():
-        root = Path(root)
-        files, unreadable_here = walk_files(root)
-        unreadable += [f"{label}/{rel}" for rel in unreadable_here]
-        for path in files:
-            rel = f"{label}/{path.relative_to(root)}"
-            if rel in skip:
+        if not Path(root).is_dir():
+            continue
+        for entry in walker.files(Path(root)):
+            rel = f"{label}/{entry.rel}"
+            if entry.repository:
+                notes: list[str] = []
+                found = _scan_repository(index, entry.path, notes, ids)
+                rel += " (git objects)"
+            elif rel in skip and not entry.linked:
                 continue
-            scanned += 1
-            notes: list[str] = []
-            try:
-                found = _scan_file(index, path, notes)
-            except OSError as err:
-                unreadable.append(f"{rel}: {type(err).__name__}: {err}"[:300])
-                continue
+            elif entry.key in read:
+                found, notes = read[entry.key], []
+            else:
+                notes = []
+                try:
+                    found = _scan_file(index, entry.path, notes, ids)
+                except OSError as err:
+                    unreadable.append(f"{rel}: {type(err).__name__}: {err}"[:300])
+                    continue
+                read[entry.key] = found
+                heartbeat.beat(rel, entry.size)
             unreadable += [f"{rel}: {note}" for note in notes]
             if len(found):
                 per_file.append({"file": rel, "items": len(index.items_with(found))})
                 found_all.append(found)
+        unreadable += [f"{label}/{rel}" for rel in walker.unreadable]
+        walker.unreadable = []
+    if ids is not None and ids.left_over:
+        unreadable.append(f"token ids: {ids.left_over} ids past the budget of {ids.budget} not decoded")
     found = np.unique(np.concatenate(found_all)) if found_all else np.zeros(0, dtype=np.uint64)
     touched = index.items_with(found)
     coverage = index.coverage(found)
@@ -152,7 +188,7 @@ def check(
     passed = not copied and len(touched) <= tolerance
     summary = (
         f"{len(copied)} test item(s) copied (>= {item_share:.0%} of a text's {n}-grams), {len(touched)} of "
-        f"{len(index.items)} share a {n}-gram with {len(per_file)} of {scanned} file(s) "
+        f"{len(index.items)} share a {n}-gram with {len(per_file)} of {heartbeat.files} file(s) "
         f"(tolerance {tolerance})"
     )
     shown = copied + sorted(touched - set(copied))
@@ -166,7 +202,9 @@ def check(
         test_items=len(index.items),
         test_texts_too_short=index.skipped,
         grams_in_training_split=len(shared),
-        files_scanned=scanned,
+        files_scanned=heartbeat.files,
+        bytes_scanned=heartbeat.bytes,
+        token_ids_decoded=ids.decoded if ids is not None else 0,
         copied_items=len(copied),
         matched_items=len(touched),
         largest_share=round(max(coverage.values(), default=0.0), 4),
@@ -174,6 +212,27 @@ def check(
         matched_snippets=[_snippet(index.items[i]) for i in shown[:EVIDENCE_CAP]],
         unreadable=unreadable[:EVIDENCE_CAP],
     )
+
+
+class _Heartbeat:
+    """Files and bytes read so far, printed to the judge's log every HEARTBEAT_S seconds."""
+
+    def __init__(self):
+        self.files = self.bytes = 0
+        self.start = self.last = time.monotonic()
+
+    def beat(self, rel: str, size: int) -> None:
+        self.files += 1
+        self.bytes += size
+        now = time.monotonic()
+        if now - self.last >= HEARTBEAT_S:
+            self.last = now
+            print(
+                f"contamination: {self.files} files ({self.bytes / 1e6:.0f} MB) read in "
+                f"{now - self.start:.0f} s; at {rel}"[:300],
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _snippet(texts: list[str]) -> str:

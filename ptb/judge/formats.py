@@ -11,11 +11,11 @@ A reader that fails falls back to the raw bytes: a file crafted to break a parse
 
 from __future__ import annotations
 
-import base64
 import bz2
 import contextlib
 import gzip
 import io
+import itertools
 import json
 import lzma
 import pickletools
@@ -26,6 +26,11 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
+
+import numpy as np
+
+from ptb.judge import git_pack, text_forms
+from ptb.judge.token_ids import TokenIds
 
 try:
     import zstandard
@@ -38,9 +43,11 @@ MAX_DEPTH = 6  # nested containers: a zip in a tar in a gzip ... deeper is read 
 SPOOL_MEMORY = 64 << 20
 ESCAPES = (b"\\n", b"\\r", b"\\t", b'\\"', b"\\/", b"\\\\")
 UNICODE_ESCAPE = re.compile(rb"\\u([0-9a-fA-F]{4})")
-BASE64_BLOB = re.compile(rb"(?:[A-Za-z0-9+/_-]{60,}={0,2}[ \t\r\n]*)+")
 TORCH_STORAGE = re.compile(r"^torch (\w+)Storage$")
 TEXT_STORAGES = {"Byte", "Char"}  # torch storages that can hold text; float storages are numbers
+ID_STORAGES = {"Long": "<i8", "Int": "<i4", "Short": "<i2"}  # integer storages: maybe token ids
+ID_DTYPES = {"I16": "<i2", "U16": "<u2", "I32": "<i4", "U32": "<u4", "I64": "<i8", "U64": "<u8"}
+PICKLE_LIST_OPS = {"MARK", "APPEND", "APPENDS", "MEMOIZE", "BINPUT", "LONG_BINPUT", "EMPTY_LIST", "LIST"}
 
 
 def sniff(head: bytes) -> str:
@@ -70,7 +77,13 @@ def sniff(head: bytes) -> str:
         return "pickle"
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf16"
-    return "binary" if b"\x00" in head else "text"
+    if head[:1] == b"\x78" and head[1:2] in (b"\x01", b"\x5e", b"\x9c", b"\xda"):
+        return "zlib"  # a zlib stream: a git loose object, a PDF or PNG piece, zlib.compress
+    if head[:4] == b"PACK" and head[4:8] in (b"\x00\x00\x00\x02", b"\x00\x00\x00\x03"):
+        return "git_pack"
+    if b"\x00" not in head:
+        return "text"
+    return text_forms.wide_encoding(head) or "binary"
 
 
 class _Head(io.RawIOBase):
@@ -113,8 +126,21 @@ def _seekable(stream: BinaryIO) -> BinaryIO:
     return spool
 
 
-def texts(stream: BinaryIO, notes: list[str], depth: int = 0) -> Iterator[bytes]:
-    """Bytes of text found in the stream; problems (a format that failed to parse) go to notes."""
+class Scan:
+    """What the readers carry: notes (problems found) and the token-id decoder (None: arrays of
+    integers are numbers)."""
+
+    def __init__(self, notes: list[str], ids: TokenIds | None = None):
+        self.notes, self.ids = notes, ids
+
+
+def texts(stream: BinaryIO, notes: list[str], depth: int = 0, ids: TokenIds | None = None) -> Iterator[bytes]:
+    """Bytes of text found in the stream; problems (a format that failed to parse) go to notes;
+    ids: the base tokenizer's decoder, for integer arrays (token ids)."""
+    yield from _texts(stream, Scan(notes, ids), depth)
+
+
+def _texts(stream: BinaryIO, scan: Scan, depth: int = 0) -> Iterator[bytes]:
     head = stream.read(HEAD)
     kind = sniff(head) if depth < MAX_DEPTH else "binary"
     reader = READERS[kind]
@@ -124,12 +150,14 @@ def texts(stream: BinaryIO, notes: list[str], depth: int = 0) -> Iterator[bytes]
             source = stream if stream.seekable() else _seekable(_Head(head, stream))
         except (AttributeError, OSError, io.UnsupportedOperation):
             source = _seekable(_Head(head, stream))
-    else:
-        source = io.BufferedReader(_Head(head, stream), CHUNK)
+    elif len(head) < HEAD:  # all of it (most files of a venv): no reader to set up
+        source = io.BytesIO(head)
+    else:  # a small buffer: an 8 MB one per file cost more than reading most files
+        source = io.BufferedReader(_Head(head, stream), 1 << 16)
     try:
-        yield from reader(source, notes, depth)
+        yield from reader(source, scan, depth)
     except Exception as err:  # noqa: BLE001 - a crafted or corrupt file is read raw, not skipped
-        notes.append(f"{kind}: {type(err).__name__}: {err}"[:200])
+        scan.notes.append(f"{kind}: {type(err).__name__}: {err}"[:200])
         # all of it again as raw bytes: the decoy header of a crafted file must not hide what follows
         # (a decompressor reads ahead, so the rest of `source` alone may already be consumed)
         for whole in (source, stream):
@@ -144,74 +172,127 @@ def texts(stream: BinaryIO, notes: list[str], depth: int = 0) -> Iterator[bytes]
 
 
 def _decompressed(opener):
-    def read(source, notes, depth):
-        yield from texts(opener(source), notes, depth + 1)
+    def read(source, scan, depth):
+        yield from _texts(opener(source), scan, depth + 1)
 
     return read
 
 
-def _zstd(source, notes, depth):
+def _zstd(source, scan, depth):
     if zstandard is None:
-        notes.append("zstd: the zstandard package is not installed; read raw")
+        scan.notes.append("zstd: the zstandard package is not installed; read raw")
         yield from _chunks(source)
         return
-    yield from texts(zstandard.ZstdDecompressor().stream_reader(source), notes, depth + 1)
+    yield from _texts(zstandard.ZstdDecompressor().stream_reader(source), scan, depth + 1)
 
 
-def _text(source, notes, depth):
-    carry = b""
-    for block in _chunks(source):
-        block = carry + block
+def _text(source, scan, depth):
+    blocks = _chunks(source)
+    block = next(blocks, b"")
+    for following in blocks:  # a block is cut only when more follows
         cut = block.rfind(b"\n")  # escapes and blobs never span a line break: keep the last line
         block, carry = (block[: cut + 1], block[cut + 1 :]) if 0 <= cut < len(block) - 1 else (block, b"")
-        yield from _text_block(block, notes, depth)
-    if carry:
-        yield from _text_block(carry, notes, depth)
+        yield from _text_block(block, scan, depth)
+        block = carry + following
+    if block:
+        yield from _text_block(block, scan, depth)
 
 
-def _text_block(block: bytes, notes, depth):
+def _text_block(block: bytes, scan, depth):
     if b"\\" in block:
         if b"\\u" in block:
             block = UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)).encode("utf-8", "ignore"), block)
         for escape in ESCAPES:
             block = block.replace(escape, b" ")
     yield block
-    for match in BASE64_BLOB.finditer(block):
-        blob = re.sub(rb"\s+", b"", match.group(0))
-        try:
-            decoded = base64.b64decode(
-                blob + b"=" * (-len(blob) % 4), altchars=b"-_" if b"-" in blob else None
-            )
-        except ValueError:
-            continue
-        yield from texts(io.BytesIO(decoded), notes, depth + 1)
+    for decoded in text_forms.blobs(block):
+        yield from _texts(io.BytesIO(decoded), scan, depth + 1)
+    if scan.ids is not None:
+        for values in text_forms.int_runs(block):
+            yield from scan.ids.texts(values)
+    if b"\x00" in block:
+        yield from text_forms.wide_runs(block)
 
 
-def _utf16(source, notes, depth):
+def _utf16(source, scan, depth):
     data = source.read()
     yield data.decode("utf-16", errors="ignore").encode()
 
 
-def _raw(source, notes, depth):
-    yield from _chunks(source)
+def _wide(encoding):
+    def read(source, scan, depth):
+        while block := source.read(CHUNK):  # CHUNK is a multiple of 4: no character is cut
+            yield block.decode(encoding, errors="replace").encode("utf-8", "surrogatepass")
+
+    return read
 
 
-def _pickle(source, notes, depth):
-    """String arguments of every opcode; several pickles may follow one another."""
+def _raw(source, scan, depth):
+    for block in _chunks(source):
+        yield block
+        yield from text_forms.wide_runs(block)
+
+
+class _Stream(io.RawIOBase):
+    """Blocks from a generator, as a stream (for the readers that sniff and read)."""
+
+    def __init__(self, blocks: Iterator[bytes]):
+        self.blocks, self.left = blocks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.left:
+            self.left = next(self.blocks, b"")
+            if not self.left:
+                return 0
+        size = min(len(buffer), len(self.left))
+        buffer[:size], self.left = self.left[:size], self.left[size:]
+        return size
+
+
+def _zlib(source, scan, depth):
+    blocks = git_pack.inflate(source)
+    first = next(blocks, b"")
+    # a git loose object: "blob 123\0" then the content, read like a file
+    blocks = itertools.chain((git_pack.strip_object_header(first),), blocks)
+    yield from _texts(io.BufferedReader(_Stream(blocks), 1 << 16), scan, depth + 1)
+
+
+def _git_pack(source, scan, depth):
+    for blocks in git_pack.objects(source, scan.notes):
+        yield from _texts(io.BufferedReader(_Stream(blocks), 1 << 16), scan, depth + 1)
+
+
+def _pickle(source, scan, depth):
+    """String arguments of every opcode, runs of integer ones (token ids); several pickles may
+    follow one another."""
     if not hasattr(source, "peek"):
         source = io.BufferedReader(source)
+    ints: list[int] = []
     while source.peek(1)[:1]:
         for opcode, arg, _pos in pickletools.genops(source):
+            if isinstance(arg, int) and not isinstance(arg, bool) and "INT" in opcode.name:
+                ints.append(arg)
+                continue
+            if scan.ids is not None and len(ints) >= 13 and opcode.name not in PICKLE_LIST_OPS:
+                yield from scan.ids.texts(np.array(ints, dtype=np.int64))
+            if opcode.name not in PICKLE_LIST_OPS:
+                ints = []
             if isinstance(arg, str):
                 yield arg.encode("utf-8", "surrogatepass")
             elif isinstance(arg, (bytes, bytearray)) and len(arg) > 0:
-                yield from texts(io.BytesIO(bytes(arg)), notes, depth + 1)
+                yield from _texts(io.BytesIO(bytes(arg)), scan, depth + 1)
             if opcode.name == "STOP":
                 break
+    if scan.ids is not None and len(ints) >= 13:
+        yield from scan.ids.texts(np.array(ints, dtype=np.int64))
 
 
-def _torch_text_storages(archive: zipfile.ZipFile, pickle_name: str) -> set[str] | None:
-    """Keys of the Byte/Char storages a torch.save archive's data.pkl declares (read, not run)."""
+def _torch_storages(archive: zipfile.ZipFile, pickle_name: str) -> dict[str, str]:
+    """Storage key -> kind (Byte, Long, Float ...) as a torch.save archive's data.pkl declares
+    them (read, not run)."""
     kinds, current = {}, None
     with archive.open(pickle_name) as handle:
         for _opcode, arg, _pos in pickletools.genops(handle):
@@ -221,55 +302,60 @@ def _torch_text_storages(archive: zipfile.ZipFile, pickle_name: str) -> set[str]
                     current = match.group(1)
                 elif current and arg.isdigit():
                     kinds[arg], current = current, None
-    return {key for key, kind in kinds.items() if kind in TEXT_STORAGES}
+    return kinds
 
 
-def _zip(source, notes, depth):
+def _zip(source, scan, depth):
     with zipfile.ZipFile(source) as archive:
         names = archive.namelist()
         pickles = {n.rsplit("/", 1)[0]: n for n in names if n.endswith("/data.pkl")}
-        text_storages = {prefix: _torch_text_storages(archive, name) for prefix, name in pickles.items()}
+        storages = {prefix: _torch_storages(archive, name) for prefix, name in pickles.items()}
         for info in archive.infolist():
             if info.is_dir():
                 continue
             prefix, _, rest = info.filename.partition("/data/")
-            if rest and prefix in text_storages and rest not in text_storages[prefix]:
-                continue  # a torch tensor of numbers
+            kind = storages[prefix].get(rest) if rest and prefix in storages else None
+            if kind in ID_STORAGES:
+                if scan.ids is not None:
+                    yield from scan.ids.texts(np.frombuffer(archive.read(info), dtype=ID_STORAGES[kind]))
+                continue
+            if rest and prefix in storages and kind not in TEXT_STORAGES:
+                continue  # a torch tensor of floats
             with archive.open(info) as member:
-                yield from texts(member, notes, depth + 1)
+                yield from _texts(member, scan, depth + 1)
 
 
-def _tar(source, notes, depth):
+def _tar(source, scan, depth):
     with tarfile.open(fileobj=source, mode="r|*") as archive:
         for member in archive:
             if member.isfile():
-                yield from texts(archive.extractfile(member), notes, depth + 1)
+                yield from _texts(archive.extractfile(member), scan, depth + 1)
 
 
-def _arrow_values(array, notes, depth):
+def _arrow_values(array, scan, depth, in_list=False):
     import pyarrow as pa  # noqa: PLC0415
     import pyarrow.compute as pc  # noqa: PLC0415
 
     kind = array.type
     if pa.types.is_dictionary(kind):
-        yield from _arrow_values(array.dictionary, notes, depth)
+        yield from _arrow_values(array.dictionary, scan, depth, in_list)
     elif pa.types.is_struct(kind):
         for i in range(kind.num_fields):
-            yield from _arrow_values(pc.struct_field(array, [i]), notes, depth)
+            yield from _arrow_values(pc.struct_field(array, [i]), scan, depth, in_list)
     elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
-        yield from _arrow_values(array.flatten(), notes, depth)
+        yield from _arrow_values(array.flatten(), scan, depth, True)
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
         yield _string_bytes(array.cast(pa.large_string()))
     elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_binary_view(kind):
         for value in array.to_pylist():
             if value:
-                yield from texts(io.BytesIO(value), notes, depth + 1)
+                yield from _texts(io.BytesIO(value), scan, depth + 1)
+    elif in_list and pa.types.is_integer(kind) and scan.ids is not None:  # a tokenized dataset
+        yield from scan.ids.texts(array.to_numpy(zero_copy_only=False))
 
 
 def _string_bytes(array) -> bytes:
     """A large_string array's values, a newline between rows, straight from its Arrow buffers."""
-    import numpy as np  # noqa: PLC0415
-
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
     if len(offsets) < 2 or array.buffers()[2] is None:
         return b""
@@ -277,56 +363,65 @@ def _string_bytes(array) -> bytes:
     return np.insert(data, offsets[1:-1] - offsets[0], ord("\n")).tobytes()
 
 
-def _table(batches, notes, depth):
+def _table(batches, scan, depth):
     for batch in batches:
         yield " ".join(batch.schema.names).encode()
         for column in batch.columns:
-            yield from _arrow_values(column, notes, depth)
+            yield from _arrow_values(column, scan, depth)
 
 
-def _parquet(source, notes, depth):
+def _parquet(source, scan, depth):
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    yield from _table(pq.ParquetFile(source).iter_batches(batch_size=65536), notes, depth)
+    yield from _table(pq.ParquetFile(source).iter_batches(batch_size=65536), scan, depth)
 
 
-def _arrow_file(source, notes, depth):
+def _arrow_file(source, scan, depth):
     import pyarrow as pa  # noqa: PLC0415
 
     reader = pa.ipc.open_file(source)
-    yield from _table((reader.get_batch(i) for i in range(reader.num_record_batches)), notes, depth)
+    yield from _table((reader.get_batch(i) for i in range(reader.num_record_batches)), scan, depth)
 
 
-def _arrow_stream(source, notes, depth):
+def _arrow_stream(source, scan, depth):
     import pyarrow as pa  # noqa: PLC0415
 
-    yield from _table(pa.ipc.open_stream(source), notes, depth)
+    yield from _table(pa.ipc.open_stream(source), scan, depth)
 
 
-def _safetensors(source, notes, depth):
+def _safetensors(source, scan, depth):
     size = struct.unpack("<Q", source.read(8))[0]
     header_bytes = source.read(size)
     yield header_bytes
     header = json.loads(header_bytes)
     for name, entry in header.items():
-        if name != "__metadata__" and entry.get("dtype") in ("U8", "I8"):
+        dtype = entry.get("dtype") if name != "__metadata__" else None
+        if dtype in ("U8", "I8") or (dtype in ID_DTYPES and scan.ids is not None):
             start, end = entry["data_offsets"]
             source.seek(8 + size + start)
-            yield from texts(io.BytesIO(source.read(end - start)), notes, depth + 1)
+            data = source.read(end - start)
+            if dtype in ID_DTYPES:
+                yield from scan.ids.texts(np.frombuffer(data, dtype=ID_DTYPES[dtype]))
+            else:
+                yield from _texts(io.BytesIO(data), scan, depth + 1)
 
 
-def _npy(source, notes, depth):
-    import numpy as np  # noqa: PLC0415
-
+def _npy(source, scan, depth):
     version = np.lib.format.read_magic(source)
     read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
-    dtype = read_header[version](source)[2]
+    shape, fortran, dtype = read_header[version](source)
     if dtype.kind == "U":
         yield source.read().decode("utf-32-le", errors="ignore").replace("\x00", " ").encode()
     elif dtype.hasobject:
-        yield from _pickle(source, notes, depth)
+        yield from _pickle(source, scan, depth)
+    elif dtype.kind in "iu" and dtype.itemsize > 1:
+        if scan.ids is not None:
+            values = np.frombuffer(source.read(), dtype=dtype)
+            if fortran and len(shape) > 1 and values.size == np.prod(shape):  # rows in order
+                values = values.reshape(shape, order="F")
+            yield from scan.ids.texts(values)
     else:
-        yield from _chunks(source)
+        yield from _raw(source, scan, depth)
 
 
 READERS = {
@@ -343,6 +438,12 @@ READERS = {
     "npy": _npy,
     "pickle": _pickle,
     "utf16": _utf16,
+    "utf-16-le": _wide("utf-16-le"),
+    "utf-16-be": _wide("utf-16-be"),
+    "utf-32-le": _wide("utf-32-le"),
+    "utf-32-be": _wide("utf-32-be"),
+    "zlib": _zlib,
+    "git_pack": _git_pack,
     "text": _text,
     "binary": _raw,
 }

@@ -6,7 +6,9 @@ import gzip
 import io
 import json
 import lzma
+import os
 import pickle
+import subprocess
 import tarfile
 import zipfile
 
@@ -243,11 +245,37 @@ def test_handed_out_files_are_not_scanned_but_model_files_are(run):
     assert result_of(run)["evidence"]["copied_items"] == 1
 
 
-def test_symlinked_data_is_not_followed(run, tmp_path):
-    outside = tmp_path / "outside.jsonl"
-    outside.write_text(jsonl(run.items))
-    (run.job_dir / "link.jsonl").symlink_to(outside)
-    assert result_of(run)["passed"]
+def test_a_link_to_the_test_split_outside_the_run_is_evidence(run, tmp_path):
+    """The agent never wrote the split (the workflow's dataset cache holds it): the link is read."""
+    split = tmp_path / "cache" / "datasets" / "gsm8k"
+    split.mkdir(parents=True)
+    (split / "test.jsonl").write_text(jsonl(run.items))
+    (run.job_dir / "data").mkdir()
+    (run.job_dir / "data" / "train.jsonl").symlink_to(split / "test.jsonl")
+    (run.home.mkdir(parents=True))
+    (run.home / "datasets").symlink_to(split.parent)  # a folder link, reaching the same file
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == len(run.items)
+    files = {f["file"] for f in result["evidence"]["matching_files"]}
+    assert files == {
+        f"job/data/train.jsonl -> {split / 'test.jsonl'}",
+        f"home/datasets -> {split.parent}/gsm8k/test.jsonl",  # read once, reported for both
+    }
+
+
+def test_link_loops_devices_and_dangling_links_end_and_are_reported(run):
+    (run.job_dir / "loop").mkdir()
+    (run.job_dir / "loop" / "back").symlink_to(run.job_dir)  # a folder cycle
+    (run.job_dir / "self").symlink_to(run.job_dir / "self")  # a link to itself
+    (run.job_dir / "zero").symlink_to("/dev/zero")
+    (run.job_dir / "proc").symlink_to("/proc/self/environ")
+    (run.job_dir / "gone").symlink_to(run.job_dir / "nowhere")
+    run.write("notes.txt", "clean notes\n")
+    result = result_of(run)
+    assert result["passed"], result
+    unreadable = " ".join(result["evidence"]["unreadable"])
+    for name in ("job/self ->", "job/zero -> /dev/zero", "job/proc -> /proc/", "job/gone ->"):
+        assert name in unreadable, (name, unreadable)
 
 
 def test_short_test_texts_are_one_gram():
@@ -303,3 +331,65 @@ def test_near_duplicates_across_the_splits_are_not_evidence(run):
     assert result["passed"] and result["evidence"]["grams_in_training_split"] > 0, result["evidence"]
     run.write("data/stolen.json", json.dumps(item))  # the test item itself still counts
     assert result_of(run)["evidence"]["copied_items"] == 1
+
+
+def tokenized_cache(run, records, rel):
+    """A tokenized datasets cache (Arrow stream, input_ids list<int32>) by the base tokenizer."""
+    import pyarrow as pa  # noqa: PLC0415
+    from transformers import AutoTokenizer  # noqa: PLC0415
+
+    tokenizer = AutoTokenizer.from_pretrained(run.models["base"])
+    rows = [tokenizer.encode(r["question"] + "\n" + r["answer"]) for r in records]
+    table = pa.table({"input_ids": pa.array(rows, pa.list_(pa.int32()))})
+    path = run.home / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def test_a_tokenized_test_split_is_caught_and_a_tokenized_training_split_is_not(run):
+    training = [{"question": r["prompt"], "answer": r["completion"]} for r in train_lines(200)]
+    (run.train_view / "train.jsonl").write_text(jsonl(train_lines(200)))
+    tokenized_cache(run, training, ".cache/huggingface/datasets/train/cache-1.arrow")
+    result = result_of(run)
+    assert result["passed"] and result["evidence"]["token_ids_decoded"] > 1000, result["evidence"]
+    tokenized_cache(run, run.items[:6], ".cache/huggingface/datasets/test/cache-2.arrow")
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 6
+
+
+def git(cwd, *args):
+    env = {"PATH": os.environ["PATH"], "HOME": str(cwd)}
+    subprocess.run(["git", "-c", "user.name=a", "-c", "user.email=a@a", *args], cwd=cwd, check=True, env=env)
+
+
+def test_test_items_only_in_git_history_are_caught_honest_history_is_not(run):
+    """Committed, edited (a delta in the pack), deleted from the work tree and packed."""
+    repo = run.job_dir / "project"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "train.py").write_text("print('training on the training split')\n" * 50)
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "honest")
+    git(repo, "gc", "-q")
+    assert result_of(run)["passed"]
+    rows = run.items[:5]
+    (repo / "data.jsonl").write_text(jsonl(rows))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "data")
+    (repo / "data.jsonl").write_text(jsonl(rows[:1] + [{"question": "x"}]))  # the next version: a delta
+    git(repo, "commit", "-qam", "less")
+    git(repo, "rm", "-q", "data.jsonl")
+    git(repo, "commit", "-qm", "gone")
+    git(repo, "gc", "-q", "--aggressive")
+    assert not (repo / "data.jsonl").exists() and not list((repo / ".git/objects").glob("??/*"))
+    result = result_of(run)
+    assert not result["passed"] and result["evidence"]["copied_items"] == 5, result["evidence"]
+    assert "job/project/.git (git objects)" in {f["file"] for f in result["evidence"]["matching_files"]}
+
+
+def test_rot13_is_read(run):
+    import codecs  # noqa: PLC0415
+
+    run.write("notes/cipher.txt", codecs.encode(jsonl(run.items[:3]), "rot13"))
+    assert result_of(run)["evidence"]["copied_items"] == 3

@@ -6,17 +6,23 @@ comes out as text. Each case writes the item with the format's own library, not 
 from __future__ import annotations
 
 import base64
+import gzip
 import io
+import json
 import os
 import pickle
+import subprocess
 import zipfile
+import zlib
 
 import numpy as np
 import pyarrow as pa
 import pytest
 import zstandard
+from transformers import AutoTokenizer
 
 from ptb.judge import formats
+from ptb.judge.token_ids import TokenIds
 
 ITEM = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."
 
@@ -109,3 +115,180 @@ def test_a_reader_that_fails_half_way_keeps_what_it_read_and_reads_the_rest_raw(
         text, notes = found(b"", stream)
     assert ITEM in text and after in text
     assert notes and notes[0].startswith("pickle: ")
+
+
+# -- forms added for the second red team (issue 27): token ids, zlib and git, wide text, blobs --
+
+
+@pytest.fixture(scope="module")
+def tokenizer_dir(tmp_path_factory):
+    from judge_helpers import CORPUS  # noqa: PLC0415
+
+    from ptb.inputs.demo_models import tiny_tokenizer  # noqa: PLC0415
+
+    folder = tmp_path_factory.mktemp("tokenizer")
+    tiny_tokenizer(CORPUS).save_pretrained(folder)
+    return folder
+
+
+def token_ids(tokenizer_dir) -> list[int]:
+    return AutoTokenizer.from_pretrained(tokenizer_dir).encode(ITEM)
+
+
+def decoded(data: bytes, tokenizer_dir) -> str:
+    notes: list[str] = []
+    ids = TokenIds(tokenizer_dir)
+    return b"\n".join(formats.texts(io.BytesIO(data), notes, ids=ids)).decode("utf-8", "replace")
+
+
+def safetensors_of(values: np.ndarray) -> bytes:
+    from safetensors.numpy import save  # noqa: PLC0415
+
+    return save({"input_ids": values})
+
+
+def torch_saved(values: np.ndarray) -> bytes:
+    import torch  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    torch.save({"input_ids": torch.tensor(values), "weight": torch.ones(3)}, buffer)
+    return buffer.getvalue()
+
+
+def npz(values: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, input_ids=values)
+    return buffer.getvalue()
+
+
+def tokenized_arrow(rows: list[list[int]]) -> bytes:
+    """A tokenized datasets cache file: input_ids list<int32>, attention_mask, labels with -100."""
+    table = pa.table(
+        {
+            "input_ids": pa.array(rows, pa.list_(pa.int32())),
+            "attention_mask": pa.array([[1] * len(r) for r in rows], pa.list_(pa.int8())),
+            "labels": pa.array([[-100] * 3 + r[3:] for r in rows], pa.list_(pa.int64())),
+        }
+    )
+    return arrow_stream(table)
+
+
+ID_CASES = {
+    "npy int32": lambda ids: npy(np.array(ids, dtype=np.int32)),
+    "npy uint16, 2 rows, Fortran order (not what the decoder was written for)": lambda ids: npy(
+        np.asfortranarray(np.array([ids, ids], dtype=np.uint16))
+    ),
+    "npy int64 big endian": lambda ids: npy(np.array(ids, dtype=">i8")),
+    "npz compressed": lambda ids: npz(np.array(ids, dtype=np.int64)),
+    "safetensors I64": lambda ids: safetensors_of(np.array(ids, dtype=np.int64)),
+    "torch.save int64 tensor": lambda ids: torch_saved(np.array(ids, dtype=np.int64)),
+    "arrow datasets cache, list<int32> with masks and -100 labels": lambda ids: tokenized_arrow([ids, ids]),
+    "JSON list of ids": lambda ids: json.dumps({"input_ids": ids}).encode(),
+    "ids as lines of text": lambda ids: "\n".join(
+        " ".join(map(str, ids[i : i + 5])) for i in range(0, len(ids), 5)
+    ).encode(),
+    "pickle of a list of ids": lambda ids: pickle.dumps({"ids": ids}),
+    "JSON ids, gzip, base64 (nested)": lambda ids: base64.b64encode(gzip.compress(json.dumps(ids).encode())),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ID_CASES))
+def test_token_ids_are_decoded_with_the_base_tokenizer(case, tokenizer_dir):
+    data = ID_CASES[case](token_ids(tokenizer_dir))
+    assert ITEM in decoded(data, tokenizer_dir), case
+    assert ITEM not in found(data)[0]  # without the tokenizer they are numbers
+
+
+def test_integer_arrays_that_are_not_token_ids_cost_nothing(tokenizer_dir):
+    ids = TokenIds(tokenizer_dir)
+    rng = np.random.default_rng(0)
+    for values in (
+        np.ones(10_000, dtype=np.int64),  # an attention mask
+        rng.integers(10**6, 10**9, 10_000),  # hashes, timestamps: outside the vocabulary
+        np.arange(12),  # too short for a 13-gram
+    ):
+        assert list(ids.texts(values)) == []
+    assert ids.decoded == 0
+    # in the vocabulary: decoded (random text, no n-gram of an item), and within the budget
+    small = TokenIds(tokenizer_dir, budget=1000)
+    vocabulary = len(AutoTokenizer.from_pretrained(tokenizer_dir))
+    assert ITEM not in b"".join(small.texts(rng.integers(0, vocabulary, 5000))).decode("utf-8", "replace")
+    assert small.decoded == 1000 and small.left_over == 4000
+
+
+def git_object(kind: bytes, content: bytes) -> bytes:
+    return zlib.compress(kind + b" %d\x00" % len(content) + content)
+
+
+WIDTHS = [40, 60, 64, 76, 80, None]
+
+
+def wrapped(blob: bytes, width) -> bytes:
+    if width is None:
+        return blob
+    return b"\n".join(blob[i : i + width] for i in range(0, len(blob), width))
+
+
+FORM_CASES = {
+    "zlib.compress": lambda: zlib.compress(ITEM.encode()),
+    "git loose object": lambda: git_object(b"blob", f"notes\n{ITEM}\n".encode()),
+    "base64 in a zlib in a git object (nesting it was not written for)": lambda: git_object(
+        b"blob", b"DATA = '" + base64.b64encode(zlib.compress(ITEM.encode() * 2)) + b"'\n"
+    ),
+    "utf-16-le without BOM": lambda: ITEM.encode("utf-16-le"),
+    "utf-16-be without BOM": lambda: ITEM.encode("utf-16-be"),
+    "utf-32-le without BOM": lambda: ITEM.encode("utf-32-le"),
+    "utf-32-be without BOM": lambda: ITEM.encode("utf-32-be"),
+    "utf-16-be after a binary header, odd offset": lambda: b"\x01\x00\x07" * 171 + ITEM.encode("utf-16-be"),
+    "base32 wrapped at 72": lambda: wrapped(base64.b32encode(ITEM.encode()), 72),
+    "hex wrapped at 64": lambda: wrapped(ITEM.encode().hex().encode(), 64),
+    "urlsafe base64 without padding": lambda: base64.urlsafe_b64encode(ITEM.encode() + b"??>>").rstrip(b"="),
+    "base64 as a Python list of 20-character pieces": lambda: repr(
+        [base64.b64encode(ITEM.encode()).decode()[i : i + 20] for i in range(0, 200, 20)]
+    ).encode(),
+    **{
+        f"base64 wrapped at {width}": (
+            lambda width=width: wrapped(base64.b64encode(ITEM.encode() * 2), width)
+        )
+        for width in WIDTHS
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORM_CASES))
+def test_the_item_is_found_in_every_form(case):
+    text, notes = found(FORM_CASES[case]())
+    assert ITEM in text, (case, notes, text[:300])
+
+
+def test_a_git_pack_is_read_object_by_object(tmp_path):
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "-q", str(repo))
+    (repo / "a.txt").write_text(ITEM + "\n")
+    git(repo, "add", "a.txt")
+    git(repo, "commit", "-qm", "one")
+    git(repo, "gc", "-q")
+    (pack,) = (repo / ".git/objects/pack").glob("*.pack")
+    assert ITEM in found(pack.read_bytes())[0]
+
+
+def git(cwd, *args):
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd,
+        check=True,
+        env={"PATH": os.environ["PATH"]},
+    )
+
+
+def test_honest_forms_of_the_same_kinds_yield_no_item(tokenizer_dir):
+    """Text of other words in every form: decoded, and the item is not made up from it."""
+    other = "The quick brown fox jumps over the lazy dog again and again in the park. " * 4
+    for data in (
+        zlib.compress(other.encode()),
+        other.encode("utf-16-le"),
+        base64.b64encode(other.encode()),
+        os.urandom(4096),
+        base64.b64encode(os.urandom(3000)),
+    ):
+        assert ITEM not in decoded(data, tokenizer_dir)
