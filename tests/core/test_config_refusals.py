@@ -1,6 +1,7 @@
 """Configs a careless user writes: refused at load naming the key, or warned about (issue 32)."""
 
 import pytest
+from helpers import snakemake
 from test_config import error_for
 
 from ptb.core import config as ptb_config
@@ -240,3 +241,14 @@ def test_yaml_merge_keys_load_and_a_key_beside_them_wins(tmp_path):
     path.write_text("budget:\n  <<: {hours: 1}\n  grace_seconds: 5\n  grace_seconds: 6\n")
     with pytest.raises(ptb_config.ConfigError, match="'grace_seconds' is given twice"):
         ptb_config.read_file(path)
+
+
+def test_snakemake_refuses_nan_hours_before_planning(tmp_path):
+    """`budget.hours: .nan` in a config file crashed planning with a traceback; now one error
+    naming the key, before any job."""
+    extra = tmp_path / "nan.yaml"
+    extra.write_text("budget:\n  hours: .nan\n")
+    proc = snakemake("-n", "--configfile", "workflow_config.yaml", str(extra), check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "'budget.hours' = nan: not a finite number" in out
+    assert "Traceback" not in out
