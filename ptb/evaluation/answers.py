@@ -15,7 +15,6 @@ import json
 import math
 import re
 import string
-import unicodedata
 
 from ptb.core.protocol import POSTTRAINBENCH_V1
 from ptb.core.tasks import strip_thinking
@@ -46,20 +45,35 @@ def corrected_completion(raw: str) -> str:
 
 
 def reply_text(output) -> str:
-    """The reply as the server sent it (an inspect ModelOutput). inspect's openai provider cuts a
-    closed <think> block out into a reasoning part; it goes back in front of the text, so that each
-    protocol's rule sees what PostTrainBench's inspect saw."""
+    """The reply as the server sent it, from an inspect ModelOutput built by inspect's
+    OpenAI-compatible provider (what production's vllm/ provider does with a chat completion).
+
+    That provider cuts the first closed <think> block out into a reasoning part and keeps the rest
+    as the text, stripped; when nothing is left, the text part is the whole reply instead (so a reply
+    that is only a think block arrives as [reasoning, the reply]). The block goes back in front of
+    the rest (after a line break: a nested block's tail then ends its line, as it did), so that each
+    protocol's rule sees what PostTrainBench's inspect saw: its v1 cut then leaves the same text, and
+    a reply that was only thinking is empty, as PostTrainBench scored it. Not recoverable (the
+    provider drops it): a reply of two identical think blocks reads as one; a block whose opening
+    tag the old inspect did not know (`<think foo="x">`, `<thinking>`) reads as a known one.
+    """
     if not output.choices:
         return output.completion or ""
     content = output.message.content
     if isinstance(content, str):
         return content
-    parts = [
-        f"<think>{c.reasoning}</think>" if c.type == "reasoning" else c.text
-        for c in content
-        if c.type in ("reasoning", "text")
-    ]
-    return "".join(parts)
+    text = "".join(c.text for c in content if c.type == "text")
+    thoughts = [c.reasoning for c in content if c.type == "reasoning"]
+    if not thoughts or _is_the_whole_think_block(text, thoughts[0]):
+        return text
+    return f"<think>{thoughts[0]}</think>\n{text}"
+
+
+def _is_the_whole_think_block(text: str, thought: str) -> bool:
+    from inspect_ai.model._reasoning import parse_content_with_reasoning  # noqa: PLC0415 (the provider's own)
+
+    rest, found = parse_content_with_reasoning(text)
+    return found is not None and not rest and found.reasoning == thought
 
 
 def completion(raw: str, protocol: str) -> str:
@@ -68,11 +82,6 @@ def completion(raw: str, protocol: str) -> str:
 
 # --- numbers: inspect's match(numeric=True), location "end" -----------------------------------
 
-FRACTIONS = {"½": 0.5, "⅓": 1 / 3, "⅔": 2 / 3, "¼": 0.25, "¾": 0.75, "⅕": 0.2, "⅖": 0.4, "⅗": 0.6}
-FRACTIONS |= {"⅘": 0.8, "⅙": 1 / 6, "⅚": 5 / 6, "⅐": 1 / 7, "⅛": 0.125, "⅜": 0.375, "⅝": 0.625}
-FRACTIONS |= {"⅞": 0.875, "⅑": 1 / 9, "⅒": 0.1}
-SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-
 
 def _strip_numeric_punctuation(text: str) -> str:
     # currency signs, commas and markdown emphasis go; a period goes unless a digit follows it
@@ -80,25 +89,19 @@ def _strip_numeric_punctuation(text: str) -> str:
 
 
 def _to_float(word: str) -> float:
-    """A word that passes str.isnumeric() once its periods are gone, as a float: digits with one
-    optional decimal point, a trailing superscript exponent (5² = 25) or vulgar fraction (2½)."""
-    if len(word) == 1 and word in FRACTIONS:
-        return FRACTIONS[word]
-    base, fraction, exponent = "", None, ""
-    for char in word:
-        if char in FRACTIONS:
-            fraction = FRACTIONS[char]
-        elif char in "⁰¹²³⁴⁵⁶⁷⁸⁹":
-            exponent += char.translate(SUPERSCRIPTS)
-        else:
-            base += char
+    """A word that passes str.isnumeric() once its periods are gone, as a float, read as inspect
+    0.3.145 read it: its str_to_float (the leading number: "18.0.1" is 18.0; a trailing superscript
+    exponent, a vulgar fraction), else its unicode_number_to_float (Chinese numerals: 十二 is 12;
+    other scripts' digits). Both are the pinned inspect's own functions, unchanged since 0.3.145 for
+    such words (tests/fidelity/test_corpus.py holds them to PostTrainBench's recorded values). A word
+    neither reads raises ValueError, which errored PostTrainBench's sample (so, under v1, its eval)."""
+    from inspect_ai._util.text import str_to_float  # noqa: PLC0415 (private: pinned and tested)
+    from inspect_ai.scorer._unicode import unicode_number_to_float  # noqa: PLC0415
+
     try:
-        value = float(base) if base else 0.0
-    except ValueError:  # other numeric characters (Roman numerals, CJK digits...)
-        value = sum(unicodedata.numeric(c) * 10**i for i, c in enumerate(reversed(base)))
-    if fraction is not None:
-        value += fraction
-    return value ** int(exponent) if exponent else value
+        return str_to_float(word)
+    except ValueError:
+        return unicode_number_to_float(word)
 
 
 def _normalise_number(text: str) -> str:
@@ -253,13 +256,18 @@ def corrected_humaneval_answer(completion: str, entry_point: str) -> str:
 
 
 def humaneval_program(raw: str, prompt: str, entry_point: str, protocol: str) -> tuple[str, str]:
-    """(answer, program): inspect_evals ran `python -c` on prompt + answer + "\n" + test + "\n" +
-    check(entry_point); ptb.evaluation.sandbox.run_tests(program, test, entry_point) runs the same."""
+    """(answer, program): the prompt and the extracted answer. v1 runs v1_humaneval_code(program, ...)
+    with ptb.evaluation.sandbox.run_python_c; corrected, ptb.evaluation.sandbox.run_tests."""
     if protocol == POSTTRAINBENCH_V1:
         answer = v1_humaneval_answer(v1_completion(raw))
     else:
         answer = corrected_humaneval_answer(corrected_completion(raw), entry_point)
     return answer, prompt + answer
+
+
+def v1_humaneval_code(program: str, test: str, entry_point: str) -> str:
+    """What inspect_evals' verify() handed to `python -c`: the program, the tests, the check call."""
+    return program + "\n" + test + "\n" + f"check({entry_point})"
 
 
 # --- BFCL: PostTrainBench's bfcl_scorer ------------------------------------------------------

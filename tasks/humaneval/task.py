@@ -1,6 +1,7 @@
 """HumanEval as PostTrainBench runs it: inspect_evals' humaneval (its instruction before the
 prompt, one user turn), the answer extracted by the protocol's rule (ptb.evaluation.answers) and run after
-the prompt with the unit tests, pass@1."""
+the prompt with the unit tests, pass@1: under v1 by a bare `python -c` as inspect's local sandbox ran
+it (exit status 0 passes), under the corrected protocol by the token harness (the tests must run)."""
 
 import asyncio
 import gzip
@@ -15,7 +16,7 @@ from inspect_evals.humaneval.humaneval import INSTRUCTION, record_to_sample
 from ptb.core import protocol as protocols
 from ptb.core.tasks import read_jsonl
 from ptb.evaluation import answers
-from ptb.evaluation.sandbox import run_tests
+from ptb.evaluation.sandbox import run_python_c, run_tests
 from ptb.evaluation.task_builder import TaskFolder
 
 TASK = TaskFolder(__file__)
@@ -28,9 +29,13 @@ def sandboxed_tests(protocol: str, timeout: float, memory_mb: int):
         answer, program = answers.humaneval_program(
             answers.reply_text(state.output), meta["prompt"], meta["entry_point"], protocol
         )
-        result = await asyncio.to_thread(
-            run_tests, program, meta["test"], meta["entry_point"], timeout, memory_mb
-        )
+        if protocol == protocols.POSTTRAINBENCH_V1:  # as PostTrainBench ran it: python -c, exit status
+            code = answers.v1_humaneval_code(program, meta["test"], meta["entry_point"])
+            result = await asyncio.to_thread(run_python_c, code, timeout)
+        else:  # the token harness: the tests must have run
+            result = await asyncio.to_thread(
+                run_tests, program, meta["test"], meta["entry_point"], timeout, memory_mb
+            )
         return Score(
             value=CORRECT if result.passed else INCORRECT,
             answer=answer,

@@ -3,7 +3,7 @@
 import pytest
 from inspect_ai import task_with
 
-from ptb.core.protocol import POSTTRAINBENCH_V1
+from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
 from ptb.core.tasks import load_task, module, offline_records, read_jsonl, task_dir
 from ptb.evaluation.sandbox import run_tests
 from ptb.evaluation.scripted_model import by_fragment, run, scripted, values
@@ -28,20 +28,22 @@ def test_scores_right_wrong_empty_thinking_exit_and_loop(tmp_path):
                 p[1]: fenced(p[1] + "    return None\n"),
                 p[2]: "",
                 p[3]: "<think>```python\ndef broken(:\n```</think>\n" + fenced(solution[3]),
-                # leaving before the tests ran is no pass (PostTrainBench's bare `python -c` passes it)
+                # leaving before the tests ran: PostTrainBench's bare `python -c` passes it (v1),
+                # the corrected protocol's token harness does not
                 p[4]: fenced(p[4] + "    exit(0)\n"),
                 p[5]: fenced(p[5] + "    while True:\n        pass\n"),
             }
         )
     )
     humaneval = module("humaneval")
-    task = task_with(
-        load_task("humaneval", tmp_path / "data", limit=6),
-        scorer=humaneval.sandboxed_tests(POSTTRAINBENCH_V1, 2.0, 512),
-    )
-    log = run(task, model, tmp_path / "logs")
-    assert list(values(log).values()) == ["C", "I", "I", "C", "I", "I"]
-    assert "timeout" in log.samples[5].scores["sandboxed_tests"].explanation
+    for protocol, expected in [(POSTTRAINBENCH_V1, "CIICCI"), (CORRECTED, "CIICII")]:
+        task = task_with(
+            load_task("humaneval", tmp_path / "data", limit=6, protocol=protocol),
+            scorer=humaneval.sandboxed_tests(protocol, 2.0, 512),
+        )
+        log = run(task, model, tmp_path / f"logs-{protocol}")
+        assert "".join(values(log).values()) == expected, protocol
+        assert "timeout" in log.samples[5].scores["sandboxed_tests"].explanation
 
 
 def test_train_problems_are_short_original_and_pass_their_tests():

@@ -17,7 +17,7 @@ import pytest
 
 from ptb.core.protocol import CORRECTED, POSTTRAINBENCH_V1
 from ptb.evaluation import answers
-from ptb.evaluation.sandbox import run_tests
+from ptb.evaluation.sandbox import run_python_c, run_tests
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "posttrainbench_v1"
 SCORES = json.loads((FIXTURES / "scores.json").read_text())["scores"]
@@ -64,9 +64,8 @@ def test_humaneval_matches_posttrainbench(row):
         row["content"], record["prompt"], record["entry_point"], POSTTRAINBENCH_V1
     )
     assert answer == row["answer"]
-    # the program runs in our sandbox (which also needs the harness's token: PostTrainBench's bare
-    # `python -c` would pass a program that calls exit(0), the only difference, see the doc)
-    passed = run_tests(program, record["test"], record["entry_point"], timeout=30).passed
+    code = answers.v1_humaneval_code(program, record["test"], record["entry_point"])
+    passed = run_python_c(code, timeout=30).passed
     assert ("C" if passed else "I") == row["value"]
 
 
