@@ -361,20 +361,20 @@ def warn_collisions(config: dict) -> None:
 
 def warn_unset_keys(config: dict, environ=os.environ) -> None:
     """The key variables (`env:`) of the agents this run plans that are unset here: warn at load
-    (a dry run, ptb-status and the leaderboard need no key); the agent job itself refuses to
-    start without them (ptb.agent_runs.agent_run: an infrastructure failure, not the agent's)."""
-    planned = selection(config)["agents"] + list(calibration_agents(config))
-    unset = sorted(
-        {
-            f"{var} (agents.{name}.env)"
-            for name in planned
-            for var in config["agents"][name]["env"]
-            if not environ.get(var)
-        }
-    )
+    (a dry run, ptb-status and the leaderboard need no key). An API agent's job refuses to start
+    without its key (ptb.agent_runs.agent_run.missing_keys: an infrastructure failure, not the
+    agent's); a calibration leak cheat would run with nothing to leak."""
+    planned = selection(config)["agents"] + calibration_agents(config)
+    unset: dict[str, list[str]] = {}
+    for name in dict.fromkeys(planned):
+        for var in config["agents"][name]["env"]:
+            if not environ.get(var):
+                unset.setdefault(var, []).append(name)
     if unset:
+        listed = "; ".join(f"{var} (agents {', '.join(names)})" for var, names in sorted(unset.items()))
         print(
-            f"warning: key variable(s) unset: {', '.join(unset)}; those agents' runs will not start",
+            f"warning: key variable(s) unset here: {listed}. An API agent's run refuses to start "
+            "without its key (docs/faults.md)",
             file=sys.stderr,
         )
 

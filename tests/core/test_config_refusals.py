@@ -212,7 +212,7 @@ def test_unset_key_variables_of_the_planned_agents_are_warned(production, capsys
     monkeypatch.setenv("OPENAI_API_KEY", "sk-set")
     ptb_config.validate(production)
     err = capsys.readouterr().err
-    assert "ANTHROPIC_API_KEY (agents.claude-opus-4.6.env)" in err
+    assert "ANTHROPIC_API_KEY (agents claude-opus-4.6, opencode-sonnet-4.6)" in err
     assert "OPENAI_API_KEY" not in err
     production["select"] = {"agents": ["codex-gpt-5.3"]}  # only the planned agents count
     ptb_config.validate(production)
