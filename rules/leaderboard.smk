@@ -3,6 +3,9 @@ from ptb.leaderboard import job_times
 from ptb.core import result_files
 
 LEADERBOARD = paths.fill(paths.LEADERBOARD_DIR, RESULTS)
+# the rules' declared outputs: snakemake deletes them before a job runs; the scripts publish a
+# copy to LEADERBOARD once the job's files are whole (ptb.leaderboard.publish)
+BUILD = paths.fill(paths.LEADERBOARD_BUILD_DIR, RESULTS)
 CHART_CAPTIONS = {name: f"../report/{name}.rst" for name in paths.CHARTS}
 # What the leaderboard reads, per cell and per baseline: the script reads these files and no
 # others, and the rule declares each of them as an input.
@@ -35,51 +38,51 @@ rule leaderboard:
         ),
     output:
         html=report(
-            f"{LEADERBOARD}/leaderboard.html",
+            f"{BUILD}/leaderboard.html",
             caption="../report/leaderboard.rst",
             category="Leaderboard",
         ),
         csv=report(
-            f"{LEADERBOARD}/leaderboard.csv",
+            f"{BUILD}/leaderboard.csv",
             caption="../report/leaderboard_csv.rst",
             category="Leaderboard",
             subcategory="Tables",
         ),
         cells=report(
-            f"{LEADERBOARD}/cells.csv",
+            f"{BUILD}/cells.csv",
             caption="../report/cells.rst",
             category="Leaderboard",
             subcategory="Tables",
         ),
-        md=f"{LEADERBOARD}/leaderboard.md",
-        gpu_hours=f"{LEADERBOARD}/gpu_hours.csv",
-        weights=f"{LEADERBOARD}/weights.json",
+        md=f"{BUILD}/leaderboard.md",
+        gpu_hours=f"{BUILD}/gpu_hours.csv",
+        weights=f"{BUILD}/weights.json",
         ranking=report(
-            f"{LEADERBOARD}/charts/ranking.svg",
+            f"{BUILD}/charts/ranking.svg",
             caption=CHART_CAPTIONS["ranking"],
             category="Leaderboard",
             subcategory="Charts",
         ),
         heatmap=report(
-            f"{LEADERBOARD}/charts/heatmap.svg",
+            f"{BUILD}/charts/heatmap.svg",
             caption=CHART_CAPTIONS["heatmap"],
             category="Leaderboard",
             subcategory="Charts",
         ),
         time=report(
-            f"{LEADERBOARD}/charts/time.svg",
+            f"{BUILD}/charts/time.svg",
             caption=CHART_CAPTIONS["time"],
             category="Leaderboard",
             subcategory="Charts",
         ),
         outcomes=report(
-            f"{LEADERBOARD}/charts/outcomes.svg",
+            f"{BUILD}/charts/outcomes.svg",
             caption=CHART_CAPTIONS["outcomes"],
             category="Leaderboard",
             subcategory="Charts",
         ),
         chart_files=[
-            f"{LEADERBOARD}/charts/{name}.{ext}"
+            f"{BUILD}/charts/{name}.{ext}"
             for name in paths.CHARTS
             for ext in ("html", "png")
         ],
@@ -93,6 +96,7 @@ rule leaderboard:
         # tables show besides the results: a change re-renders them
         cells=LEADERBOARD_CELLS,
         baselines=LEADERBOARD_BASELINES,
+        published_dir=LEADERBOARD,
         settings={
             "agents": {
                 a: {
@@ -122,6 +126,8 @@ rule leaderboard:
             "ptb/leaderboard/charts.py",
             "ptb/core/outcomes.py",
             "ptb/leaderboard/job_times.py",
+            "ptb/leaderboard/publish.py",
+            "ptb/core/result_files.py",
             "scripts/leaderboard.py",
         ),
     script:
@@ -136,6 +142,8 @@ LEADERBOARD_HTML = paths.fill(paths.LEADERBOARD_HTML, RESULTS)
 AUDIT_CODE = source_hash(
     "ptb/audit",
     "ptb/core/outcomes.py",
+    "ptb/core/result_files.py",
+    "ptb/leaderboard/publish.py",
     "ptb/agent_runs/traces.py",
     "scripts/audit_cell.py",
     "scripts/audit_agent.py",
@@ -160,12 +168,13 @@ rule audit_cell:
             benchmark="{benchmark}",
         ),
     output:
-        page=pattern(paths.AUDIT_CELL),
-        summary=pattern(paths.AUDIT_CELL_SUMMARY),
+        page=pattern(paths.built(paths.AUDIT_CELL)),
+        summary=pattern(paths.built(paths.AUDIT_CELL_SUMMARY)),
     log:
         log_path("audit", "{agent}/{model}/{benchmark}/seed{seed}"),
     localrule: True
     params:
+        published_page=pattern(paths.AUDIT_CELL),
         leaderboard=LEADERBOARD_HTML,
         agent_page=pattern(paths.AUDIT_AGENT),
         code=AUDIT_CODE,
@@ -176,12 +185,12 @@ rule audit_cell:
 rule audit_agent:
     input:
         summaries=lambda w: [
-            paths.fill(paths.AUDIT_CELL_SUMMARY, RESULTS, **c)
+            paths.fill(paths.built(paths.AUDIT_CELL_SUMMARY), RESULTS, **c)
             for c in AUDIT_CELLS[w.agent]
         ],
     output:
         page=report(
-            pattern(paths.AUDIT_AGENT),
+            pattern(paths.built(paths.AUDIT_AGENT)),
             caption="../report/audit_agent.rst",
             category="Audit",
             labels={"agent": "{agent}"},
@@ -190,6 +199,7 @@ rule audit_agent:
         log_path("audit", "{agent}"),
     localrule: True
     params:
+        published_page=pattern(paths.AUDIT_AGENT),
         cell_pages=lambda w: [
             paths.fill(paths.AUDIT_CELL, RESULTS, **c) for c in AUDIT_CELLS[w.agent]
         ],

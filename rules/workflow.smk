@@ -18,6 +18,9 @@ include: "profiling.smk"
 # what `rule all` (in Snakefile and demo.smk: only a main file's first rule is the default target)
 ALL_TARGETS = [
     *rules.leaderboard.output,
-    *(paths.fill(paths.AUDIT_AGENT, RESULTS, agent=a) for a in SELECTION["agents"]),
+    *(
+        paths.fill(paths.built(paths.AUDIT_AGENT), RESULTS, agent=a)
+        for a in SELECTION["agents"]
+    ),
     *(rules.judge_calibration.output if config["calibration"] else []),
 ]

@@ -11,7 +11,8 @@ with logged(snakemake) as log:
         params.benchmarks,
         list(inp.summaries),
         list(params.cell_pages),
-        out.page,
+        params.published_page,
         params.leaderboard,
+        build_page=out.page,
     )
-    log.info("agent page %s: %d cells", out.page, len(inp.summaries))
+    log.info("agent page %s: %d cells", params.published_page, len(inp.summaries))

@@ -13,6 +13,12 @@ with logged(snakemake) as log:
         **{k: inp[k] for k in ("agent_json", "manifest", "handout", "verdict", "metrics")},
     }
     facts = pages.write_cell(
-        record, inp.base_metrics, out.page, out.summary, params.leaderboard, params.agent_page
+        record,
+        inp.base_metrics,
+        params.published_page,
+        out.summary,
+        params.leaderboard,
+        params.agent_page,
+        build_page=out.page,
     )
-    log.info("cell page %s: %s", out.page, facts["outcome"])
+    log.info("cell page %s: %s", params.published_page, facts["outcome"])

@@ -16,18 +16,17 @@ from pathlib import Path
 
 from ptb.audit import evallog, findings, trace_view
 from ptb.audit.html import clipped, details, esc, link, page, relative, status, table, value
-from ptb.core import io, outcomes
+from ptb.core import io, outcomes, result_files
+from ptb.leaderboard import publish
 
 SAMPLE_ROWS = 2000  # beyond this the page links the log instead of listing every sample
 
 
-def _read(path, corrupt: list[str] | None = None) -> dict | None:
-    """A result file's object; None if absent or corrupt (then named in `corrupt`, if given)."""
+def _read(path, reader=result_files.read_record) -> dict | None:
+    """A file's object, checked by `reader` (ptb.core.result_files); None if absent or corrupt."""
     try:
-        return io.read_json_record(path)
-    except io.CorruptFile as error:
-        if corrupt is not None:
-            corrupt.append(str(error))
+        return reader(path)
+    except io.CorruptFile:
         return None
 
 
@@ -64,8 +63,9 @@ def _samples(log: Path | None, page_path: Path) -> str:
         return "<p class='missing'>no .eval log</p>"
     try:
         found = evallog.read_samples(log)
-    except (OSError, ValueError, KeyError) as err:  # a half-written or foreign log: say so, keep the page
-        return f"<p class='bad'>cannot read {esc(log.name)}: {esc(type(err).__name__)}: {esc(err)}</p>"
+    except Exception as err:  # truncated (BadZipFile), half-written, foreign: say so, keep the page
+        problem = f"{type(err).__name__}: {err}"
+        return f"<p class='bad'>unreadable .eval log: cannot read {esc(log.name)}: {esc(problem)}</p>"
     rows = []
     for r in found["rows"][:SAMPLE_ROWS]:
         ok = evallog.correct(r["value"])
@@ -121,7 +121,7 @@ def summary(
 ) -> dict:
     """The cell's row on its agent page: outcome, own and counted score, time."""
     outcome = outcomes.classify(agent, verdict, metrics)
-    base = _read(base_metrics) or {}
+    base = _read(base_metrics, result_files.read_metrics) or {}
     own = metrics.get("score") if metrics and metrics.get("outcome") == outcomes.OK else None
     base_score = base.get("score") if base.get("outcome") == outcomes.OK else None
     return {
@@ -150,13 +150,13 @@ def cell_page(
     """(HTML, summary) of a cell. record: ptb.core.result_files.cell_record plus `manifest` and
     `handout`; base_metrics: the base model's metrics.json for the same model and benchmark."""
     page_path = Path(page_path)
-    corrupt: list[str] = []
-    agent, verdict, metrics = (_read(record[k], corrupt) for k in ("agent_json", "verdict", "metrics"))
+    found = result_files.read_cell(record)  # checked as the leaderboard checks them
+    agent, verdict, metrics, corrupt = (found[k] for k in ("agent", "verdict", "metrics", "corrupt"))
     manifest, handout = _read(record["manifest"]), _read(record["handout"]) or {}
     run_dir = Path(record["agent_json"]).parent
     facts = summary(record, base_metrics, agent, verdict, metrics)
-    if corrupt:  # as on the leaderboard (ptb.leaderboard.leaderboard.cell_outcome): counted, no score
-        facts.update(outcome=outcomes.CORRUPT, reason="; ".join(corrupt), score=None)
+    if corrupt:  # as on the leaderboard (result_files.cell_outcome): named, scored as the base model
+        facts.update(outcome=outcomes.CORRUPT, reason="; ".join(corrupt), score=facts["base_score"])
     scaffold = ((manifest or {}).get("config") or {}).get("agent", {}).get("scaffold", "?")
     trace_html, used = trace_view.render(scaffold, run_dir / "agent.log")
     facts.update(used)
@@ -235,11 +235,20 @@ def cell_page(
 
 
 def write_cell(
-    record: dict, base_metrics: str, page_path, summary_json, leaderboard_html: str, agent_html: str
+    record: dict,
+    base_metrics: str,
+    page_path,
+    summary_json,
+    leaderboard_html: str,
+    agent_html: str,
+    build_page,
 ) -> dict:
+    """page_path: the published page (its links are relative to it); build_page: the rule's
+    output, published to page_path once written with the summary (ptb.leaderboard.publish)."""
     text, facts = cell_page(record, base_metrics, page_path, leaderboard_html, agent_html)
-    io.write_text_atomic(page_path, text)
+    io.write_text_atomic(build_page, text)
     io.write_json(summary_json, facts)
+    publish.publish([(build_page, page_path)])
     return facts
 
 
@@ -268,7 +277,8 @@ def agent_page(
         row = [esc(model)]
         for bench in benchmarks:
             runs = sorted(by_key.get((model, bench), []), key=lambda c: c[0]["seed"])
-            mean = _mean([s["score"] for s, _ in runs if s["score"] is not None])
+            scores = [s["score"] for s, _ in runs]  # one cell without a score: no mean (incomplete)
+            mean = None if None in scores else _mean(scores)
             seeds = "<br>".join(
                 link(relative(h, page_path), f"seed {s['seed']}: {_pct(s['score'])}")
                 + f" {status(s['outcome'])}"
@@ -312,8 +322,10 @@ def write_agent(
     cell_pages: list[str],
     page_path,
     leaderboard_html: str,
+    build_page,
 ) -> None:
+    """page_path: the published page, build_page: the rule's output (as write_cell)."""
     cells = [(io.read_json(s), h) for s, h in zip(summaries, cell_pages, strict=True)]
-    io.write_text_atomic(
-        page_path, agent_page(agent, display_name, benchmarks, cells, page_path, leaderboard_html)
-    )
+    text = agent_page(agent, display_name, benchmarks, cells, page_path, leaderboard_html)
+    io.write_text_atomic(build_page, text)
+    publish.publish([(build_page, page_path)])

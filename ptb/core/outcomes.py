@@ -29,14 +29,15 @@ JUDGE = (CLEAN, DISQUALIFIED, JUDGE_ERROR)
 EVAL_ERROR = "eval_error"
 EVAL = (OK, NO_MODEL, EVAL_ERROR)
 
-# A cell of the leaderboard ends in exactly one outcome. The first three keep their own
-# score (a model was evaluated and the judge cleared it); the UNSCORED ones count no score
-# (`missing`: not run yet; `corrupt`: a result file of the cell cannot be read as JSON, so
-# nothing is known of it); the rest score as the base model.
+# A cell of the leaderboard ends in exactly one outcome. The OWN_SCORE ones keep their own
+# score (a model was evaluated and the judge cleared it); the UNSCORED one counts no score
+# (`missing`: not run yet; its agent's average is then incomplete, never a mean over fewer
+# cells); the rest score as the base model, `corrupt` too (a result file of the cell is not
+# what its stage writes: ptb.core.result_files names it; PostTrainBench's fallback).
 MISSING = "missing"
 CORRUPT = "corrupt"
 OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR, COST_LIMIT)
-UNSCORED = (MISSING, CORRUPT)
+UNSCORED = (MISSING,)
 CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, CORRUPT, MISSING)
 
 
@@ -46,7 +47,7 @@ def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> 
         return MISSING
     if verdict.get("disqualified"):
         return DISQUALIFIED
-    if verdict.get("outcome") == JUDGE_ERROR:
+    if verdict.get("outcome") != CLEAN:
         return JUDGE_ERROR  # an unjudged run is never counted: breaking the judge must not pay
     if agent.get("outcome") == INFRA_ERROR:
         return INFRA_ERROR

@@ -49,6 +49,10 @@ LEADERBOARD_HTML = LEADERBOARD_DIR + "/leaderboard.html"
 AUDIT_AGENT = LEADERBOARD_DIR + "/agents/{agent}.html"
 AUDIT_CELL = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.html"
 AUDIT_CELL_SUMMARY = LEADERBOARD_DIR + "/cells/{agent}/{model}/{benchmark}/seed{seed}.json"
+# The leaderboard and audit rules declare their outputs here, a mirror of LEADERBOARD_DIR, and
+# publish a copy to LEADERBOARD_DIR once every file is written (ptb.leaderboard.publish):
+# snakemake deletes a job's outputs before it runs, so a failed rebuild leaves the last good pages.
+LEADERBOARD_BUILD_DIR = "{results}/build/leaderboard"
 LOGS = "{results}/logs"
 EVAL_STORE = "{results}/eval-store"  # evaluations by content: <key>/metrics.json (ptb.evaluation.eval_store)
 # snakemake's benchmark: file of each job (wall and CPU time, memory): <stage>/<job>.tsv, the job
@@ -75,3 +79,10 @@ def checkout(start: str | Path | None = None) -> Path:
 
 def fill(pattern: str, results: str, **fields) -> str:
     return pattern.format(results=results, **fields)
+
+
+def built(pattern: str) -> str:
+    """The build copy's pattern of a pattern under LEADERBOARD_DIR."""
+    if not pattern.startswith(LEADERBOARD_DIR + "/"):
+        raise ValueError(f"{pattern!r} is not under {LEADERBOARD_DIR}")
+    return LEADERBOARD_BUILD_DIR + pattern.removeprefix(LEADERBOARD_DIR)

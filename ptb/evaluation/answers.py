@@ -93,8 +93,8 @@ def _to_float(word: str) -> float:
     0.3.145 read it: its str_to_float (the leading number: "18.0.1" is 18.0; a trailing superscript
     exponent, a vulgar fraction), else its unicode_number_to_float (Chinese numerals: 十二 is 12;
     other scripts' digits). Both are the pinned inspect's own functions, unchanged since 0.3.145 for
-    such words (tests/fidelity/test_corpus.py holds them to PostTrainBench's recorded values). A word
-    neither reads raises ValueError, which errored PostTrainBench's sample (so, under v1, its eval)."""
+    such words (tests/tasks/test_posttrainbench_v1_corpus.py holds them to PostTrainBench's values).
+    A word neither reads raises ValueError, which errored PostTrainBench's sample (so its eval)."""
     from inspect_ai._util.text import str_to_float  # noqa: PLC0415 (private: pinned and tested)
     from inspect_ai.scorer._unicode import unicode_number_to_float  # noqa: PLC0415
 

@@ -1,7 +1,7 @@
 """Evaluations keyed by what decides a score, so identical weights are scored once.
 
-The key is a hash of the model folder's files (weights, tokenizer, config: every regular file,
-symlinks followed, hidden files left out), the family (it picks the chat template), the benchmark
+The key is a hash of what the model folder serves (its tensors, config, tokenizer and generation
+config: ptb.agent_runs.canonical.served_digest), the family (it picks the chat template), the benchmark
 and the score settings the rule passes (evaluation settings without throughput, limit, task args,
 task and code hashes). The base model's baseline, the no-op agent's copy of it and any run that
 submits the base unchanged share one key: whichever job comes first evaluates and stores, the
@@ -23,18 +23,20 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 from pathlib import Path
 
-from ptb.core import io
+from ptb.agent_runs import canonical
+from ptb.core import io, result_files
+
+LOG = logging.getLogger(__name__)
 
 
 def model_digest(model_path: str | Path) -> str:
-    """sha256 over the folder's files (relative path and content hash; io.hash_tree's rule,
-    links followed, dotfiles left out: a copy without .gitattributes is the same model)."""
-    digest = hashlib.sha256()
-    for rel, sha in io.hash_tree(model_path, follow_links=True, dotfiles=False).items():
-        digest.update(f"{Path(rel).as_posix()}\0{sha}\n".encode())
-    return digest.hexdigest()
+    """What a loader serves from the folder (ptb.agent_runs.canonical.served_digest: its tensors,
+    config, tokenizer and generation config): a run's canonical copy of the base model, written
+    anew, has the base's key."""
+    return canonical.served_digest(model_path)
 
 
 def key(model_path: str, family: str, benchmark: str, settings: dict) -> str:
@@ -61,9 +63,24 @@ def claimed(store: str, evaluation_key: str):
 
 
 def lookup(store: str, evaluation_key: str) -> dict | None:
-    """The stored metrics of this key, or None."""
+    """The stored metrics of this key, or None: also for a corrupt entry (not JSON, a bad outcome or
+    score, no model_path: ptb.core.result_files), named with its key in the job's log, so the
+    evaluation runs again and save() replaces it. An entry that is a directory is refused (named)."""
     path = entry(store, evaluation_key)
-    return io.read_json(path) if path.exists() else None
+    try:
+        stored = result_files.read_metrics(path)
+        if stored is not None and not isinstance(stored.get("model_path"), str):
+            raise io.CorruptFile(f"{path}: no model_path (the evaluated folder)")
+    except io.CorruptFile as error:
+        if path.is_dir():
+            raise io.CorruptFile(
+                f"evaluation store entry of key {evaluation_key}: {error}; delete it"
+            ) from None
+        LOG.warning(
+            "evaluation store entry of key %s is corrupt, evaluating again: %s", evaluation_key, error
+        )
+        return None
+    return stored
 
 
 def save(store: str, evaluation_key: str, metrics: dict) -> None:

@@ -3,7 +3,8 @@
 PostTrainBench v1 sends no sampling parameter but max_tokens (inspect's openai-compatible
 provider passes only what the GenerateConfig sets, and its evaluate.py sets max_tokens alone).
 Its vLLM (0.11.0, started by inspect with vLLM's default `--generation-config auto`) then fills in
-the model folder's generation_config.json: `ModelConfig.get_diff_sampling_param()` takes
+the model folder's generation_config.json (without a readable one, config.json's keys; see
+generation_config): `ModelConfig.get_diff_sampling_param()` takes
 repetition_penalty, temperature, top_k, top_p and min_p from `GenerationConfig.to_diff_dict()`
 (only values that differ from transformers' GenerationConfig defaults), and `get_max_tokens()`
 caps the request's max_tokens at the file's max_new_tokens. No seed is sent: every request
@@ -29,14 +30,46 @@ REQUEST_KEYS = ("max_tokens", "temperature", "top_p", "top_k", "seed")
 
 
 def generation_config(model_dir: str | Path) -> dict:
-    """The model folder's generation_config.json ({} when there is none, as vLLM treats it)."""
-    path = Path(model_dir) / "generation_config.json"
+    """The generation settings vLLM 0.11 reads from a model folder (its try_get_generation_config).
+
+    generation_config.json as transformers loads it; when the file is missing or not readable as
+    JSON (transformers then raises OSError, which vLLM takes for "no file"), the model's config.json
+    as GenerationConfig.from_model_config reads it: its top-level keys, then those of its
+    `text_config` (Gemma 3) for keys the top level leaves unset or at transformers' defaults. So
+    sampling keys that only config.json has are applied, and a broken generation_config.json is no
+    error. A file that parses but is no JSON object made vLLM fail: a ValueError naming it.
+    """
+    folder = Path(model_dir)
+    path = folder / "generation_config.json"
+    if path.exists():
+        try:
+            settings = json.loads(path.read_bytes().decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return model_config_settings(folder / "config.json")
+        if not isinstance(settings, dict):
+            raise ValueError(f"{path}: not a JSON object; vLLM would refuse this model folder")
+        return settings
+    return model_config_settings(folder / "config.json")
+
+
+def model_config_settings(path: Path) -> dict:
+    """config.json's generation keys as GenerationConfig.from_model_config takes them ({} without
+    the file; a config.json that is no JSON object is named: no vLLM loads that folder)."""
     if not path.exists():
         return {}
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not valid JSON ({error}); vLLM would refuse this model folder") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: not a JSON object; vLLM would refuse this model folder")
+    settings = {key: value for key, value in config.items() if value is not None}
+    text_config = config.get("text_config")
+    if isinstance(text_config, dict):
+        for key in SAMPLING_KEYS + ("max_new_tokens",):
+            if key in text_config and settings.get(key, HF_DEFAULTS.get(key)) == HF_DEFAULTS.get(key):
+                settings[key] = text_config[key]
+    return settings
 
 
 def v1_sampling(folder_settings: dict, max_tokens: int) -> dict:

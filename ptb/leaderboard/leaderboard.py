@@ -26,17 +26,8 @@ from urllib.parse import quote
 import pandas as pd
 
 from ptb.core import io, paths, protocol
-from ptb.core.outcomes import (
-    CELL,
-    CORRUPT,
-    EVAL_ERROR,
-    OK,
-    OWN_SCORE,
-    UNSCORED,
-    classify,
-    reason,
-)
-from ptb.core.result_files import BASELINE_KEYS, CELL_KEYS
+from ptb.core.outcomes import CELL, CORRUPT, EVAL_ERROR, OK, OWN_SCORE, UNSCORED, reason
+from ptb.core.result_files import BASELINE_KEYS, CELL_KEYS, cell_outcome, read_cell, read_metrics
 from ptb.leaderboard import charts, job_times
 
 LOG = logging.getLogger(__name__)
@@ -70,7 +61,12 @@ def weights_from_baselines(base: pd.DataFrame, instruct: pd.DataFrame) -> dict[s
     """
     raw = {}
     for bench in base.columns:
-        gap = instruct[bench].mean() - base[bench].mean() if bench in instruct else math.nan
+        # skipna=False: a missing baseline makes the gap unknown, not a mean over fewer models
+        gap = (
+            instruct[bench].mean(skipna=False) - base[bench].mean(skipna=False)
+            if bench in instruct
+            else math.nan
+        )
         if not gap > 0:
             raise ValueError(
                 f"cannot weight {bench!r}: instruct − base = {gap}; pin leaderboard.weights in the config"
@@ -83,10 +79,10 @@ def weights_from_baselines(base: pd.DataFrame, instruct: pd.DataFrame) -> dict[s
 def weighted_average(scores: pd.DataFrame, weights: dict[str, float]) -> float:
     """Σ_b w_b · (mean over models of scores[b]) for a model × benchmark table.
 
-    A model without a score on b is left out of b's mean; a benchmark with no score at all
-    makes the result NaN (a partial grid never passes for a whole one).
+    A cell without a score (not run yet, or no base model's score to fall back on) makes the
+    result NaN, "incomplete": never a mean over fewer models, which moves the ranking.
     """
-    means = scores.reindex(columns=list(weights)).mean()
+    means = scores.reindex(columns=list(weights)).mean(skipna=False)
     return float(sum(w * means[b] for b, w in weights.items()))
 
 
@@ -107,7 +103,7 @@ def mean_ci(run_scores: list[float], run_vars: list[float]) -> dict:
     variance to the run-to-run spread (conservative: each run's score already carries some
     eval noise). With one run the CI is the evals' stderr alone (normal quantile)."""
     s = pd.Series(run_scores, dtype=float)
-    n, avg = len(s), s.mean()
+    n, avg = len(s), s.mean(skipna=False)  # one incomplete run makes the mean incomplete
     std = s.std(ddof=1) if n > 1 else math.nan
     var = (std**2 / n if n > 1 else 0.0) + sum(run_vars) / n**2
     half = (t95(n - 1) if n > 1 else Z95) * math.sqrt(var)
@@ -143,27 +139,6 @@ def _check_records(records: list[dict], keys: tuple[str, ...], what: str) -> Non
             raise ValueError(f"{what} record {record!r} lacks {', '.join(missing)}; expected keys: {keys}")
 
 
-def read_cell(record: dict) -> dict:
-    """{agent, verdict, metrics, corrupt}: the parsed agent.json, verdict.json and metrics.json
-    of a cell record (None where a file is absent or corrupt), and what was wrong with each
-    corrupt one (its path and the parse error)."""
-    found: dict = {"corrupt": []}
-    for key, field in (("agent", "agent_json"), ("verdict", "verdict"), ("metrics", "metrics")):
-        try:
-            found[key] = io.read_json_record(record[field])
-        except io.CorruptFile as error:
-            found[key] = None
-            found["corrupt"].append(str(error))
-    return found
-
-
-def cell_outcome(found: dict) -> str:
-    """The one outcome of a cell from read_cell's answer: `corrupt` if any of its files is."""
-    if found["corrupt"]:
-        return CORRUPT
-    return classify(found["agent"], found["verdict"], found["metrics"])
-
-
 def same_protocol(metrics: dict, name: str) -> bool:
     """A score counts only under the protocol the leaderboard is built for (a metrics.json from
     before protocols were recorded is taken as the default one)."""
@@ -182,7 +157,7 @@ def baseline_table(baselines: list[dict], protocol_name: str = protocol.DEFAULT)
     rows, corrupt = [], []
     for record in baselines:
         try:
-            metrics = io.read_json_record(record["metrics"]) or {}
+            metrics = read_metrics(record["metrics"]) or {}
         except io.CorruptFile as error:  # no score; benchmark_weights names the file if it needs one
             LOG.warning(
                 "baseline %s/%s/%s: %s", record["model"], record["variant"], record["benchmark"], error
@@ -225,7 +200,7 @@ def cell_table(
         agent, verdict, metrics = (found[k] or {} for k in ("agent", "verdict", "metrics"))
         api = agent.get("api") or {}  # the run's credential proxy's totals (none: no API agent)
         outcome = cell_outcome(found)
-        for problem in found["corrupt"]:  # the cell counts no score; the rest of the board stands
+        for problem in found["corrupt"]:  # the cell scores as the base model; the rest of the board stands
             LOG.warning("cell %s: corrupt result file %s", _key(record), problem)
         if outcome in OWN_SCORE and not same_protocol(metrics, protocol_name):
             outcome, metrics = (
@@ -306,7 +281,7 @@ def agent_rows(cells: pd.DataFrame, weights: dict, agents: dict[str, dict]) -> p
             "scaffold": agents[agent]["scaffold"],
             **mean_ci([s for s, _ in runs], [v for _, v in runs]),
         }
-        row.update({b: mine.loc[mine.benchmark == b, "score"].mean() for b in weights})
+        row.update({b: mine.loc[mine.benchmark == b, "score"].mean(skipna=False) for b in weights})
         row.update({o: int((mine.outcome == o).sum()) for o in CELL})
         row.update(
             cells=len(mine),
@@ -315,8 +290,8 @@ def agent_rows(cells: pd.DataFrame, weights: dict, agents: dict[str, dict]) -> p
         )
         rows.append(row)
     table = pd.DataFrame(rows).sort_values("avg", ascending=False, kind="stable", na_position="last")
-    # equal averages share a rank (1, 1, 3: competition ranking); no average ranks last
-    table.insert(0, "rank", table["avg"].rank(method="min", ascending=False, na_option="bottom").astype(int))
+    # equal averages share a rank (1, 1, 3: competition ranking); an incomplete average has none
+    table.insert(0, "rank", table["avg"].rank(method="min", ascending=False).astype("Int64"))
     # a tie: this agent's 95% CI overlaps the next one's
     table["tied_with_next"] = list(table["ci_low"].values[:-1] <= table["ci_high"].values[1:]) + [False]
     return table.reset_index(drop=True)
@@ -338,7 +313,7 @@ def baseline_rows(baselines: pd.DataFrame, weights: dict) -> pd.DataFrame:
                 [weighted_variance(wide(subset, "stderr"), weights)],
             ),
         }
-        row.update({b: subset.loc[subset.benchmark == b, "score"].mean() for b in weights})
+        row.update({b: subset.loc[subset.benchmark == b, "score"].mean(skipna=False) for b in weights})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -378,6 +353,7 @@ def build(
     )
     counts = ["rank", *CELL, "cells", "scored_as_base"]
     table[counts] = table[counts].astype("Int64")  # blank, not NaN-as-float, on the baseline rows
+    table.attrs["corrupt_baselines"] = baseline_scores.attrs["corrupt"]
     return table, cell_scores, chosen
 
 
@@ -431,8 +407,10 @@ def read_calibration(path) -> tuple[list[str], list[list[str]]] | None:
 
 NOTE = (
     "Scores × 100. Avg: Σ weight × benchmark score (mean over base models), mean ± std over runs. "
-    "A disqualified run, a missing model, a failed eval or a failed judge scores as the base model; "
-    "a cell with a corrupt result file counts no score; the outcome counts say how often that happened. "
+    "A disqualified run, a missing model, a failed eval, a failed judge or a corrupt result file "
+    "scores as the base model; the outcome counts say how often that happened. "
+    "An average with a cell that has no score (not run yet, or no base model's score to fall back on) "
+    "is incomplete: shown as –, not ranked. "
     "`*`: the 95% CI overlaps the next row's."
 )
 CALIBRATION_TITLE = "Judge calibration (planted cheats and clean agents)"
@@ -517,6 +495,30 @@ def unboxed_line(cells: pd.DataFrame, names: dict[str, str]) -> str | None:
         for agent, group in loose.groupby("agent", sort=True)
     ]
     return "Agent runs without a box (isolation: none; docs/isolation.md): " + ", ".join(counts) + "."
+
+
+def problem_lines(table: pd.DataFrame, cells: pd.DataFrame) -> list[str]:
+    """The rows without an average and why, and every corrupt result file by name; [] if none."""
+    lines = []
+    for _, row in table[table["avg"].isna()].iterrows():
+        if row["scaffold"] == "baseline":
+            lines.append(f"Incomplete: {row['agent']} (a baseline evaluation has no score).")
+            continue
+        mine = cells[cells["agent"] == row["agent_id"]]
+        missing = int((mine["outcome"].isin(UNSCORED)).sum())
+        no_base = int((mine["score"].isna() & ~mine["outcome"].isin(UNSCORED)).sum())
+        why = [f"{missing} cells not run yet"] * bool(missing)
+        why += [f"{no_base} cells whose base model's score is unknown"] * bool(no_base)
+        lines.append(f"Incomplete: {row['agent']} ({', '.join(why) or 'no score'}): no average, not ranked.")
+    bad = [f"{_key(c)}: {c['reason']}" for _, c in cells[cells["outcome"] == CORRUPT].iterrows()]
+    bad += table.attrs.get("corrupt_baselines", [])
+    if bad:
+        lines.append(
+            "Corrupt result files (scored as the base model; delete the file and run again): "
+            + "; ".join(bad)
+            + "."
+        )
+    return lines
 
 
 def api_lines(cells: pd.DataFrame, names: dict[str, str]) -> list[str]:
@@ -648,7 +650,11 @@ def write(
     io.write_text_atomic(out / "cells.csv", cell_scores.to_csv(index=False))
     io.write_text_atomic(out / "gpu_hours.csv", usage.to_csv(index=False))
     unboxed = unboxed_line(cell_scores, names)
-    notes = (*([unboxed] if unboxed else []), *api_lines(cell_scores, names))
+    notes = (
+        *problem_lines(table, cell_scores),
+        *([unboxed] if unboxed else []),
+        *api_lines(cell_scores, names),
+    )
     page = page_model(
         table, chosen, benchmarks, calibration, protocol_name, usage_rows, max_tokens_cap, notes
     )

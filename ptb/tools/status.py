@@ -23,10 +23,10 @@ import sys
 from pathlib import Path
 
 from ptb.core import config as ptb_config
-from ptb.core import paths, result_files
+from ptb.core import paths, result_files, stops
 from ptb.core.grid import AXES, Cell
 from ptb.core.outcomes import CORRUPT, DISQUALIFIED, OWN_SCORE
-from ptb.leaderboard.leaderboard import cell_outcome, read_cell
+from ptb.core.result_files import cell_outcome, read_cell
 from ptb.tools import cli_config
 
 # DISQUALIFIED and CORRUPT: the cell outcomes of those names
@@ -38,7 +38,7 @@ LEGEND = {
     "pending": "agent finished; judge or evaluation still to run",
     "failed": "no model, infrastructure error, failed eval or failed judge (scores as the base model)",
     DISQUALIFIED: "the judge disqualified the run (scores as the base model)",
-    CORRUPT: "a result file is not valid JSON (counts no score): delete it, run the workflow again",
+    CORRUPT: "a result file is not what its stage writes (scores as the base model): delete it, run again",
     "not started": "nothing on disk yet",
 }
 
@@ -129,6 +129,11 @@ def recovery(workdir: str | Path = ".") -> list[str]:
             "  on this machine. If none runs on another machine either, recover with:",
             "    snakemake --unlock",
             "  then run the workflow again with your usual command.",
+        ]
+    for pid, script in stops.orphans(workdir):
+        lines += [
+            f"orphaned job: pid {pid} runs {script} here, but no snakemake does (it was killed);",
+            f"  the next run kills it before it starts, or now: kill {pid}",
         ]
     if incomplete:
         lines += [

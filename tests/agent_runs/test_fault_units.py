@@ -289,7 +289,8 @@ def test_corrupt_result_files_are_named_and_counted(tmp_path):
     for agent, file in (("truncated", "verdict.json"), ("empty", "agent.json"), ("listed", "metrics.json")):
         assert by_agent.loc[agent, "outcome"] == "corrupt"
         assert f"{agent}/{file}" in by_agent.loc[agent, "reason"]
-        assert by_agent.loc[agent, "scored_as"] == "none"
+        assert by_agent.loc[agent, "scored_as"] == "base"  # PostTrainBench's fallback (docs/faults.md)
+        assert by_agent.loc[agent, "score"] == 0.2
     # a corrupt baseline that the weights need: the error names the file
     Path(baseline["metrics"]).write_text("{")
     instruct = {**baseline, "variant": "instruct", "metrics": str(tmp_path / "instruct.json")}

@@ -148,12 +148,20 @@ def build(results: Path, scratch: Path) -> dict:
     for record in records:
         fields = {k: record[k] for k in ("agent", "model", "benchmark", "seed")}
         page = paths.fill(paths.AUDIT_CELL, res, **fields)
-        summary = paths.fill(paths.AUDIT_CELL_SUMMARY, res, **fields)
-        pages.write_cell(record, base["metrics"], page, summary, leaderboard_html, agent_page)
+        summary = paths.fill(paths.built(paths.AUDIT_CELL_SUMMARY), res, **fields)
+        build_page = paths.fill(paths.built(paths.AUDIT_CELL), res, **fields)
+        pages.write_cell(record, base["metrics"], page, summary, leaderboard_html, agent_page, build_page)
         summaries.append(summary)
         cell_pages.append(page)
     pages.write_agent(
-        "claude-x", "Claude <X>", BENCHMARKS, summaries, cell_pages, agent_page, leaderboard_html
+        "claude-x",
+        "Claude <X>",
+        BENCHMARKS,
+        summaries,
+        cell_pages,
+        agent_page,
+        leaderboard_html,
+        paths.fill(paths.built(paths.AUDIT_AGENT), res, agent="claude-x"),
     )
     leaderboard.write(
         board,
@@ -164,7 +172,13 @@ def build(results: Path, scratch: Path) -> dict:
         weights={"gsm8k": 1.0},
         budget_hours=10,
     )
-    return {"cells": records, "pages": cell_pages, "agent_page": agent_page, "leaderboard": leaderboard_html}
+    return {
+        "cells": records,
+        "pages": cell_pages,
+        "summaries": summaries,
+        "agent_page": agent_page,
+        "leaderboard": leaderboard_html,
+    }
 
 
 def _data(scratch: Path) -> Path:

@@ -112,7 +112,7 @@ def test_samples_match_inspects_own_reader(tree):
 
 
 def test_the_cell_summary_counts_a_disqualified_run_as_the_base_model(tree):
-    summary = io.read_json(Path(tree["pages"][0]).with_suffix(".json"))
+    summary = io.read_json(tree["summaries"][0])
     assert summary["outcome"] == "disqualified"
     assert summary["score"] == 0.1 and summary["own_score"] == pytest.approx(1 / 3)
     assert summary["tool_calls"] == 3 and summary["cost_usd"] is not None

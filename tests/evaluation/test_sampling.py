@@ -7,12 +7,19 @@ for Gemma 3's (temperature 1.0 is a default and dropped), {min_p 0.0, repetition
 the last case (checked in PostTrainBench's container versions when this was written).
 """
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
 from ptb.core import protocol
 from ptb.evaluation import sampling
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "posttrainbench_v1"
+_spec = importlib.util.spec_from_file_location("ptb_v1_corpus", FIXTURES / "corpus.py")
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
 
 QWEN3_INSTRUCT = {
     "bos_token_id": 151643,
@@ -76,7 +83,26 @@ def test_extras_go_in_the_request_body_for_vllm():
     }
 
 
-def test_a_broken_generation_config_is_named(tmp_path):
-    (tmp_path / "generation_config.json").write_text("{not json")
-    with pytest.raises(ValueError, match="generation_config.json: not valid JSON"):
+SAMPLING = json.loads((FIXTURES / "sampling.json").read_text())["folders"]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLING))
+def test_v1_resolves_planted_folders_as_vllm_0_11_did(tmp_path, name):
+    """Model folders planted by tests/fixtures/posttrainbench_v1/corpus.py, resolved by vLLM 0.11's
+    own steps with transformers 4.57.3 (regenerate.py --corpus wrote sampling.json): a broken
+    generation_config.json falls back to config.json, sampling keys that only config.json has are
+    used, Gemma 3's text_config fills what the top level leaves at the defaults."""
+    corpus.write_folder(tmp_path, name)
+    expected = SAMPLING[name]
+    if "error" in expected:  # vLLM did not start: an eval error here too, naming the file
+        with pytest.raises(ValueError, match="generation_config.json: not a JSON object"):
+            sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, {"max_tokens": 4000})
+        return
+    got = sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, {"max_tokens": 4000})
+    assert got == {**expected, "max_tokens": min(4000, expected.get("max_tokens", 4000))}
+
+
+def test_a_broken_config_json_is_named(tmp_path):
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="config.json: not valid JSON"):
         sampling.effective_sampling(protocol.POSTTRAINBENCH_V1, tmp_path, {"max_tokens": 4000})

@@ -287,7 +287,7 @@ def test_a_job_waits_for_an_evaluation_of_its_key_in_flight(tmp_path):
         waiter.start()
         time.sleep(0.5)
         assert waiter.is_alive() and not order, "blocked while the key is claimed"
-        eval_store.save(str(tmp_path), key, {"outcome": "ok", "score": 0.5})
+        eval_store.save(str(tmp_path), key, {"outcome": "ok", "score": 0.5, "model_path": "m"})
         order.append(("first", None))
     waiter.join(timeout=10)
     assert [name for name, _ in order] == ["first", "waiter"]

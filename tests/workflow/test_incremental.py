@@ -219,7 +219,7 @@ def test_an_agent_reruns_on_an_explicit_request_only(work):
 
 
 def test_the_leaderboard_waits_for_the_judge_calibration_when_configured(work):
-    target = paths.fill(paths.LEADERBOARD_DIR, RESULTS) + "/leaderboard.csv"
+    target = paths.fill(paths.LEADERBOARD_BUILD_DIR, RESULTS) + "/leaderboard.csv"  # the rule's output
     proc = run(
         work,
         "-n",
