@@ -11,11 +11,16 @@ tests can assert what each CLI sent: model, effort, system prompt, tool results,
 
 Faults: `fail_status` answers every request with that HTTP status; `hang` accepts
 requests and never answers (until `close`). `serve_as` names another model in every reply
-(a provider that serves something else than was asked for).
+(a provider that serves something else than was asked for). `fault` plays one of FAULTS on
+every model request: `disconnect` (the reply's headers and first event, then the connection
+closes), `context_length` (the provider's own 400 for a prompt over the context window),
+`malformed` (a 200 event stream of lines that are not JSON), `slow` (each event of a normal
+reply `slow_seconds` after the last).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -25,6 +30,35 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 SHELL_TOOL = re.compile(r"^(bash|shell|shell_command|exec_command|run_shell_command|local_shell)$", re.I)
 FINAL_TEXT = "All steps are done: final_model/ is saved."
 USAGE_IN, USAGE_OUT = 1234, 56
+FAULTS = ("disconnect", "context_length", "malformed", "slow")
+# each provider's own words for a prompt over the context window (HTTP 400)
+CONTEXT_LENGTH = {
+    "anthropic": {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "message": "prompt is too long: 212345 tokens > 200000 maximum",
+        },
+    },
+    "responses": {
+        "error": {
+            "message": "Your input exceeds the context window of this model.",
+            "type": "invalid_request_error",
+            "code": "context_length_exceeded",
+        }
+    },
+    "gemini": {
+        "error": {
+            "code": 400,
+            "message": "The input token count (1212345) exceeds the maximum number of tokens "
+            "allowed (1048576).",
+            "status": "INVALID_ARGUMENT",
+        }
+    },
+}
+CONTEXT_LENGTH["chat"] = {
+    "error": dict(CONTEXT_LENGTH["responses"]["error"], message="maximum context length exceeded")
+}
 
 
 class ScriptedLLM:
@@ -37,7 +71,12 @@ class ScriptedLLM:
         fail_status: int | None = None,
         hang: bool = False,
         serve_as: str | None = None,
+        fault: str | None = None,
+        slow_seconds: float = 1.0,
     ):
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
+        self.fault, self.slow_seconds = fault, slow_seconds
         self.commands = list(commands)
         self.fail_status = fail_status
         self.serve_as = serve_as
@@ -131,6 +170,16 @@ def _handler(llm: ScriptedLLM):
                 return self._json(200, {"input_tokens": USAGE_IN})
             if not api:
                 return self._json(404, {"error": {"message": f"no POST {self.path}"}})
+            if llm.fault == "context_length":
+                return self._json(400, CONTEXT_LENGTH[api])
+            if llm.fault == "malformed":
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(b"event: message\ndata: {not json at all\n\ndata: <html>502</html>\n\n")
+                self.close_connection = True
+                return None
             if entry.get("shell_tool"):
                 action = llm.next_action(entry["tool_results"])
             else:
@@ -147,18 +196,34 @@ def _handler(llm: ScriptedLLM):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            if llm.fault == "disconnect" and status == 200:
+                self.wfile.write(data[: len(data) // 2])
+                return self._cut()
             self.wfile.write(data)
+
+        def _cut(self) -> None:
+            """Close the connection mid-reply, as a provider's dropped stream."""
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
 
         def sse(self, events: list[tuple[str | None, dict]]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.send_header("Connection", "close")
+            cut = llm.fault == "disconnect"
+            if cut:  # as the providers stream: chunked, so a cut is a cut, not the body's end
+                self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for name, data in events:
-                chunk = (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
-                self.wfile.write(chunk.encode())
+            for index, (name, data) in enumerate(events):
+                if llm.fault == "slow" and index:
+                    time.sleep(llm.slow_seconds)
+                chunk = ((f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n").encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if cut else chunk)
                 self.wfile.flush()
+                if cut:
+                    return self._cut()
             self.close_connection = True
 
     return Handler
@@ -484,7 +549,8 @@ def _write_chat(h, action, entry, model, stream) -> None:
             (None, {**base, "choices": [], "usage": usage}),
         ]
     )
-    h.wfile.write(b"data: [DONE]\n\n")
+    with contextlib.suppress(OSError):  # a disconnect fault has closed the socket
+        h.wfile.write(b"data: [DONE]\n\n")
 
 
 def _write_gemini(h, action, entry, model, stream) -> None:

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from ptb.agent_runs import box, jobdir, proxy, traces
+from ptb.agent_runs import monitor as system_monitor
 from ptb.core import faults, io, outcomes, provenance
 from ptb.core.grid import Cell
 from ptb.core.redaction import known_secrets, redact_tree, redact_value
@@ -266,15 +267,30 @@ def missing_keys(agent: dict, environ=os.environ) -> list[str]:
     return [name for name in agent["env"] if not environ.get(name)]
 
 
-def classify(result: dict, has_model: bool, last_error: str | None = None) -> tuple[str, str]:
-    """The outcome and its reason; the CLI's last error message (from its trace) ends the reason."""
+def classify(
+    result: dict,
+    has_model: bool,
+    last_error: str | None = None,
+    *,
+    ended_in_error: str | None = None,
+    exit_meaning: str | None = None,
+) -> tuple[str, str]:
+    """The outcome and its reason; the CLI's last error message (from its trace) ends the reason.
+    ended_in_error: the error the CLI's session ended in (a CLI that exits 0 after a stream
+    error has not succeeded); exit_meaning: what its exit code means (traces.exit_meaning)."""
     said = f"; last error: {last_error}" if last_error else ""
-    if (result.get("stopped") or [None])[0] == "cost_limit":
+    stopped = (result.get("stopped") or [None])[0]
+    if stopped == "cost_limit":
         return outcomes.COST_LIMIT, f"{result['stopped'][1]}: stopped after {result['wall_seconds']} s{said}"
+    if stopped == "provider_error":  # the proxy stopped a loop on one client error (a 400)
+        return outcomes.AGENT_ERROR, f"{result['stopped'][1]}: stopped after {result['wall_seconds']} s{said}"
     if result["timed_out"]:
         return outcomes.TIMEOUT, f"killed at the budget after {result['wall_seconds']} s{said}"
     if result["exit_code"] != 0:
-        return outcomes.AGENT_ERROR, f"solve.sh exited with code {result['exit_code']}{said}"
+        meaning = f" ({exit_meaning})" if exit_meaning else ""
+        return outcomes.AGENT_ERROR, f"solve.sh exited with code {result['exit_code']}{meaning}{said}"
+    if ended_in_error:
+        return outcomes.AGENT_ERROR, f"solve.sh exited 0 but the CLI's session ended in: {ended_in_error}"
     if not has_model:
         return outcomes.NO_MODEL, f"solve.sh finished but left no final_model/config.json{said}"
     return outcomes.OK, "final_model collected"
@@ -303,33 +319,46 @@ def run_agent(
     raw_log = run_dir / "agent.log"
     home = Path(env["HOME"])
     home.mkdir(parents=True, exist_ok=True)
+    # the machine's use (monitor.jsonl) and each log line's time (agent.log.times), from outside the box
+    watch = system_monitor.Monitor(run_dir, raw_log, interval_s=max(1.0, min(60.0, budget_s / 30)))
     try:
-        result = run_with_budget(
-            (container or []) + ["bash", str(solve)],
-            cwd=job_dir,
-            env=env,
-            log_path=raw_log,
-            budget_s=budget_s,
-            grace_s=grace_s,
-            terminate=box.terminate if isolation == "bwrap" else None,
-            should_stop=api.stop_reason if api else None,
-            heartbeat=_heartbeat(log, raw_log, budget_s, api) if log else None,
-            heartbeat_s=max(30.0, min(300.0, budget_s / 10)),  # the demo's 6 minutes: every 36 s
-        )
+        with watch:
+            result = run_with_budget(
+                (container or []) + ["bash", str(solve)],
+                cwd=job_dir,
+                env=env,
+                log_path=raw_log,
+                budget_s=budget_s,
+                grace_s=grace_s,
+                terminate=box.terminate if isolation == "bwrap" else None,
+                should_stop=api.stop_reason if api else None,
+                heartbeat=_heartbeat(log, raw_log, budget_s, api) if log else None,
+                heartbeat_s=max(30.0, min(300.0, budget_s / 10)),  # the demo's 6 minutes: every 36 s
+            )
     except OSError as error:  # not the agent's doing: fail the job (no agent.json), to be re-run
         raise faults.InfraFailure(f"could not start the agent: {error}") from error
     jobdir.reclaim(run_dir)  # what the agent made unreadable must not stop the judge or the hashes
     escaped = jobdir.links_outside(job_dir / "final_model", run_dir)
     has_model = not escaped and (job_dir / "final_model" / "config.json").exists()
     jobdir.freeze(job_dir / "final_model")  # read-only from here: what is judged is what was left
-    last_error = None
+    last_error = ended = None
     if traces.has_parser(scaffold):
         raw = raw_log.read_text(errors="replace")
-        io.write_text_atomic(run_dir / "trace.md", traces.render(scaffold, raw))
-        last_error = traces.last_error(scaffold, raw)
-        # the reason lands in agent.json, which is written after redaction
-        last_error = redact_value(last_error, secrets) if last_error else None
-    outcome, reason = classify(result, has_model, last_error)
+        times = traces.read_times(watch.clock)
+        trace = traces.render(scaffold, raw, api=api.summary() if api else None, times=times)
+        io.write_text_atomic(run_dir / "trace.md", trace)
+        # the reasons land in agent.json, which is written after redaction
+        last_error, ended = (
+            redact_value(text, secrets) if text else None
+            for text in (traces.last_error(scaffold, raw), traces.ended_in_error(scaffold, raw))
+        )
+    outcome, reason = classify(
+        result,
+        has_model,
+        last_error,
+        ended_in_error=ended,
+        exit_meaning=traces.exit_meaning(scaffold, result["exit_code"]),
+    )
     if escaped:
         reason += f"; final_model links outside the run (not collected): {', '.join(escaped[:5])}"
     # the record (file, offset, variable, encoding; never a value) lets the judge report the leak
@@ -352,6 +381,7 @@ def run_agent(
         "budget_seconds": budget_s,
         "grace_seconds": grace_s,
         **({"api": api.summary()} if api else {}),
+        "monitor": watch.summary(),
     }
 
 

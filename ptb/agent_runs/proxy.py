@@ -11,7 +11,12 @@ Every exchange is written to `api.jsonl` beside agent.json (outside the box): th
 authoritative record of what the model was asked and answered, with the provider's own usage
 fields. From it come the run's tokens and cost (`accounting`), the models requested and served,
 and the run's stop: a dollar cap (`max_cost_usd`) or a provider failure past its threshold
-(a rejected key, a sustained outage or rate limit: infrastructure, not the agent's failure).
+(a rejected key, a sustained outage or rate limit: infrastructure, not the agent's failure; the
+same error answered `identical_errors` times in a row: a 400 such as a context-length error,
+named with its status). After a failed exchange (an error status, a stream cut mid-way, a reply
+no wire format can read) the next request waits, doubling from `backoff_seconds` to
+`backoff_max_seconds`: a CLI without a backoff of its own (OpenCode sent 189 requests in 95 s
+after a disconnect) cannot hammer the provider until the budget.
 
 aiohttp, not mitmproxy: aiohttp is already in the pinned set (datasets pulls it in) and gives
 a streaming server and client in a few lines; mitmproxy would add its own pinned stack of
@@ -215,6 +220,8 @@ class CredentialProxy:
         self.served: dict[str, int] = {}
         self.statuses: dict[str, int] = {}
         self.auth_failures = 0
+        self.failed_in_a_row = 0
+        self.same_error: tuple[str, int] = ("", 0)  # the last failure's signature, and how often in a row
         self.failing_since: dict[str, float | None] = {"outage": None, "rate_limit": None}
         self._stop: tuple[str, str] | None = None
         self._last = ""  # the last upstream answer, for a stop's reason
@@ -288,9 +295,24 @@ class CredentialProxy:
                         )
             return self._stop
 
-    def _account(self, status: int, usage: dict, served: str | None, requested: str | None) -> None:
-        now = time.monotonic()
+    def backoff_seconds(self) -> float:
+        """How long the next request waits: 0 after a success, then doubling per failure in a row."""
         with self.lock:
+            if not self.failed_in_a_row:
+                return 0.0
+            first, most = self.failures["backoff_seconds"], self.failures["backoff_max_seconds"]
+            return min(most, first * 2 ** min(self.failed_in_a_row - 1, 30))
+
+    def _account(
+        self, status: int, usage: dict, served: str | None, requested: str | None, failure: str | None = None
+    ) -> None:
+        """failure: what went wrong with an answer whose status looks fine (a stream cut, an
+        unreadable reply), or None; an error status is a failure by itself."""
+        now = time.monotonic()
+        if failure is None and (status >= 400 or status == 0):
+            failure = self._last
+        with self.lock:
+            self._count_failure(failure, status)
             self.totals["requests"] += 1
             self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
             for key in ("input", "cached", "cache_write", "output"):
@@ -309,6 +331,8 @@ class CredentialProxy:
                 if self.auth_failures >= self.failures["auth"] and self._stop is None:
                     self._stop = ("infra", f"provider failure: the provider rejected the key ({self._last})")
             kind = "rate_limit" if status == 429 else "outage" if status >= 500 or status == 0 else None
+            if failure and kind is None and status < 400:
+                kind = "outage"  # a 200 whose stream broke or cannot be read: the provider's fault
             for name in self.failing_since:
                 if name != kind:
                     self.failing_since[name] = None
@@ -319,6 +343,20 @@ class CredentialProxy:
                     "cost_limit",
                     f"cost ${self.cost_usd:.4f} passed the cap ${self.max_cost_usd:.2f}",
                 )
+
+    def _count_failure(self, failure: str | None, status: int) -> None:
+        """The failures in a row (the backoff) and the same error in a row (the stop). Holds the lock."""
+        if failure is None:
+            self.failed_in_a_row, self.same_error = 0, ("", 0)
+            return
+        self.failed_in_a_row += 1
+        count = self.same_error[1] + 1 if self.same_error[0] == failure else 1
+        self.same_error = (failure, count)
+        if count >= self.failures["identical_errors"] and self._stop is None:
+            # a client error (400: context length, a bad request) is the run's own: its outcome is
+            # the agent's error; a server's or the network's is infrastructure, as above
+            kind = "provider_error" if 400 <= status < 500 and status != 429 else "infra"
+            self._stop = (kind, f"provider failure: the same error {count} times in a row ({failure})")
 
     def summary(self) -> dict:
         """agent.json's `api` section: the provider-reported totals of the run."""
@@ -332,6 +370,8 @@ class CredentialProxy:
                 "tokens": {k: self.totals[k] for k in ("input", "cached", "cache_write", "output")},
                 "requests": self.totals["requests"],
                 "statuses": dict(sorted(self.statuses.items())),
+                "failures_in_a_row": self.failed_in_a_row,
+                "last_failure": self.same_error[0] or None,
                 "cost_usd": None if self.unpriced else round(self.cost_usd, 10),
                 "unpriced_models": sorted(self.unpriced),
                 "models_requested": dict(sorted(self.requested.items())),
@@ -380,6 +420,10 @@ class CredentialProxy:
             entry.update(status=401, error="no valid run token: refused without forwarding")
             self._write(entry)
             return web.json_response({"error": {"message": "ptb proxy: no valid run token"}}, status=401)
+        wait = self.backoff_seconds()
+        if wait:
+            entry["backoff_seconds"] = wait
+            await asyncio.sleep(wait)
         stop = self.stop_reason()
         if stop is not None:
             reason = stop[1]
@@ -411,14 +455,26 @@ class CredentialProxy:
             entry["error"] = f"{type(error).__name__}: {error}"
             if "status" not in entry:
                 self._finish(entry, started, status, content_type, kept, total)
+            if reply is not None:  # cut mid-stream: the client must see the cut, not a clean end
+                raise ConnectionResetError(f"upstream stream cut: {entry['error']}") from error
         if reply is None:
             return web.json_response({"error": {"message": f"ptb proxy: upstream {self._last}"}}, status=502)
         return reply
 
     def _finish(self, entry: dict, started: float, status: int, content_type: str, kept, total: int):
         """Account one exchange (usage, model, cost, failures) and write its record."""
-        self._last = f"HTTP {status}" if status else entry.get("error", "no answer")
         usage, served = usage_of(bytes(kept), content_type)
+        failure = None
+        if entry.get("error"):
+            failure = f"stream cut after {total} bytes ({entry['error'].split(':')[0]})" if status else None
+        elif 200 <= status < 300 and entry["model_requested"] and served is None and not any(usage.values()):
+            failure = "a reply no wire format can read"  # malformed SSE, an HTML page, ...
+        if status >= 400:
+            self._last = f"HTTP {status}: {_error_message(bytes(kept))}".rstrip(": ")
+        elif status:
+            self._last = f"HTTP {status}, {failure}" if failure else f"HTTP {status}"
+        else:
+            self._last = entry.get("error", "no answer")
         entry.update(
             status=status,
             seconds=round(time.time() - started, 3),
@@ -426,7 +482,9 @@ class CredentialProxy:
             usage=usage,
             response={"content_type": content_type, "bytes": total, "body": _body_text(bytes(kept))},
         )
-        self._account(status, usage, served, entry["model_requested"])
+        if failure:
+            entry["failure"] = failure
+        self._account(status, usage, served, entry["model_requested"], failure=failure and self._last)
         self._write(entry)
 
 
@@ -435,6 +493,20 @@ def _same_model(served: str, configured: str) -> bool:
     provider prefix (anthropic/claude-x): gemini-3-pro-preview served as gemini-3.1-pro does not."""
     configured = configured.split("/")[-1]
     return served == configured or served.startswith(configured + "-2")
+
+
+def _error_message(body: bytes, limit: int = 200) -> str:
+    """The provider's error message in an error reply (its JSON `error.message`), abbreviated."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:limit]
+    error = data.get("error", data) if isinstance(data, dict) else data
+    if isinstance(error, list) and error:  # Gemini answers errors as a JSON array
+        error = error[0].get("error", error[0]) if isinstance(error[0], dict) else error[0]
+    message = error.get("message") if isinstance(error, dict) else None
+    return str(message or text)[:limit]
 
 
 def _redacted(headers) -> dict:

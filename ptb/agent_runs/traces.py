@@ -15,15 +15,22 @@ Normalized events (dicts, key "kind"):
   tool_result  {"output", "id"?, "error"?}
   result       {"status"?, "text"?, "usage"?, "cost_usd"?, "stats"?, "error"?}
   error        {"text"}
+  retry        {"attempt", "max_retries"?, "delay_ms"?, "status"?, "text"}   the CLI retrying an API call
+
+Every event also carries "time" (Unix seconds) when the runner's line clock (agent.log.times,
+ptb.agent_runs.monitor) says when its line was written.
 
 Usage: python -m ptb.agent_runs.traces <scaffold> <raw_file> <out_md>
 """
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import json
+import re
 import sys
+import time
 from pathlib import Path
 
 from ptb.core import io
@@ -34,18 +41,45 @@ OUTPUT_HEAD, OUTPUT_TAIL = 1200, 600  # a tool result keeps its head and tail (e
 LOG_HEAD, LOG_TAIL = 800, 800  # a run of plain-text lines (stderr, progress bars)
 
 
-def _lines(raw_text: str) -> list[dict | str]:
-    """JSON objects as dicts; everything else (stderr, a truncated last line) as str."""
-    out: list[dict | str] = []
-    for line in raw_text.splitlines():
+def _lines(raw_text: str) -> list[tuple[dict | str, int]]:
+    """(line, byte offset of its end) for each non-empty line: JSON objects as dicts, everything
+    else (stderr, a truncated last line) as str."""
+    out: list[tuple[dict | str, int]] = []
+    offset = 0
+    for line in raw_text.splitlines(keepends=True):
+        offset += len(line.encode("utf-8", errors="replace"))
         if not line.strip():
             continue
+        line = line.rstrip("\r\n")
         try:
             value = json.loads(line)
         except ValueError:
             value = None
-        out.append(value if isinstance(value, dict) else line)
+        out.append((value if isinstance(value, dict) else line, offset))
     return out
+
+
+def read_times(path: str | Path) -> list[tuple[int, float]]:
+    """The runner's line clock (ptb.agent_runs.monitor.LineClock): (size of the log, Unix time
+    at which it had reached that size), in order; [] when there is none."""
+    out = []
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return out
+    for row in text.splitlines():
+        size, _, when = row.partition(" ")
+        try:
+            out.append((int(size), float(when)))
+        except ValueError:
+            continue  # a last row cut by a kill
+    return out
+
+
+def _time_of(end: int, times: list[tuple[int, float]], sizes: list[int]) -> float | None:
+    """When a line ending at byte `end` had been written: the first sample that covers it."""
+    index = bisect.bisect_left(sizes, end)
+    return times[index][1] if index < len(times) else None
 
 
 def _content_text(content) -> str:
@@ -71,6 +105,17 @@ def _claude(ev: dict, state: dict) -> list[dict]:
                     "kind": "system",
                     "text": f"session {ev.get('session_id', '?')}, model {ev.get('model', '?')}, "
                     f"{len(ev.get('tools') or [])} tools, cwd {ev.get('cwd', '?')}",
+                }
+            ]
+        if ev.get("subtype") == "api_retry":  # Claude Code retrying a failed API call
+            return [
+                {
+                    "kind": "retry",
+                    "attempt": ev.get("attempt"),
+                    "max_retries": ev.get("max_retries"),
+                    "delay_ms": ev.get("retry_delay_ms"),
+                    "status": ev.get("error_status"),
+                    "text": str(ev.get("error") or ""),
                 }
             ]
         return [{"kind": "system", "text": f"{ev.get('subtype', 'system')}"}]
@@ -126,6 +171,9 @@ def _claude(ev: dict, state: dict) -> list[dict]:
     return []  # stream_event partials and future types: not needed for reading
 
 
+CODEX_RETRY = re.compile(r"^Re-?connecting\.*\s*(\d+)/(\d+)\s*(.*)$", re.S)
+
+
 def _codex(ev: dict, state: dict) -> list[dict]:
     kind, item = ev.get("type"), ev.get("item") or {}
     if kind == "thread.started":
@@ -135,6 +183,10 @@ def _codex(ev: dict, state: dict) -> list[dict]:
     if kind == "turn.failed":
         return [{"kind": "error", "text": (ev.get("error") or {}).get("message", "turn failed")}]
     if kind == "error":
+        retry = CODEX_RETRY.match(ev.get("message", ""))
+        if retry:  # "Reconnecting... 2/5 (stream disconnected ...)": Codex retrying
+            attempt, most, text = retry.groups()
+            return [{"kind": "retry", "attempt": int(attempt), "max_retries": int(most), "text": text or ""}]
         return [{"kind": "error", "text": ev.get("message", "")}]
     if not kind or not kind.startswith("item."):
         return []
@@ -333,19 +385,31 @@ def has_parser(scaffold: str) -> bool:
     return scaffold in PARSERS
 
 
-def parse(scaffold: str, raw_text: str) -> list[dict]:
-    """The raw log as normalized events (see the module docstring)."""
+def parse(scaffold: str, raw_text: str, times: list[tuple[int, float]] | None = None) -> list[dict]:
+    """The raw log as normalized events (see the module docstring); with the runner's line clock
+    (`read_times`), each event carries the time its line was written."""
     _load_scaffold_parser(scaffold)
     parser, state, events = PARSERS[scaffold], {}, []
-    for line in _lines(raw_text):
+    times = times or []
+    sizes = [size for size, _ in times]
+    for line, end in _lines(raw_text):
         if isinstance(line, str):
-            events.append({"kind": "log", "text": line})
-            continue
-        try:
-            events.extend(parser(line, state))
-        except (AttributeError, TypeError, ValueError):  # an event of an unexpected shape: keep it raw
-            events.append({"kind": "log", "text": json.dumps(line)[:INPUT_CHARS]})
-    events.extend(_END.get(scaffold, lambda s: [])(state))
+            new = [{"kind": "log", "text": line}]
+        else:
+            try:
+                new = parser(line, state)
+            except (AttributeError, TypeError, ValueError):  # an event of an unexpected shape: keep it raw
+                new = [{"kind": "log", "text": json.dumps(line)[:INPUT_CHARS]}]
+        when = _time_of(end, times, sizes) if times else None
+        for ev in new:
+            if when is not None:
+                ev["time"] = when
+        events.extend(new)
+    end_events = _END.get(scaffold, lambda s: [])(state)
+    if times:
+        for ev in end_events:
+            ev["time"] = times[-1][1]
+    events.extend(end_events)
     return events
 
 
@@ -393,10 +457,10 @@ def _merge(events: list[dict]) -> list[dict]:
     return out
 
 
-def events(scaffold: str, raw_text: str) -> list[dict]:
+def events(scaffold: str, raw_text: str, times: list[tuple[int, float]] | None = None) -> list[dict]:
     """The raw log as normalized events, streamed chunks and plain-text runs joined (what
     `render` and the audit pages show)."""
-    return _merge(parse(scaffold, raw_text))
+    return _merge(parse(scaffold, raw_text, times))
 
 
 def _render_result(ev: dict) -> str:
@@ -410,44 +474,135 @@ def _render_result(ev: dict) -> str:
     return "\n\n".join([head, "\n".join(facts)]) if facts else head
 
 
+def _retry_text(ev: dict) -> str:
+    of = f"/{ev['max_retries']}" if ev.get("max_retries") is not None else ""
+    status = f"HTTP {ev['status']} " if ev.get("status") else ""
+    delay = f", next in {ev['delay_ms'] / 1000:.1f} s" if ev.get("delay_ms") is not None else ""
+    return f"API retry {ev.get('attempt')}{of}: {status}{ev.get('text') or ''}".rstrip() + delay
+
+
+def _abbreviated(text: str | None, max_chars: int) -> str | None:
+    return text if text is None or len(text) <= max_chars else text[:max_chars] + " [...]"
+
+
 def last_error(scaffold: str, raw_text: str, max_chars: int = 300) -> str | None:
-    """The CLI's last error message in a raw log (for the reason in agent.json), abbreviated."""
+    """The CLI's last error message in a raw log (for the reason in agent.json), abbreviated;
+    an API call it was still retrying counts (a run killed while retrying a 429 says so)."""
     text = None
     for ev in parse(scaffold, raw_text):
         if ev["kind"] == "error" or (ev["kind"] == "result" and ev.get("error")):
             text = str(ev.get("text") or "").strip() or text
-    return text if text is None or len(text) <= max_chars else text[:max_chars] + " [...]"
+        elif ev["kind"] == "retry":
+            text = _retry_text(ev)
+    return _abbreviated(text, max_chars)
 
 
-def render(scaffold: str, raw_text: str) -> str:
-    """A readable markdown trace of a raw log."""
+def ended_in_error(scaffold: str, raw_text: str, max_chars: int = 300) -> str | None:
+    """The error the CLI's session ended in (nothing but errors and retries after it), or None.
+    Gemini CLI exits 0 after a stream error: its exit code alone would call the run a success."""
+    error = None
+    for ev in parse(scaffold, raw_text):
+        if ev["kind"] == "error" or (ev["kind"] == "result" and ev.get("error")):
+            error = str(ev.get("text") or ev.get("status") or "error").strip()
+        elif ev["kind"] in ("text", "tool_call", "tool_result") and (
+            ev["kind"] != "text" or ev["text"].strip()
+        ):
+            error = None
+        elif ev["kind"] == "result":
+            error = None if ev.get("status") not in (None, "error") or ev.get("text") else error
+    return _abbreviated(error, max_chars)
+
+
+# What each CLI's own exit codes mean (a code above 128 is a signal's: 128 + its number).
+EXIT_CODES = {
+    "gemini": {  # packages/core/src/utils/errors.ts: FatalError subclasses
+        41: "authentication error",
+        42: "input error",
+        44: "sandbox error",
+        52: "configuration error",
+        53: "turn limit reached",
+        54: "tool execution error",
+        55: "untrusted workspace",
+        130: "cancelled",
+        144: "API request failed (seen on an HTTP 400)",
+    },
+}
+
+
+def exit_meaning(scaffold: str, code: int | None) -> str | None:
+    """What a CLI's exit code means, when its CLI says (or a signal does); None otherwise."""
+    if code is None:
+        return None
+    meaning = EXIT_CODES.get(scaffold, {}).get(code)
+    if meaning is None and code > 128:
+        import signal  # noqa: PLC0415 (only here)
+
+        try:
+            meaning = f"killed by {signal.Signals(code - 128).name}"
+        except ValueError:
+            meaning = None
+    return meaning
+
+
+def _header(scaffold: str, api: dict | None, first_time: float | None) -> str:
+    """The title, and what the proxy saw: the model configured and the model(s) served."""
+    lines = [f"# Agent trace ({scaffold})"]
+    if first_time is not None:
+        lines.append(f"*started {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(first_time))}*")
+    if api:
+        served = ", ".join(f"{m} ({n} replies)" for m, n in (api.get("models_served") or {}).items())
+        line = f"model configured: `{api.get('model_configured')}`; served: {served or 'none seen'}"
+        if api.get("served_other_model"):
+            line += f" — **not the configured model** ({', '.join(api['served_other_model'])})"
+        lines.append(line)
+    return "\n\n".join(lines)
+
+
+def render(
+    scaffold: str, raw_text: str, api: dict | None = None, times: list[tuple[int, float]] | None = None
+) -> str:
+    """A readable markdown trace of a raw log; `api` (agent.json's api section: the proxy's
+    record) puts the model served in the header; `times` (`read_times`) stamps each block."""
     names: dict = {}
-    blocks = [f"# Agent trace ({scaffold})"]
-    for ev in events(scaffold, raw_text):
-        kind = ev["kind"]
-        if kind == "text" and ev["text"].strip():
-            blocks.append(f"**assistant:** {ev['text'].strip()}")
-        elif kind == "thinking" and ev["text"].strip():
-            blocks.append(f"*thinking:* {_clip(ev['text'].strip(), INPUT_CHARS, 0)}")
-        elif kind == "tool_call":
-            names[ev.get("id")] = ev.get("name")
-            blocks.append(f"**tool call `{ev.get('name')}`:**\n{_fence(_abbrev_input(ev.get('input')))}")
-        elif kind == "tool_result":
-            label = "tool error" if ev.get("error") else "tool result"
-            name = names.get(ev.get("id"))
-            output = _clip(str(ev.get("output") or ""), OUTPUT_HEAD, OUTPUT_TAIL) or "(no output)"
-            blocks.append(f"*{label}{f' ({name})' if name else ''}:*\n{_fence(output)}")
-        elif kind == "user":
-            blocks.append(f"**user:** {_clip(ev['text'].strip(), INPUT_CHARS, 0)}")
-        elif kind == "system":
-            blocks.append(f"*{ev['text']}*")
-        elif kind == "error":
-            blocks.append(f"**error:** {ev['text']}")
-        elif kind == "result":
-            blocks.append(_render_result(ev))
-        elif kind == "log":
-            blocks.append(_fence(_clip(ev["text"], LOG_HEAD, LOG_TAIL), "text"))
+    evs = events(scaffold, raw_text, times)
+    first = next((ev["time"] for ev in evs if "time" in ev), None)
+    blocks = [_header(scaffold, api, first)]
+    for ev in evs:
+        before = len(blocks)
+        _render_event(ev, blocks, names)
+        if len(blocks) > before and "time" in ev:
+            stamp = f"`{time.strftime('%H:%M:%S', time.gmtime(ev['time']))}` "
+            hashes, _, rest = blocks[-1].partition("# ")  # a heading keeps its hashes first
+            blocks[-1] = f"{hashes}# {stamp}{rest}" if rest and not hashes.strip("#") else stamp + blocks[-1]
     return "\n\n".join(blocks) + "\n"
+
+
+def _render_event(ev: dict, blocks: list[str], names: dict) -> None:
+    kind = ev["kind"]
+    if kind == "text" and ev["text"].strip():
+        blocks.append(f"**assistant:** {ev['text'].strip()}")
+    elif kind == "thinking" and ev["text"].strip():
+        blocks.append(f"*thinking:* {_clip(ev['text'].strip(), INPUT_CHARS, 0)}")
+    elif kind == "tool_call":
+        names[ev.get("id")] = ev.get("name")
+        blocks.append(f"**tool call `{ev.get('name')}`:**\n{_fence(_abbrev_input(ev.get('input')))}")
+    elif kind == "tool_result":
+        label = "tool error" if ev.get("error") else "tool result"
+        name = names.get(ev.get("id"))
+        output = _clip(str(ev.get("output") or ""), OUTPUT_HEAD, OUTPUT_TAIL) or "(no output)"
+        blocks.append(f"*{label}{f' ({name})' if name else ''}:*\n{_fence(output)}")
+    elif kind == "user":
+        blocks.append(f"**user:** {_clip(ev['text'].strip(), INPUT_CHARS, 0)}")
+    elif kind == "system":
+        blocks.append(f"*{ev['text']}*")
+    elif kind == "error":
+        blocks.append(f"**error:** {ev['text']}")
+    elif kind == "retry":
+        blocks.append(f"*{_retry_text(ev)}*")
+    elif kind == "result":
+        blocks.append(_render_result(ev))
+    elif kind == "log":
+        blocks.append(_fence(_clip(ev["text"], LOG_HEAD, LOG_TAIL), "text"))
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from ptb.agent_runs import monitor as system_monitor
 from ptb.audit import evallog, findings, trace_view
 from ptb.audit.html import clipped, details, esc, link, page, relative, status, table, value
 from ptb.core import io, outcomes, result_files
@@ -195,6 +196,9 @@ def cell_page(
                 f" — warning: not the configured {api.get('model_configured')}"
                 f" ({', '.join(api['served_other_model'])})"
             )
+    machine = system_monitor.describe((agent or {}).get("monitor"))  # the runner's samples of the machine
+    if machine:
+        overview["machine during the run"] = machine
     rows = "".join(
         f"<dt>{esc(k)}</dt><dd>{status(facts['outcome']) if k == 'outcome' else esc(v)}</dd>"
         for k, v in overview.items()

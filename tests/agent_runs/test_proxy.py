@@ -30,6 +30,8 @@ def auth(name: str, token: str) -> dict:
 
 
 def make(llm: ScriptedLLM, tmp_path, **settings) -> proxy.CredentialProxy:
+    # no backoff unless a test asks for one: the timings below are the thresholds'
+    settings["failures"] = {"backoff_seconds": 0, **settings.get("failures", {})}
     return proxy.CredentialProxy(
         upstream=llm.url, keys={"PROVIDER_KEY": KEY}, record=tmp_path / "api.jsonl", **settings
     )
@@ -127,8 +129,8 @@ def test_the_dollar_cap_stops_the_run_and_refuses_what_follows(tmp_path):
 @pytest.mark.parametrize(
     "status, failures, wait, expected",
     [
-        (401, {}, 0, "the provider rejected the key (HTTP 401)"),
-        (403, {}, 0, "the provider rejected the key (HTTP 403)"),
+        (401, {}, 0, "the provider rejected the key (HTTP 401: internal error)"),
+        (403, {}, 0, "the provider rejected the key (HTTP 403: internal error)"),
         (500, {"outage_seconds": 1}, 1.2, "an outage for"),
         (429, {"rate_limit_seconds": 1}, 1.2, "a sustained rate limit (429) for"),
     ],
@@ -166,7 +168,7 @@ def test_an_unreachable_provider_is_an_outage(tmp_path):
         upstream="http://127.0.0.1:9",  # discard port: nothing listens
         keys={"PROVIDER_KEY": KEY},
         record=tmp_path / "api.jsonl",
-        failures={"outage_seconds": 0.5},
+        failures={"outage_seconds": 0.5, "backoff_seconds": 0},
     )
     with api:
         assert send(api, "anthropic").status_code == 502
@@ -186,3 +188,90 @@ def test_official_endpoints_by_scaffold():
     assert proxy.upstream_for("codex", None, "https://gateway.example/v1/") == "https://gateway.example/v1"
     assert proxy.upstream_for("opencode", "mystery/model", None) is None
     assert proxy.upstream_for("cheat", None, None) is None, "an offline scaffold: no proxy"
+
+
+# --- loops on one error: backoff, the identical-error cap, cut and unreadable streams ------
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_a_context_length_loop_is_stopped_as_the_agents_error_naming_the_providers_words(tmp_path, fmt):
+    """OpenCode sent 431 requests on a persistent context-length error, until the budget."""
+    with (
+        ScriptedLLM([], fault="context_length") as llm,
+        make(llm, tmp_path, failures={"identical_errors": 3}) as api,
+    ):
+        for _ in range(2):
+            assert send(api, fmt).status_code == 400
+        assert api.stop_reason() is None, "two of the same error: not yet"
+        assert send(api, fmt).status_code == 400
+        kind, reason = api.stop_reason()
+        assert send(api, fmt).status_code == 429, "once stopped, nothing more is forwarded"
+        assert len(llm.requests) == 3
+    assert kind == "provider_error" and "the same error 3 times in a row" in reason
+    words = {"anthropic": "prompt is too long", "gemini": "input token count"}.get(fmt, "context")
+    assert "HTTP 400: " in reason and words in reason, reason
+
+
+def test_different_errors_or_a_success_between_do_not_count_as_the_same_error(tmp_path):
+    with (
+        ScriptedLLM([], fault="context_length") as llm,
+        make(llm, tmp_path, failures={"identical_errors": 2}) as api,
+    ):
+        send(api, "anthropic")
+        llm.fault = None
+        send(api, "anthropic")  # a success between
+        llm.fault = "context_length"
+        send(api, "anthropic")
+        send(api, "responses")  # another provider's words: another error
+        assert api.stop_reason() is None
+        send(api, "responses")
+        assert api.stop_reason()[0] == "provider_error"
+
+
+def test_backoff_doubles_after_each_failure_and_a_success_resets_it(tmp_path):
+    failures = {"backoff_seconds": 0.2, "backoff_max_seconds": 0.5, "identical_errors": 99}
+    with ScriptedLLM([], fail_status=500) as llm, make(llm, tmp_path, failures=failures) as api:
+        started = time.monotonic()
+        for _ in range(4):  # waits 0, 0.2, 0.4, 0.5 (capped)
+            send(api, "anthropic")
+        took = time.monotonic() - started
+        llm.fail_status = None
+        send(api, "anthropic")  # waits 0.5, succeeds
+        assert api.backoff_seconds() == 0.0
+    assert 1.1 <= took < 2.5, took
+    waits = [r.get("backoff_seconds", 0) for r in records(tmp_path)]
+    assert waits == [0, 0.2, 0.4, 0.5, 0.5]
+
+
+def test_a_stream_cut_mid_way_is_a_failure_and_the_client_sees_the_cut(tmp_path):
+    with (
+        ScriptedLLM([], fault="disconnect") as llm,
+        make(llm, tmp_path, failures={"identical_errors": 2, "outage_seconds": 600}) as api,
+    ):
+        for _ in range(2):
+            with pytest.raises(httpx.HTTPError):  # the proxy passes the cut on, not a clean end
+                send(api, "anthropic").read()
+        kind, reason = api.stop_reason()
+    assert kind == "infra" and "stream cut" in reason, reason
+    assert all(r["status"] == 200 and "stream cut" in r["failure"] for r in records(tmp_path))
+
+
+def test_an_unreadable_reply_is_a_failure(tmp_path):
+    with (
+        ScriptedLLM([], fault="malformed") as llm,
+        make(llm, tmp_path, failures={"identical_errors": 2}) as api,
+    ):
+        assert send(api, "responses").status_code == 200
+        assert api.backoff_seconds() == 0.0  # backoff_seconds 0 in these tests; the count still grows
+        assert api.summary()["failures_in_a_row"] == 1
+        send(api, "responses")
+        kind, reason = api.stop_reason()
+    assert kind == "infra" and "a reply no wire format can read" in reason
+
+
+def test_a_slow_stream_is_no_failure(tmp_path):
+    with ScriptedLLM([], fault="slow", slow_seconds=0.1) as llm, make(llm, tmp_path) as api:
+        reply = send(api, "anthropic")
+        assert reply.status_code == 200 and "message_stop" in reply.text
+        summary = api.summary()
+    assert summary["failures_in_a_row"] == 0 and summary["tokens"]["output"] == USAGE_OUT
