@@ -472,6 +472,7 @@ def resolve_section(name: str, values: dict) -> dict:
         "properties": {name: schema["properties"][name]},
     }
     instance = {name: copy.deepcopy(values)}
+    _check_finite(instance)
     errors = list(_with_defaults(jsonschema.Draft202012Validator)(wrapper).iter_errors(instance))
     if errors:
         raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))

@@ -108,6 +108,7 @@ def review(
                 disallowed_models,
                 max_distance=s["identity_max_distance"],
                 ambiguous=s["identity_ambiguous"],
+                collinear_cosine=s["identity_collinear_cosine"],
             ),
         ),
         _run(

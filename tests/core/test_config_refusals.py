@@ -104,6 +104,12 @@ def test_nan_from_yaml_and_from_the_command_line_is_refused(tmp_path):
         ptb_config.load(overrides={"prices": {"m": {"input": "inf", "output": 1}}})
 
 
+def test_a_section_resolved_without_the_workflow_refuses_nan_too():
+    """The agent-facing evaluate.py resolves its `evaluation` section alone (resolve_section)."""
+    with pytest.raises(ptb_config.ConfigError, match="'evaluation.gpu_memory_utilization' = nan"):
+        ptb_config.resolve_section("evaluation", {"provider": "hf", "gpu_memory_utilization": float("nan")})
+
+
 # -- seeds: the SFT agent seeds numpy and torch with them (32 bits) ---------------------------
 
 
