@@ -6,6 +6,8 @@
 rule evaluate:
     input:
         agent=pattern(paths.AGENT_JSON),
+        # the canonical model (rules/served.smk): nothing else of final_model/ is loaded
+        served=pattern(paths.SERVED_JSON),
         dataset=pattern(paths.DATASET_MANIFEST),
         image=image_input("eval"),
     output:

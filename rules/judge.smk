@@ -6,6 +6,8 @@ rule judge:
     input:
         agent=pattern(paths.AGENT_JSON),
         handout=pattern(paths.HANDOUT),
+        # the canonical model (rules/served.smk): what every evaluation serves
+        served=pattern(paths.SERVED_JSON),
         base=ancient(
             paths.fill(paths.MODEL_MANIFEST, RESULTS, model="{model}", variant="base")
         ),
@@ -35,7 +37,7 @@ rule judge:
                 ("scratch", paths.AGENT_SCRATCH),
             )
         },
-        final_model=lambda w: paths.fill(paths.FINAL_MODEL, RESULTS, **w),
+        served_model=lambda w: paths.fill(paths.SERVED_MODEL, RESULTS, **w),
         disallowed=disallowed_manifests,
         settings=config["judge"],
         secret_names=redaction.secret_names(config["agents"]),

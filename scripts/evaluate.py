@@ -15,6 +15,7 @@ with logged(snakemake) as log:
     evaluation.set_environment(**params.environment)
     metrics = evaluation.evaluate_job(
         agent_json=snakemake.input.get("agent"),  # rule evaluate
+        served_json=snakemake.input.get("served"),  # rule evaluate: the canonical model
         model_json=snakemake.input.get("model"),  # rule baseline
         dataset_dir=str(Path(snakemake.input.dataset).parent),
         benchmark=snakemake.wildcards.benchmark,

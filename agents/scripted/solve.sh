@@ -9,8 +9,8 @@
 #   crash        exit 3 without a model (-> agent_error, log kept)
 #   no_model     exit 0 without a model (-> no_model)
 #   leak_env     write its environment and its key into files, then submit the base model
-#   broken_model submit a model folder without its weights (-> ok here, eval_error later)
-#   empty_model  submit a final_model/ of zero-byte files (-> eval_error: the model's fault)
+#   broken_model submit the base model with a tokenizer class that does not exist (-> eval_error)
+#   empty_model  submit a final_model/ of zero-byte files (-> no_model: no loader reads it)
 #   link_out     submit final_model/ as a symlink to the base model (-> no_model: not collected)
 #   lock_up      leave unreadable files, read-only folders and options.files (default 0) small
 #                files behind, then submit the base model
@@ -36,7 +36,7 @@ case "$behavior" in
     echo "my key is ${PTB_TEST_API_KEY:-unset}" | tee notes.md
     cp -r "$PTB_BASE_MODEL" final_model
     echo "${PTB_TEST_API_KEY:-}" > final_model/key.txt ;;
-  broken_model) cp -r "$PTB_BASE_MODEL" final_model; rm -f final_model/*.safetensors ;;
+  broken_model) cp -r "$PTB_BASE_MODEL" final_model; echo '{"tokenizer_class": "NoSuchTokenizer"}' > final_model/tokenizer_config.json ;;
   empty_model) mkdir final_model; : > final_model/config.json; : > final_model/model.safetensors ;;
   link_out) ln -s "$PTB_BASE_MODEL" final_model ;;
   lock_up)

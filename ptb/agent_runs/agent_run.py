@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from ptb.agent_runs import box, jobdir, proxy, traces
+from ptb.agent_runs import box, canonical, jobdir, proxy, traces
 from ptb.agent_runs import monitor as system_monitor
 from ptb.core import faults, io, outcomes, provenance
 from ptb.core.grid import Cell
@@ -339,7 +339,7 @@ def run_agent(
         raise faults.InfraFailure(f"could not start the agent: {error}") from error
     jobdir.reclaim(run_dir)  # what the agent made unreadable must not stop the judge or the hashes
     escaped = jobdir.links_outside(job_dir / "final_model", run_dir)
-    has_model = not escaped and (job_dir / "final_model" / "config.json").exists()
+    has_model = not escaped and canonical.has_model(job_dir / "final_model")
     jobdir.freeze(job_dir / "final_model")  # read-only from here: what is judged is what was left
     last_error = ended = None
     if traces.has_parser(scaffold):

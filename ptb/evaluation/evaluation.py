@@ -399,6 +399,9 @@ def raise_if_infra(message: str, log_file: str | None) -> None:
         raise faults.InfraFailure(f"{cause} (inspect log {log_file}): {message.strip()[-500:]}")
 
 
+AGENT_MODEL_FOLDER = "final_model"  # where PostTrainBench's agents leave their model
+
+
 def posttrainbench_alias(model_path: str, hf_id: str | None = None) -> str:
     """The model's name as PostTrainBench's evaluate.py derives it from its --model-path: the last
     part of the hub id it was given for a baseline (Qwen/Qwen3-1.7B: Qwen3-1.7B), the folder's
@@ -435,6 +438,7 @@ def evaluate_job(
     agent_json: str | None,
     model_json: str | None,
     dataset_dir: str,
+    served_json: str | None = None,
     benchmark: str,
     family: str,
     settings: dict,
@@ -444,7 +448,9 @@ def evaluate_job(
     store: str | None = None,
 ) -> dict:
     """One evaluate or baseline job: the model is the baseline's cached one (model_json) or the
-    agent's final_model (agent_json; none: outcome `no_model`). metrics.json records the model,
+    agent run's canonical model (served_json, ptb.agent_runs.canonical: none, or final_model/
+    refused: outcome `no_model`; agent_json gives the agent's outcome). metrics.json records the
+    model,
     the score settings and the software. settings: the rule's score settings (the evaluation
     section without its throughput keys, limit, task_args, hashes); throughput: the rest.
     store: the evaluation store's folder (ptb.evaluation.eval_store, ptb.core.paths.EVAL_STORE) to
@@ -457,14 +463,19 @@ def evaluate_job(
         cached = io.read_json(model_json)
         model_path, missing, hf_id = cached["path"], "the model cache names no path", cached.get("hf_id")
     else:
-        run = io.read_json(agent_json)
-        model_path, missing = run.get("final_model"), f"agent outcome {run['outcome']}: nothing to evaluate"
-        if model_path is not None:  # recorded relative to the run dir (ptb.agent_runs.agent_run)
-            model_path = str(Path(agent_json).parent / model_path)
+        run, served = io.read_json(agent_json), io.read_json(served_json)
+        model_path, missing = None, f"agent outcome {run['outcome']}: nothing to evaluate"
+        if served.get("refused"):
+            missing = f"final_model refused: {served['refused']}"
+        elif served.get("model"):  # recorded relative to its record (rules/served.smk)
+            model_path = str(Path(served_json).parent / served["model"])
+        elif run.get("final_model") and served.get("reason"):  # left one, but no loader reads it
+            missing = f"agent outcome {run['outcome']}: {served['reason']}"
     record = {"model_path": model_path, "settings": settings, "software": provenance.software()}
     if model_path is None:
         return {"outcome": outcomes.NO_MODEL, "reason": missing, **record}
-    alias = posttrainbench_alias(model_path, hf_id)
+    # an agent's model is its folder to PostTrainBench (final_model), whatever the canonical copy's name
+    alias = posttrainbench_alias(model_path if model_json is not None else AGENT_MODEL_FOLDER, hf_id)
 
     def scored() -> dict:
         return {

@@ -90,8 +90,11 @@ def review(
     run_dir,
     settings: dict,
     probe_records: tuple[str, list[dict], list[dict]] | None = None,
+    refused: str | None = None,
 ) -> dict:
-    """The verdict. training_data: folders of what the agent was given to train on.
+    """The verdict. final_model_dir: the run's canonical model (ptb.agent_runs.canonical), what
+    every evaluation serves; refused: why final_model/ got none (the loaders would disagree).
+    training_data: folders of what the agent was given to train on.
     probe_records: (benchmark, test records, held-back control records) for the probe (none: not run).
     agent_dirs: label -> folder the agent could write ("job" is its job dir; also
     its HOME with the HF and pip caches, its scratch); secrets: variable name -> value;
@@ -102,13 +105,17 @@ def review(
         _run("tamper", lambda: tamper.check(job_dir, handout)),
         _run(
             "model_identity",
-            lambda: model_identity.check(
-                final_model_dir,
-                base_model_dir,
-                disallowed_models,
-                max_distance=s["identity_max_distance"],
-                ambiguous=s["identity_ambiguous"],
-                collinear_cosine=s["identity_collinear_cosine"],
+            lambda: (
+                result("model_identity", False, f"final_model refused: {refused}", refused=refused)
+                if refused
+                else model_identity.check(
+                    final_model_dir,
+                    base_model_dir,
+                    disallowed_models,
+                    max_distance=s["identity_max_distance"],
+                    ambiguous=s["identity_ambiguous"],
+                    collinear_cosine=s["identity_collinear_cosine"],
+                )
             ),
         ),
         _run(
@@ -162,7 +169,8 @@ def judge_run(
     handout_json,
     base_manifest,
     agent_dirs: dict[str, str],
-    final_model_dir,
+    served_json,
+    served_model_dir,
     disallowed_manifests: dict[str, str],
     dataset_manifest,
     agent_view,
@@ -173,12 +181,15 @@ def judge_run(
     controls=None,
 ) -> dict:
     """Rule judge: read the run's recorded files (never the agent's word), review, write verdict.json.
-    controls: the training items held back from the agent's view (the probe's; none: no probe)."""
+    controls: the training items held back from the agent's view (the probe's; none: no probe).
+    served_json: the canonical model's record (rules/served.smk); served_model_dir: its model/."""
+    served = io.read_json(served_json)
     test_file = Path(dataset_manifest).parent / "test.jsonl"
     verdict = review(
         agent_dirs=agent_dirs,
         handout=io.read_json(handout_json),
-        final_model_dir=final_model_dir,
+        final_model_dir=served_model_dir,  # absent when there is no model or it was refused
+        refused=served.get("refused"),
         base_model_dir=io.read_json(base_manifest)["path"],
         disallowed_models={name: io.read_json(path)["path"] for name, path in disallowed_manifests.items()},
         test_items=test_items(benchmark, test_file),

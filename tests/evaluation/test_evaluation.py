@@ -369,8 +369,9 @@ def test_an_evaluation_job_asks_no_hub_and_shares_the_compile_cache(tmp_path, mo
 
 
 def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settings(tmp_path, monkeypatch):
-    agent = tmp_path / "agent.json"
+    agent, served = tmp_path / "agent.json", tmp_path / "served.json"
     io.write_json(agent, {"outcome": outcomes.TIMEOUT, "final_model": None})
+    io.write_json(served, {"model": None, "refused": None})
     monkeypatch.setattr(evaluation, "evaluate", lambda **kwargs: pytest.fail("nothing to evaluate"))
     settings = {
         "protocol": POSTTRAINBENCH_V1,
@@ -387,9 +388,14 @@ def test_an_agent_run_without_a_model_is_no_model_and_the_job_records_its_settin
         throughput={"max_connections": 7, "grader_max_connections": 3, "gpu_memory_utilization": 0.5},
         log_dir=str(tmp_path / "logs"),
     )
-    metrics = evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+    metrics = evaluation.evaluate_job(agent_json=str(agent), model_json=None, served_json=str(served), **job)
     assert metrics["outcome"] == outcomes.NO_MODEL and "timeout" in metrics["reason"]
     assert metrics["settings"] == settings and metrics["model_path"] is None and metrics["software"]
+    # a final_model/ the loaders would read differently is never evaluated, and says why
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": "job/final_model"})
+    io.write_json(served, {"model": None, "refused": "both model.safetensors and the index"})
+    metrics = evaluation.evaluate_job(agent_json=str(agent), model_json=None, served_json=str(served), **job)
+    assert metrics["outcome"] == outcomes.NO_MODEL and "refused: both" in metrics["reason"]
 
     model = tmp_path / "model.json"  # a baseline: the cache stage's model
     io.write_json(model, {"path": str(tmp_path / "base")})
@@ -425,10 +431,11 @@ def test_the_job_names_the_model_as_posttrainbench_did(tmp_path, monkeypatch):
     io.write_json(model, {"path": str(tmp_path / "qwen3-1.7b" / "instruct"), "hf_id": "Qwen/Qwen3-1.7B"})
     evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
     assert seen["model_alias"] == "Qwen3-1.7B"
-    agent = tmp_path / "agent.json"
-    io.write_json(agent, {"outcome": outcomes.OK, "final_model": str(tmp_path / "run" / "final_model") + "/"})
-    evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
-    assert seen["model_alias"] == "final_model"
+    agent, served = tmp_path / "agent.json", tmp_path / "served" / "model.json"
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": "job/final_model"})
+    io.write_json(served, {"model": "model", "refused": None})  # the canonical copy, named model/
+    evaluation.evaluate_job(agent_json=str(agent), model_json=None, served_json=str(served), **job)
+    assert seen["model_alias"] == "final_model" and seen["model_path"] == str(served.parent / "model")
     data = tasks.task_dir("arenahardwriting") / "data"
     against = tasks.load_task("arenahardwriting", data, POSTTRAINBENCH_V1, "Qwen3-1.7B", limit=1)
     assert against.metadata["against_itself"] is True
@@ -440,23 +447,28 @@ def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(
     """An agent that submits Qwen3-1.7B's weights is final_model to PostTrainBench: on Arena-Hard it
     meets the stored answers, so it must not reuse the baseline's self-comparison; on GSM8K the
     name changes nothing and the evaluation is reused."""
-    cached, submitted = tmp_path / "cache" / "qwen3-1.7b" / "instruct", tmp_path / "run" / "final_model"
+    cached, submitted = tmp_path / "cache" / "qwen3-1.7b" / "instruct", tmp_path / "served" / "model"
     for folder in (cached, submitted):  # the same weights
         folder.mkdir(parents=True)
         (folder / "config.json").write_text("{}")
-    model, agent = tmp_path / "model.json", tmp_path / "agent.json"
+    model, agent, served = (
+        tmp_path / "model.json",
+        tmp_path / "agent.json",
+        tmp_path / "served" / "model.json",
+    )
     io.write_json(model, {"path": str(cached), "hf_id": "Qwen/Qwen3-1.7B"})
-    io.write_json(agent, {"outcome": outcomes.OK, "final_model": str(submitted)})
+    io.write_json(agent, {"outcome": outcomes.OK, "final_model": "job/final_model"})
+    io.write_json(served, {"model": "model", "refused": None})
     runs = []
     monkeypatch.setattr(
-        evaluation, "evaluate", lambda **kw: runs.append(kw["model_alias"]) or {"outcome": "ok"}
+        evaluation, "evaluate", lambda **kw: runs.append(kw["model_alias"]) or {"outcome": "ok", "score": 0.5}
     )
     settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
     for benchmark in ("arenahardwriting", "gsm8k"):
         job = dict(dataset_dir="d", benchmark=benchmark, family="qwen3", settings=settings, throughput={})
         job.update(log_dir="l", store=str(tmp_path / "results"))
         evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
-        copy = evaluation.evaluate_job(agent_json=str(agent), model_json=None, **job)
+        copy = evaluation.evaluate_job(agent_json=str(agent), model_json=None, served_json=str(served), **job)
         assert ("reused_from" in copy) is (benchmark == "gsm8k")
     assert runs == ["Qwen3-1.7B", "final_model", "Qwen3-1.7B"]
 

@@ -232,11 +232,12 @@ def test_model_failures_are_outcomes_and_the_board_is_built(sweep):
     assert read(results, paths.AGENT_JSON, "fine")["outcome"] == "ok"
     header, *rows = [line.split(",") for line in sweep["board_first"].splitlines()]
     empty = dict(zip(header, next(r for r in rows if r[header.index("agent_id")] == "empty")))
-    # zero-byte config and weights: the eval writes eval_error (test below); the judge cannot read
-    # the weights either, and an unjudged run counts as judge_error (scored as the base model)
-    assert empty["judge_error"] == "1", sweep["board_first"]
-    verdict = read(results, paths.VERDICT, "empty")
-    assert "model_identity" in verdict["reasons"][0] and "header" in verdict["reasons"][0]
+    # zero-byte config and weights: no loader reads them, so no canonical model is served
+    # (rules/served.smk): no_model, scored as the base model; nothing to judge, no disqualification
+    assert empty["no_model"] == "1", sweep["board_first"]
+    served = read(results, paths.SERVED_JSON, "empty")
+    assert served["model"] is None and "does not load" in served["reason"]
+    assert read(results, paths.VERDICT, "empty")["outcome"] == "clean"
 
 
 def test_a_final_model_linking_out_of_the_run_is_not_collected(sweep):
@@ -252,10 +253,9 @@ def test_a_final_model_linking_out_of_the_run_is_not_collected(sweep):
     assert identity["summary"] == "no model to check", "the judge does not follow the link out"
 
 
-def test_zero_byte_weights_are_the_models_eval_error(sweep):
+def test_zero_byte_weights_are_no_model_to_serve(sweep):
     empty = sweep["empty_metrics"]
-    assert empty["outcome"] == "eval_error" and empty["reason"]
-    assert "InfraFailure" not in empty["reason"]
+    assert empty["outcome"] == "no_model" and "final_model does not load" in empty["reason"]
 
 
 def test_unreadable_files_and_many_files_do_not_stop_the_run(sweep):

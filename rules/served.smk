@@ -1,0 +1,26 @@
+# One canonical model per run (ptb/agent_runs/canonical.py): the judge checks it and every
+# evaluation serves it; nothing else of the agent's final_model/ is ever loaded.
+
+
+rule canonical_model:
+    input:
+        agent=pattern(paths.AGENT_JSON),
+        base=ancient(
+            paths.fill(paths.MODEL_MANIFEST, RESULTS, model="{model}", variant="base")
+        ),
+    output:
+        record=pattern(paths.SERVED_JSON),
+    log:
+        log_path("served", "{agent}/{model}/{benchmark}/seed{seed}"),
+    benchmark:
+        benchmark_path("served", paths.CELL_JOB)
+    retries: resources_for("judge")["retries"]
+    threads: resources_for("judge")["cpus"]
+    resources:
+        **stage_resources("judge"),
+    params:
+        final_model=lambda w: paths.fill(paths.FINAL_MODEL, RESULTS, **w),
+        model=lambda w: paths.fill(paths.SERVED_MODEL, RESULTS, **w),
+        code=source_hash("ptb/agent_runs/canonical.py", "scripts/canonical_model.py"),
+    script:
+        "../scripts/canonical_model.py"

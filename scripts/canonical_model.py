@@ -1,0 +1,17 @@
+"""Rule canonical_model: write the run's model/ as both loaders would read final_model/, or refuse."""
+
+from ptb.agent_runs.canonical import canonicalize
+from ptb.core import io
+from ptb.core.smk import logged
+
+with logged(snakemake) as log:
+    record = canonicalize(
+        snakemake.params.final_model,
+        io.read_json(snakemake.input.base)["path"],
+        snakemake.params.model,
+    )
+    log.info(
+        "canonical model: %s",
+        {k: record.get(k) for k in ("model", "refused", "reason", "layout", "tensors", "dropped")},
+    )
+    io.write_json(snakemake.output.record, record)
