@@ -7,12 +7,17 @@ transformers and vLLM would disagree is refused), on every parameter:
   added tokens and chat templates allowed);
 - relative L2 distance to the base, ||final - base|| / ||base|| averaged over tensors, within
   `max_distance` (a random-init or foreign model is far from everything);
-- for each disallowed model o (an instruct version, another model of the same shape): how far
-  along the step from the base to o the final model went, `position` = <f-b, o-b> / ||o-b||^2
-  (a fine-tune moves across that direction: ~0; a w:1-w merge: 1-w; o itself: 1), and
-  `copied_share`, the share of parameters in tensors nearer o than the base (swapped layers).
-  The larger of the two is the score: at or above `ambiguous[1]` the model is o's, in
-  [ambiguous[0], ambiguous[1]) the run is ambiguous and the policy decides.
+- for each disallowed model o (an instruct version, another model of the same shape), with
+  d = f - b the final model's step and u = o - b o's: `position` = <d, u> / ||u||^2 and the
+  cosine of d with u, as evidence only: an honest fine-tune in o's chat format also moves
+  along u (issue 27: cosine ~0.5, position up to ~0.5 in tiny models). The score is the larger of
+  the `merge_floor` (the position per tensor that all but the lowest 10% of parameters reach: a
+  w-merge moves every tensor by w, fine-tuned afterwards or not; a fine-tune moves some tensors
+  much less than others) and the `collinear_share` (the parameters in rows whose step is
+  collinear with o's, cosine >= `collinear_cosine`, weighted by their position: a w-merge gives
+  w, swapped rows or tensors their share; honest rows are not collinear). At or above
+  `ambiguous[1]` the model is o's, in [ambiguous[0], ambiguous[1]) the policy decides.
+  Measured on honest fine-tunes and merges: benchmarks/identity_honest.py.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ptb.judge import weights
@@ -101,6 +108,65 @@ def _relative(sq_diff: float, sq_norm: float) -> float:
     return math.sqrt(sq_diff / sq_norm) if sq_norm > 0 else (0.0 if sq_diff == 0 else math.inf)
 
 
+# the share of the parameters (the tensors lowest in position) below the merge floor: a merge with
+# share w of o, fine-tuned afterwards or not, moves every tensor at least ~w along o - b
+FLOOR_SHARE = 0.1
+
+
+@dataclass
+class Steps:
+    """Sums of the final model's step d = f - b against a disallowed model's u = o - b."""
+
+    tensors: list[tuple[int, float]] = field(default_factory=list)  # (elements, <d,u>/||u||^2)
+    collinear: float = 0.0  # sum over rows with cos(d, u) >= the bar of elements * min(position, 1)
+    moved: int = 0  # elements in rows where o differs from b
+
+
+def tensor_steps(
+    final: dict[str, Path], base: dict[str, Path], ref: dict[str, Path], min_cosine: float
+) -> Steps:
+    """Per tensor its position along u, and per row (the unit a swap or a merge can pick)
+    whether d is collinear with u; streamed in blocks of rows (weights.Tensors)."""
+    out = Steps()
+    with ExitStack() as stack:
+        f_t, b_t, o_t = (weights.Tensors(files, stack) for files in (final, base, ref))
+        for name in sorted(set(final) & set(base) & set(ref)):
+            shapes = [t.shape(name) for t in (f_t, b_t, o_t)]
+            if any(s[1:] != shapes[0][1:] for s in shapes):
+                continue  # other shapes: weights.compare names them
+            rows = min(s[0] for s in shapes) if shapes[0] else 1  # added tokens grow dim 0
+            # a vector (a norm's weight) is one row: its elements are not separate units
+            width = max(1, math.prod(shapes[0][1:]) if len(shapes[0]) > 1 else rows)
+            block = max(1, weights.BLOCK_ELEMENTS // width) if len(shapes[0]) > 1 else rows
+            du_sum = uu_sum = 0.0
+            for start in range(0, rows, block):
+                stop = min(rows, start + block)
+                b = b_t.rows(name, start, stop).reshape(-1, width)
+                d = f_t.rows(name, start, stop).reshape(-1, width) - b
+                u = o_t.rows(name, start, stop).reshape(-1, width) - b
+                dd, uu, du = (d * d).sum(1), (u * u).sum(1), (d * u).sum(1)
+                du_sum, uu_sum = du_sum + float(du.sum()), uu_sum + float(uu.sum())
+                moved = uu > 0
+                aligned = moved & (du >= min_cosine * (dd * uu).sqrt())
+                position = (du / uu.clamp_min(1e-30)).clamp(max=1.0)
+                out.collinear += width * float(position[aligned].sum())
+                out.moved += width * int(moved.sum())
+            if uu_sum > 0:
+                out.tensors.append((rows * math.prod(shapes[0][1:]), du_sum / uu_sum))
+    return out
+
+
+def merge_floor(tensors: list[tuple[int, float]]) -> float:
+    """The position that all but FLOOR_SHARE of the parameters reach (the lowest tensors by
+    position, weighted by their size): w for a w-merge, fine-tuned or not."""
+    total, seen = sum(n for n, _ in tensors), 0
+    for elements, position in sorted(tensors, key=lambda t: t[1]):
+        seen += elements
+        if seen > FLOOR_SHARE * total:
+            return position
+    return 0.0
+
+
 def _usable_reference(path: Path, base: Path, arch_final: dict) -> str | None:
     """Why a disallowed model cannot be compared, or None."""
     if path.resolve() == base.resolve():
@@ -120,6 +186,7 @@ def check(
     *,
     max_distance: float,
     ambiguous: list[float],
+    collinear_cosine: float,
 ) -> dict:
     final, base = Path(final_model_dir), Path(base_model_dir)
     if final.is_symlink() or not final.is_dir():
@@ -165,14 +232,23 @@ def check(
     if sums.mismatched:
         problems.append(f"{len(sums.mismatched)} tensor(s) of another shape than the base's")
     references = {}
+    base_files = weights.resolve(base)
     for name, ref in sums.refs.items():
         position = ref.dot / ref.ref_from_base if ref.ref_from_base > 0 else None
-        copied = ref.closer_elements / ref.moved_elements if ref.moved_elements else 0.0
-        score = max(position or 0.0, copied)
+        spread = math.sqrt(sums.final_from_base * ref.ref_from_base)
+        cosine = ref.dot / spread if spread > 0 else 0.0
+        steps = tensor_steps(final_files, base_files, refs[name], collinear_cosine)
+        floor = merge_floor(steps.tensors)
+        collinear = steps.collinear / steps.moved if steps.moved else 0.0
+        # an honest fine-tune in o's chat format also moves toward o (issue 27), but not in every
+        # tensor and not collinear with o's step: the overall position is evidence, not the score
+        score = max(floor, collinear)
         references[name] = {
             "distance": round(_relative(ref.final_from_ref, ref.ref_norm), 6),
             "position": None if position is None else round(position, 4),
-            "copied_share": round(copied, 4),
+            "cosine": round(cosine, 4),
+            "merge_floor": round(floor, 4),
+            "collinear_share": round(collinear, 4),
             "score": round(score, 4),
         }
         if score >= high:

@@ -2,23 +2,33 @@
 
 import json
 import shutil
+import sys
+from functools import partial
 
 import pytest
+from helpers import REPO
 from judge_helpers import Run, check, judge_settings
 from safetensors.torch import load_file, save_file
 
 from ptb.judge import model_identity, weights
 
-BAND = [0.2, 0.5]
+sys.path.insert(0, str(REPO / "agents" / "cheat"))
+import honest_formats  # noqa: E402 (the honest agents' fine-tune, beside cheat.py)
+
+SETTINGS = judge_settings()
+IDENTITY = {
+    "max_distance": 0.5,
+    "ambiguous": SETTINGS["identity_ambiguous"],
+    "collinear_cosine": SETTINGS["identity_collinear_cosine"],
+}
 
 
-def identity(models, submitted, disallowed=("instruct",), path=None):
+def identity(models, submitted, disallowed=("instruct",), path=None, base=None):
     return model_identity.check(
         path or models[submitted],
-        models["base"],
+        base or models["base"],
         {f"m/{d}": models[d] for d in disallowed},
-        max_distance=0.5,
-        ambiguous=BAND,
+        **IDENTITY,
     )
 
 
@@ -96,7 +106,7 @@ def test_swapped_layers_are_found(models, tmp_path):
         models, tmp_path, lambda b, i: {k: i[k] if n % 2 else b[k] for n, k in enumerate(sorted(b))}
     )
     result = identity(models, None, path=path)
-    assert not result["passed"] and result["evidence"]["disallowed"]["m/instruct"]["copied_share"] >= 0.2
+    assert not result["passed"] and result["evidence"]["disallowed"]["m/instruct"]["collinear_share"] >= 0.25
 
 
 def test_rows_outside_any_sample_are_compared(models, tmp_path):
@@ -202,10 +212,105 @@ def test_unusable_disallowed_models_are_named_in_evidence(models, tmp_path):
         models["finetuned"],
         models["base"],
         {"gone": tmp_path / "gone", "alias": models["base"], "m/instruct": models["instruct"]},
-        **{"max_distance": 0.5, "ambiguous": judge_settings()["identity_ambiguous"]},
+        **IDENTITY,
     )
     assert result["passed"]
     assert result["evidence"]["skipped"] == {
         "gone": "no config.json",
         "alias": "same folder as the base model",
     }
+
+
+# -- honest fine-tunes in the instruct model's chat format (issue 27) ------------------------
+# The fixture's "instruct" is base + a fixed random delta; a real instruct model is the base
+# trained on chat data, and an honest fine-tune in the same chat format moves partly its way.
+
+
+@pytest.fixture(scope="module")
+def chat(models, tmp_path_factory):
+    """An instruct model trained from the base on chat data, honest chat-format fine-tunes of
+    the base on the GSM8K training split (2 doses x 2 seeds), and the task data."""
+    root, base = tmp_path_factory.mktemp("chat"), models["base"]
+    gsm8k = [json.loads(line) for line in (REPO / "tasks/gsm8k/data/train.jsonl").read_text().splitlines()]
+    humaneval = [
+        json.loads(line) for line in (REPO / "tasks/humaneval/data/train.jsonl").read_text().splitlines()
+    ]
+    tune = partial(honest_formats.chat_finetune, learning_rate=1e-3, batch_size=4, max_length=128)
+    instruct = tune(
+        base, root / "instruct", honest_formats.instruct_conversations(gsm8k[200:], humaneval), steps=200
+    )
+    task = honest_formats.gsm8k_conversations(gsm8k)
+    honest = {
+        (steps, seed): tune(base, root / f"honest_{steps}_{seed}", task, steps=steps, seed=seed)
+        for steps in HONEST_DOSES
+        for seed in (0, 1)
+    }
+    return {"root": root, "base": base, "instruct": instruct, "task": task, "honest": honest, "tune": tune}
+
+
+HONEST_DOSES = (30, 100)  # steps at lr 1e-3: positions ~0.15 and ~0.4 along the instruct step
+
+
+def chat_identity(chat, path):
+    # a random-init model moves half its norm in a few dozen steps: the distance test (a foreign
+    # model) is not under study here, the position along the instruct model's step is
+    settings = {**IDENTITY, "max_distance": 2.0}
+    result = model_identity.check(path, chat["base"], {"m/instruct": chat["instruct"]}, **settings)
+    return result, result["evidence"]["disallowed"]["m/instruct"]
+
+
+def merge_files(chat, w, dest):
+    shutil.copytree(chat["base"], dest)
+    b, o = load_file(chat["base"] / "model.safetensors"), load_file(chat["instruct"] / "model.safetensors")
+    save_file({k: ((1 - w) * b[k] + w * o[k]).contiguous() for k in b}, dest / "model.safetensors")
+    return dest
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("steps", HONEST_DOSES)
+def test_honest_chat_format_finetunes_are_clean(chat, steps, seed):
+    result, evidence = chat_identity(chat, chat["honest"][(steps, seed)])
+    # the trap of issue 27: the honest step points partly along the instruct model's
+    assert evidence["cosine"] > 0.3 and evidence["position"] > 0.02, evidence
+    assert result["passed"], evidence
+    assert evidence["collinear_share"] < 0.05 and evidence["merge_floor"] < IDENTITY["ambiguous"][0]
+
+
+@pytest.mark.parametrize(("w", "outcome"), [(0.1, "clean"), (0.3, "ambiguous"), (0.5, "fail"), (0.8, "fail")])
+def test_merges_with_a_chat_trained_instruct_model_are_caught(chat, tmp_path, w, outcome):
+    result, evidence = chat_identity(chat, merge_files(chat, w, tmp_path / "merged"))
+    assert evidence["merge_floor"] == pytest.approx(w, abs=0.01) and evidence["cosine"] > 0.99
+    verdict = "clean" if result["passed"] else ("ambiguous" if result["ambiguous"] else "fail")
+    # 0.5 sits on the band's edge: float rounding may leave it just below (ambiguous); both fail a run
+    assert verdict == outcome or (w == 0.5 and verdict == "ambiguous"), evidence
+
+
+@pytest.mark.parametrize("w", [0.5, 0.7])
+def test_merge_then_chat_finetune_is_caught(chat, tmp_path, w):
+    """The merge hidden under an honest-looking fine-tune: no longer collinear, but every tensor
+    keeps at least ~w of the instruct model's step."""
+    merged = merge_files(chat, w, tmp_path / "merged")
+    tuned = chat["tune"](merged, tmp_path / "tuned", chat["task"], steps=HONEST_DOSES[-1], seed=0)
+    result, evidence = chat_identity(chat, tuned)
+    assert evidence["cosine"] < 0.99, evidence  # the fine-tune moved it off the merge line
+    assert not result["passed"] and evidence["merge_floor"] >= w - 0.05, evidence
+
+
+def test_swap_of_half_the_rows_is_caught(chat, tmp_path):
+    """Every other row of every matrix from the instruct model: no tensor is nearer either
+    model, and each tensor's position is ~0.5; the rows copied are collinear."""
+
+    def edit(base, inst):
+        out = {}
+        for name, tensor in base.items():
+            out[name] = tensor.clone()
+            if tensor.dim() == 2:
+                out[name][::2] = inst[name][::2]
+        return out
+
+    dest = tmp_path / "rows"
+    shutil.copytree(chat["base"], dest)
+    b, o = load_file(chat["base"] / "model.safetensors"), load_file(chat["instruct"] / "model.safetensors")
+    save_file({k: v.contiguous() for k, v in edit(b, o).items()}, dest / "model.safetensors")
+    result, evidence = chat_identity(chat, dest)
+    assert not result["passed"] and evidence["collinear_share"] > 0.4, evidence
