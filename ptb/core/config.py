@@ -225,7 +225,9 @@ def _check_references(config: dict) -> None:
         if not (REPO_ROOT / "tasks" / bench / "task.yaml").exists():
             raise ConfigError(f"config key 'benchmarks.{bench}': no task folder tasks/{bench}/task.yaml")
     _check_context_length(config, chosen["benchmarks"])
-    _check_task_args(config, chosen["benchmarks"])
+    _check_task_args(
+        config, list(dict.fromkeys(chosen["benchmarks"] + (calibration or {}).get("benchmarks", [])))
+    )
     for name in chosen["agents"] + list((calibration or {}).get("expected", {})):
         agent = config["agents"][name]
         if not (REPO_ROOT / "agents" / agent["scaffold"] / "solve.sh").exists():

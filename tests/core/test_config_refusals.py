@@ -192,6 +192,9 @@ def test_task_args_the_task_does_not_take_are_refused(production):
     assert "set by the workflow" in error_for(production)
     production["benchmarks"]["gsm8k"]["task_args"] = {"fewshot": 3}
     ptb_config.validate(production)
+    production["grid"]["benchmarks"] = ["humaneval"]  # gsm8k still runs: the judge's calibration
+    production["benchmarks"]["gsm8k"]["task_args"] = {"shots": 3}
+    assert "'benchmarks.gsm8k.task_args.shots'" in error_for(production)
 
 
 def test_task_args_that_reach_an_evaluation_anyway_fail_the_job_not_the_model():
