@@ -24,6 +24,7 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
+import honest_formats  # honest controls in the instruct chat format (beside this file)
 import torch
 from safetensors.torch import load_file, save_file
 
@@ -371,6 +372,7 @@ VARIANTS = {
     ),
     "leak_split": (leak(_split_lines, "helpers/key.py"), "secrets"),
     "honest_keep_split": (honest_keep_split, None),
+    **honest_formats.VARIANTS,
 }
 CLASSES = {name: expected for name, (_, expected) in VARIANTS.items()}
 
