@@ -70,6 +70,20 @@ def capped_max_tokens(config, cap: int | None):
     return config.model_copy(update={"max_tokens": cap})
 
 
+def tools_without_strict(tools_to_openai):
+    """inspect's openai-compatible tools, less the `"strict": true` it adds to every tool: vLLM hands
+    the key to the chat template, whose tool JSON would print it (PostTrainBench's inspect sent
+    none). Wraps the provider's own method (a server restart re-runs its __init__, not this)."""
+
+    def convert(tools):
+        converted = tools_to_openai(tools)
+        for tool in converted:
+            tool["function"].pop("strict", None)
+        return converted
+
+    return convert
+
+
 def model_for(
     provider: str,
     model_path: str,
@@ -106,7 +120,9 @@ def model_for(
         }
         if settings.get("tool_calling"):
             args.update(enable_auto_tool_choice=True, tool_call_parser=settings["tool_calling"])
-        return get_model(f"vllm/{model_path}", **{k: v for k, v in args.items() if v is not None})
+        model = get_model(f"vllm/{model_path}", **{k: v for k, v in args.items() if v is not None})
+        model.api.tools_to_openai = tools_without_strict(model.api.tools_to_openai)
+        return model
     seeded = {} if sampling is None else {"config": GenerateConfig(seed=sampling["seed"]), "memoize": False}
     return get_model(
         f"hf/{label}",
