@@ -71,6 +71,7 @@ def chat_finetune(
     seed: int = 0,
     batch_size: int = 8,
     max_length: int = 256,
+    chat_template: str | None = None,
 ) -> Path:
     """Full fine-tune of `model_dir` on `conversations` rendered with its tokenizer's chat
     template (AdamW, constant rate, loss on every token), saved with its tokenizer to `dest`."""
@@ -80,6 +81,7 @@ def chat_finetune(
     torch.manual_seed(seed)
     order = random.Random(seed)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    tokenizer.chat_template = chat_template or tokenizer.chat_template
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     texts = [tokenizer.apply_chat_template(c, tokenize=False) for c in conversations]
     encoded = [tokenizer(t, truncation=True, max_length=max_length)["input_ids"] for t in texts]
@@ -104,22 +106,30 @@ def chat_finetune(
 
 
 def _sft_in_chat_format(steps: int, learning_rate: float) -> None:
-    """The honest agent: the base fine-tuned on the handed-out training split, chat format."""
+    """The honest agent: the base fine-tuned on the handed-out training split, in the chat
+    template the evaluator uses (handed out in templates/); options chat_steps and chat_lr
+    override the dose (the defaults suit the tiny calibration model)."""
+    options = json.loads(os.environ.get("PTB_AGENT_OPTIONS") or "{}")
     bench = os.environ["PTB_BENCHMARK"]
+    if bench != "gsm8k":
+        raise SystemExit(f"honest chat-format fine-tune: no conversation format for {bench!r} (gsm8k only)")
     train = Path(os.environ["PTB_AGENT_CACHE"]) / bench / "train.jsonl"
     records = [json.loads(line) for line in train.read_text().splitlines() if line.strip()]
-    seed = int(os.environ.get("PTB_SEED", 0))
+    templates = sorted(Path("templates").glob("*.jinja"))
     chat_finetune(
         os.environ["PTB_BASE_MODEL"],
         "final_model",
         gsm8k_conversations(records),
-        steps=steps,
-        learning_rate=learning_rate,
-        seed=seed,
+        steps=int(options.get("chat_steps", steps)),
+        learning_rate=float(options.get("chat_lr", learning_rate)),
+        seed=int(os.environ.get("PTB_SEED", 0)),
+        chat_template=templates[0].read_text() if templates else None,
     )
 
 
+# two doses: a light tune, and a heavy one that moves the tiny model about as far as the
+# instruct model's own tuning (benchmarks/identity_honest.py: position ~0.4 along its step)
 VARIANTS = {
-    "honest_chat_light": (lambda: _sft_in_chat_format(steps=40, learning_rate=3e-4), None),
-    "honest_chat_heavy": (lambda: _sft_in_chat_format(steps=200, learning_rate=1e-3), None),
+    "honest_chat_light": (lambda: _sft_in_chat_format(steps=30, learning_rate=3e-4), None),
+    "honest_chat_heavy": (lambda: _sft_in_chat_format(steps=120, learning_rate=1e-3), None),
 }
