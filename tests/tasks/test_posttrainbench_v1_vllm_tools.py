@@ -52,8 +52,8 @@ for body in json.load(sys.stdin):
 
 def posted_tools(sample, strip_strict: bool) -> list[dict]:
     """The tools inspect 0.3.285's provider posts for this sample (its own tools_to_openai)."""
-    from inspect_ai.util._json import JSON_SCHEMA_EXTENDED_FIELDS  # noqa: PLC0415
     from inspect_ai.model._providers.openai_compatible import OpenAICompatibleAPI  # noqa: PLC0415
+    from inspect_ai.util._json import JSON_SCHEMA_EXTENDED_FIELDS  # noqa: PLC0415
 
     provider = SimpleNamespace(schema_exclude_fields=JSON_SCHEMA_EXTENDED_FIELDS, strict_tools=True)
     convert = lambda tools: OpenAICompatibleAPI.tools_to_openai(provider, tools)  # noqa: E731
