@@ -1,11 +1,7 @@
 """The weights a loader would load from a model folder, and their distances, streamed tensor by tensor.
 
-`resolve` follows transformers and vLLM: `model.safetensors.index.json` when present (its weight
-map names the shard files), else `model.safetensors`. It refuses a folder where the two loaders
-would load different weights (an index beside a model.safetensors: transformers takes the file,
-vLLM the index; shard files beside a lone model.safetensors: vLLM loads every *.safetensors), an
-index that points outside the folder or disagrees with the shards' contents, and stray weight
-files that some loader or tool might pick up instead.
+`resolve` (ptb.agent_runs.canonical's, re-exported) follows transformers and vLLM and refuses a
+folder they would read differently; the judge reads the run's canonical model/, which it accepts.
 
 `compare` reads every parameter of the final model, its base and each reference model in blocks
 of rows, so memory stays at a few blocks whatever the model's size, and accumulates the sums
@@ -17,76 +13,16 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import struct
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INDEX = "model.safetensors.index.json"
-SINGLE = "model.safetensors"
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".h5", ".msgpack", ".npz")
-# files the HF Trainer writes next to a checkpoint: training state, not weights a loader reads
-TRAINER_STATE = re.compile(r"^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state.*\.pth)$")
+from ptb.agent_runs.canonical import RefusedFolder, resolve
+
+__all__ = ["RefusedFolder", "resolve", "compare", "Comparison", "Tensors"]
+
 BLOCK_ELEMENTS = 1 << 24  # 64 MB of float32 per tensor block
-
-
-class RefusedFolder(ValueError):
-    """A model folder the judge will not vouch for; the message says why."""
-
-
-def _regular(path: Path) -> bool:
-    return path.is_file()  # follows links: a hub snapshot copied with cp -r is links to blobs
-
-
-def resolve(model_dir: str | Path) -> dict[str, Path]:
-    """tensor name -> the file a loader takes it from; RefusedFolder where loaders would disagree."""
-    from safetensors import safe_open  # noqa: PLC0415
-
-    folder = Path(model_dir)
-    top = {p.name: p for p in folder.iterdir()} if folder.is_dir() else {}
-    if INDEX in top and SINGLE in top:
-        raise RefusedFolder(f"both {SINGLE} and {INDEX}: transformers loads the file, vLLM the index")
-    if INDEX in top:
-        try:
-            weight_map = json.loads(top[INDEX].read_text())["weight_map"]
-        except (ValueError, KeyError, TypeError) as err:
-            raise RefusedFolder(f"unreadable {INDEX}: {err}") from None
-        shards = sorted(set(weight_map.values()))
-        for shard in shards:
-            if not isinstance(shard, str) or Path(shard).name != shard or shard in ("", ".", ".."):
-                raise RefusedFolder(f"{INDEX} points outside the folder: {shard!r}")
-            if not shard.endswith(".safetensors") or not _regular(folder / shard):
-                raise RefusedFolder(f"{INDEX} names a missing or non-safetensors shard: {shard}")
-    elif SINGLE in top:
-        shards = [SINGLE]
-        weight_map = None
-    else:
-        raise RefusedFolder(f"no {SINGLE} or {INDEX} (only safetensors weights are accepted)")
-    stray = sorted(
-        name
-        for name in top
-        if name.endswith(WEIGHT_SUFFIXES) and name not in shards and not TRAINER_STATE.match(name)
-    )
-    if stray:
-        raise RefusedFolder(f"weight files no loader reads the same way: {', '.join(stray[:5])}")
-    resolved: dict[str, Path] = {}
-    for shard in shards:
-        path = folder / shard
-        if not _regular(path):
-            raise RefusedFolder(f"{shard} is not a regular file")
-        with safe_open(str(path), framework="pt") as handle:
-            for name in handle.keys():
-                if name in resolved:
-                    raise RefusedFolder(f"tensor {name} is in two shards ({resolved[name].name}, {shard})")
-                resolved[name] = path
-    if weight_map is not None:
-        # both loaders read whole shards: a map that disagrees with them is a decoy
-        actual = {name: path.name for name, path in resolved.items()}
-        if actual != weight_map:
-            wrong = sorted(set(actual.items()) ^ set(weight_map.items()))[:3]
-            raise RefusedFolder(f"{INDEX} disagrees with the shards' contents, e.g. {wrong}")
-    return resolved
 
 
 DTYPES = {
