@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +74,7 @@ class ScriptedLLM:
         serve_as: str | None = None,
         fault: str | None = None,
         slow_seconds: float = 1.0,
+        tls: tuple[str, str] | None = None,
     ):
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
@@ -86,7 +88,13 @@ class ScriptedLLM:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        if tls:  # (certificate, key): HTTPS, as a provider's official host (the production path)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ScriptedLLM:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

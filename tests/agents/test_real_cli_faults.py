@@ -8,6 +8,7 @@ side, so the module costs about one budget. Skipped without the CLIs (test_real_
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -101,9 +102,10 @@ def run_one(root: Path, name: str, agent: dict) -> dict:
     return result
 
 
-@pytest.fixture(scope="module")
-def fault_runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("real-cli-faults")
+@contextlib.contextmanager
+def cli_cell(root: Path):
+    """A base model and view under root, the keys and the CLIs in this process's environment
+    (run_cell reads them there), restored afterwards."""
     base = root / "base_model"
     base.mkdir()
     (base / "config.json").write_text("{}")
@@ -113,24 +115,31 @@ def fault_runs(tmp_path_factory):
     os.environ.update(KEYS)
     # the CLIs, and this Python before any shim the box cannot run (solve.sh calls python3)
     os.environ["PATH"] = f"{CLI_BIN}:{Path(sys.executable).parent}:{os.environ['PATH']}"
-    servers = {name: ScriptedLLM(["cat prompt.md"], **server) for name, (_, server, _) in CASES.items()}
     try:
-        for server in servers.values():
-            server.__enter__()
-        with ThreadPoolExecutor(len(CASES)) as pool:
-            futures = {
-                name: pool.submit(run_one, root, name, entry(cli, servers[name].url, **extra))
-                for name, (cli, _, extra) in CASES.items()
-            }
-            results = {name: future.result() for name, future in futures.items()}
+        yield
     finally:
-        for server in servers.values():
-            server.close()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def run_side_by_side(root: Path, agents: dict[str, dict]) -> dict[str, dict]:
+    with ThreadPoolExecutor(len(agents)) as pool:
+        futures = {name: pool.submit(run_one, root, name, agent) for name, agent in agents.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def fault_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("real-cli-faults")
+    servers = {name: ScriptedLLM(["cat prompt.md"], **server) for name, (_, server, _) in CASES.items()}
+    with contextlib.ExitStack() as stack, cli_cell(root):
+        for server in servers.values():
+            stack.enter_context(server)
+        agents = {name: entry(cli, servers[name].url, **extra) for name, (cli, _, extra) in CASES.items()}
+        results = run_side_by_side(root, agents)
     (root / "results.json").write_text(json.dumps(results, indent=1, default=str))
     return results, {name: server.requests for name, server in servers.items()}
 
