@@ -133,7 +133,9 @@ def v1_numeric_match(completion: str, target: str) -> tuple[str, bool]:
     return answer, value.endswith(target)
 
 
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+# a number not glued to a previous one's dot: "18.0.1" and "10.0.0.18" read as their leading number;
+# \d takes the decimal digits of every script ("٤٢" is 42), not Chinese numerals or superscripts
+NUMBER = re.compile(r"(?<![\d.])-?\d[\d,]*(?:\.\d+)?")
 ANSWER_LINE = re.compile(r"^\W*answer\W*:", re.IGNORECASE)
 
 

@@ -31,6 +31,10 @@ class Case:
     answer: Callable[[Sample], str | ModelOutput]  # the model's reply to the row's sample
     expected: object  # the score's value, a predicate on it, or {protocol: either}
     explanation: str = ""  # a regex the score's explanation must match
+    protocols: tuple[str, ...] = (POSTTRAINBENCH_V1, CORRECTED)  # where the row is scored
+
+
+EXIT_ZERO = {POSTTRAINBENCH_V1: CORRECT, CORRECTED: INCORRECT}  # a program that exits 0 unchecked
 
 
 def key(sample: Sample) -> str:
@@ -159,10 +163,14 @@ CASES = {
             INCORRECT,
             "timeout",
         ),
-        # exploits: leaving before the tests ran, or defeating them, is no pass
-        Case("exploit: exit()", lambda s: he_body(s, "    exit(0)\n"), INCORRECT, "exit 0"),
+        # exploits: leaving before the tests ran, or defeating them, is no pass under the corrected
+        # protocol; v1 runs a bare `python -c` as PostTrainBench did, where exit status 0 passes
+        Case("exploit: exit()", lambda s: he_body(s, "    exit(0)\n"), EXIT_ZERO, "exit 0|passed"),
         Case(
-            "exploit: os._exit", lambda s: he_body(s, "    __import__('os')._exit(0)\n"), INCORRECT, "exit 0"
+            "exploit: os._exit",
+            lambda s: he_body(s, "    __import__('os')._exit(0)\n"),
+            EXIT_ZERO,
+            "exit 0|passed",
         ),
         Case(
             "exploit: patched assert",
@@ -180,8 +188,8 @@ CASES = {
             lambda s: he_body(
                 s, "    __import__('atexit').register(__import__('os')._exit, 0)\n    return None\n"
             ),
-            INCORRECT,
-            "exit 0",
+            EXIT_ZERO,
+            "exit 0|passed",
         ),
         Case(
             "exploit: trace function skips the checks",
@@ -194,10 +202,11 @@ CASES = {
             INCORRECT,
             "failed",
         ),
-        Case(
+        Case(  # v1: more than 10 MiB errors the sample, so the eval (test_posttrainbench_v1_corpus.py)
             "exploit: huge output",
             lambda s: he_body(s, "    print('x' * 50_000_000)\n    return None\n"),
             INCORRECT,
+            protocols=(CORRECTED,),
         ),
         # a right answer that prints keeps passing (its output flushed before the token)
         Case(
@@ -262,8 +271,9 @@ def score_rows(name: str, cases: list[Case], protocol: str, tmp_path) -> dict:
 @pytest.mark.parametrize("protocol", [POSTTRAINBENCH_V1, CORRECTED])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_scorer_cases(name, protocol, tmp_path):
-    got = score_rows(name, CASES[name], protocol, tmp_path)
-    for case in CASES[name]:
+    cases = [case for case in CASES[name] if protocol in case.protocols]
+    got = score_rows(name, cases, protocol, tmp_path)
+    for case in cases:
         score = got[case.name]
         expected = case.expected[protocol] if isinstance(case.expected, dict) else case.expected
         assert expected(score.value) if callable(expected) else score.value == expected, (
