@@ -15,6 +15,30 @@ RESULTS = config["results_dir"]
 CACHE_DIRS = ptb_config.cache_dirs(config)
 CONTAINERS = config["container"] == "apptainer"
 SELECTION = ptb_config.selection(config)
+# the judge's disallowed models take the calibration's too, in a shard as in one DAG
+CALIBRATION_MODELS = list((config.get("calibration") or {}).get("models", []))
+# A sweep past one DAG (docs/sweeps.md): with shard_seeds, `--config shard=NAME` plans one
+# shard's cells (one agent, a run of seeds) and its tables; a run without `shard` plans only
+# the merge (rules/sweep.smk).
+SHARDS = grid.shards(SELECTION, config["shard_seeds"]) if config["shard_seeds"] else {}
+SHARD = config["shard"]
+if SHARD is not None:
+    if SHARD not in SHARDS:
+        raise ValueError(
+            f"config key 'shard': {SHARD!r} is not a shard of this grid"
+            + (
+                f" (shard_seeds {config['shard_seeds']}: e.g. {next(iter(SHARDS))})"
+                if SHARDS
+                else " (set shard_seeds)"
+            )
+        )
+    SELECTION = {**SELECTION, **SHARDS[SHARD]}
+    config["calibration"] = None  # the merge plans the calibration runs, once
+MERGE = bool(SHARDS) and SHARD is None
+# what the merge waits for: each shard's table (rules/sweep.smk)
+SHARD_TABLES = [
+    paths.fill(paths.SHARD_TABLE, RESULTS, shard=name) for name in SHARDS if MERGE
+]
 CELLS = grid.cells(SELECTION)
 BASELINES = grid.baselines(SELECTION, ptb_config.instruct_models(config))
 
@@ -155,11 +179,14 @@ def eval_params(wildcards, profiling=None):
     return params
 
 
-def throughput_settings(wildcards, threads):
+def throughput_settings(wildcards, output):
     """The THROUGHPUT_KEYS settings: handed to the job, left out of its rerun check. Snakemake
-    records no params function that takes `threads` (or input, output, resources) for its
+    records no params function that takes `output` (or input, threads, resources) for its
     params trigger: it counts as derived from them (snakemake PR #3154).
     tests/workflow/test_incremental.py::test_throughput_settings_rerun_no_evaluation holds it to that.
+    Not `threads`: that evaluates the job's resources while the DAG is built, where snakemake's
+    default disk/mem expressions (input.size_mb) cannot run and leave an un-awaited coroutine
+    (the "RuntimeWarning: coroutine ... was never awaited" of a cluster dry run; docs/sweeps.md).
     """
     return {k: config["evaluation"][k] for k in THROUGHPUT_KEYS}
 
@@ -169,22 +196,28 @@ def throughput_settings(wildcards, threads):
 # Models a submission must not be: every base and instruct model in play (the grid's and the
 # calibration's), except the cell's own base. Declared inputs, so the list never depends on
 # which cache jobs happened to finish first.
-JUDGED_MODELS = sorted(
-    set(SELECTION["models"]) | set((config.get("calibration") or {}).get("models", []))
-)
+JUDGED_MODELS = sorted(set(SELECTION["models"]) | set(CALIBRATION_MODELS))
+
+
+# name -> model manifest of every judged model; computed once, not per judge job
+JUDGED_MANIFESTS = {
+    f"{model}/{variant}": paths.fill(
+        paths.MODEL_MANIFEST, RESULTS, model=model, variant=variant
+    )
+    for model in JUDGED_MODELS
+    for variant in ("base", "instruct")
+    if config["models"][model].get(variant)
+}
+# per base model: the same, less the cell's own base
+DISALLOWED_MANIFESTS = {
+    model: {k: v for k, v in JUDGED_MANIFESTS.items() if k != f"{model}/base"}
+    for model in config["models"]
+}
 
 
 def disallowed_manifests(w):
     """name -> model manifest of every disallowed model for this cell."""
-    return {
-        f"{model}/{variant}": paths.fill(
-            paths.MODEL_MANIFEST, RESULTS, model=model, variant=variant
-        )
-        for model in JUDGED_MODELS
-        for variant in ("base", "instruct")
-        if config["models"][model].get(variant)
-        and (model, variant) != (w.model, "base")
-    }
+    return DISALLOWED_MANIFESTS[w.model]
 
 
 def calibration_runs():

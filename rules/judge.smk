@@ -11,7 +11,9 @@ rule judge:
         base=ancient(
             paths.fill(paths.MODEL_MANIFEST, RESULTS, model="{model}", variant="base")
         ),
-        disallowed=lambda w: [ancient(p) for p in disallowed_manifests(w).values()],
+        # every model the cell's model must not be, as one index (rule judged_models): one
+        # input per job instead of one per model (benchmarks/plan_grid.py)
+        disallowed=ancient(paths.fill(paths.JUDGED_MODELS_INDEX, RESULTS)),
         dataset=ancient(pattern(paths.DATASET_MANIFEST)),
         # the training data the agent was given: test n-grams it holds are no evidence
         agent_view=ancient(pattern(paths.AGENT_VIEW)),
@@ -69,3 +71,18 @@ rule judge_calibration:
         expected=[e for _, e in calibration_runs()],
     script:
         "../scripts/judge_calibration.py"
+
+
+rule judged_models:
+    # Declared inputs, so the judge never depends on which cache jobs finished first.
+    input:
+        manifests=list(JUDGED_MANIFESTS.values()),
+    output:
+        index=paths.fill(paths.JUDGED_MODELS_INDEX, RESULTS),
+    log:
+        log_path("judge", "judged_models"),
+    localrule: True
+    params:
+        names=list(JUDGED_MANIFESTS),
+    script:
+        "../scripts/judged_models.py"

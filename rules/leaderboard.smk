@@ -13,6 +13,24 @@ LEADERBOARD_CELLS = [result_files.cell_record(RESULTS, cell) for cell in CELLS]
 LEADERBOARD_BASELINES = [
     result_files.baseline_record(RESULTS, *baseline) for baseline in BASELINES
 ]
+# the labels and weights a table is scored with (a shard's tables too: rules/sweep.smk)
+LEADERBOARD_LABELS = {
+    "agents": {
+        a: {
+            "display_name": config["agents"][a].get("display_name", a),
+            "scaffold": config["agents"][a]["scaffold"],
+        }
+        for a in SELECTION["agents"]
+    },
+    "benchmarks": {
+        b: config["benchmarks"][b].get("display_name", b)
+        for b in SELECTION["benchmarks"]
+    },
+    "weights": config["leaderboard"]["weights"],
+}
+# the cells whose files the leaderboard declares: none in a sharded sweep's merge, whose
+# inputs are the shards' tables instead (rules/sweep.smk): its plan holds no cell's job
+DECLARED_CELLS = [] if MERGE else LEADERBOARD_CELLS
 # the jobs' benchmark files, for GPU-hours: read where present, not inputs (a run from before
 # they were written would otherwise be re-run for a missing one)
 TIMED_JOBS = [
@@ -25,9 +43,10 @@ rule leaderboard:
     input:
         # agent.json too (outcome, time used), though upstream of verdict and metrics: it costs
         # no measurable planning time (benchmarks/plan_grid.py, CPU time within noise)
-        agents=[c["agent_json"] for c in LEADERBOARD_CELLS],
-        verdicts=[c["verdict"] for c in LEADERBOARD_CELLS],
-        metrics=[c["metrics"] for c in LEADERBOARD_CELLS],
+        agents=[c["agent_json"] for c in DECLARED_CELLS],
+        verdicts=[c["verdict"] for c in DECLARED_CELLS],
+        metrics=[c["metrics"] for c in DECLARED_CELLS],
+        shards=SHARD_TABLES,
         baselines=[b["metrics"] for b in LEADERBOARD_BASELINES],
         calibration=(
             # a path, not rules.judge_calibration.output: a rule reference makes snakemake
@@ -98,18 +117,7 @@ rule leaderboard:
         baselines=LEADERBOARD_BASELINES,
         published_dir=LEADERBOARD,
         settings={
-            "agents": {
-                a: {
-                    "display_name": config["agents"][a].get("display_name", a),
-                    "scaffold": config["agents"][a]["scaffold"],
-                }
-                for a in SELECTION["agents"]
-            },
-            "benchmarks": {
-                b: config["benchmarks"][b].get("display_name", b)
-                for b in SELECTION["benchmarks"]
-            },
-            "weights": config["leaderboard"]["weights"],
+            **LEADERBOARD_LABELS,
             "budget_hours": config["budget"]["hours"],
             "protocol_name": config["protocol"],
             "max_tokens_cap": config["evaluation"]["max_tokens"],

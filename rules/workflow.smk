@@ -13,15 +13,21 @@ include: "served.smk"
 include: "judge.smk"
 include: "evaluate.smk"
 include: "leaderboard.smk"
+include: "sweep.smk"
 include: "profiling.smk"
 
 
 # what `rule all` (in Snakefile and demo.smk: only a main file's first rule is the default target)
-ALL_TARGETS = [
-    *rules.leaderboard.output,
-    *(
-        paths.fill(paths.built(paths.AUDIT_AGENT), RESULTS, agent=a)
-        for a in SELECTION["agents"]
-    ),
-    *(rules.judge_calibration.output if config["calibration"] else []),
-]
+# (a shard of a sharded sweep: its own targets, rules/sweep.smk)
+ALL_TARGETS = (
+    SHARD_TARGETS
+    if SHARD is not None
+    else [
+        *rules.leaderboard.output,
+        *(
+            paths.fill(paths.built(paths.AUDIT_AGENT), RESULTS, agent=a)
+            for a in ([] if MERGE else SELECTION["agents"])
+        ),
+        *(rules.judge_calibration.output if config["calibration"] else []),
+    ]
+)

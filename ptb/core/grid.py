@@ -56,3 +56,18 @@ def baselines(selection: dict, instruct_models: Iterable[str]) -> list[tuple[str
         for variant, bench in itertools.product(variants, selection["benchmarks"]):
             out.append((model, variant, bench))
     return out
+
+
+def shards(selection: dict, seeds_per_shard: int) -> dict[str, dict]:
+    """A sweep past one DAG: name -> the narrowing ({agents, seeds}) of each shard, one agent and
+    up to `seeds_per_shard` of its seeds, in grid order. Every cell of the selection is in exactly
+    one shard; the names are path components (results/shards/<name>/)."""
+    if seeds_per_shard < 1:
+        raise ValueError(f"seeds per shard must be at least 1, not {seeds_per_shard}")
+    seeds = [int(s) for s in selection["seeds"]]
+    chunks = [seeds[i : i + seeds_per_shard] for i in range(0, len(seeds), seeds_per_shard)]
+    return {
+        f"{agent}.seeds{chunk[0]}-{chunk[-1]}": {"agents": [agent], "seeds": chunk}
+        for agent in selection["agents"]
+        for chunk in chunks
+    }

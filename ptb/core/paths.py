@@ -29,6 +29,8 @@ BASELINE_METRICS = BASELINE_DIR + "/metrics.json"
 BASELINE_LOGS = BASELINE_DIR + "/logs"
 MODEL_CACHE = "{results}/cache/models/{model}/{variant}"
 MODEL_MANIFEST = MODEL_CACHE + ".json"
+# every model manifest the judge compares against, as one file: one input per judge job, not one per model
+JUDGED_MODELS_INDEX = "{results}/cache/judged_models.json"
 DATASET_DIR = "{results}/cache/datasets/{benchmark}"
 DATASET_MANIFEST = DATASET_DIR + "/dataset.json"
 AGENT_VIEW = "{results}/cache/agent_view/{benchmark}"
@@ -47,6 +49,10 @@ PROFILE_SAMPLES = PROFILE_DIR + "/{model}/{variant}/samples.json"
 PROFILE_LOGS = PROFILE_DIR + "/{model}/{variant}/logs"
 CALIBRATION_CSV = "{results}/judge/calibration.csv"
 LEADERBOARD_DIR = "{results}/leaderboard"
+# a sharded sweep (docs/sweeps.md): each shard's own tables; the merged leaderboard reads them
+SHARD_DIR = "{results}/shards/{shard}"
+SHARD_TABLE = SHARD_DIR + "/leaderboard.csv"
+SHARD_CELLS = SHARD_DIR + "/cells.csv"
 CHARTS = ("ranking", "heatmap", "time", "outcomes")  # LEADERBOARD_DIR/charts/<name>.{html,svg,png}
 LEADERBOARD_HTML = LEADERBOARD_DIR + "/leaderboard.html"
 # the audit pages (ptb.audit): one per agent, one per cell with its summary for the agent page
