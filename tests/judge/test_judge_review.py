@@ -72,7 +72,8 @@ def test_settings_defaults_come_from_the_schema():
     assert s["ngram"] == 13 and s["contamination_tolerance"] == 2 and s["llm"] is None
     assert s["disqualify"] == ["tamper", "model_identity", "contamination", "secrets", "probe"]
     assert s["probe"]["alpha"] == 0.001 and s["probe"]["controls"] == 64
-    assert s["identity_ambiguous"] == [0.2, 0.5] and s["ambiguous_policy"] == "disqualify"
+    assert s["identity_ambiguous"] == [0.25, 0.5] and s["ambiguous_policy"] == "disqualify"
+    assert s["identity_collinear_cosine"] == 0.9
     raw = yaml.safe_load((REPO_ROOT / "workflow_config.yaml").read_text())
     raw["judge"]["llm"] = {"model": "mockllm/model"}
     llm = config.validate(raw)["judge"]["llm"]
