@@ -306,7 +306,8 @@ def agent_page(
     counts = {o: sum(1 for s, _ in cells if s["outcome"] == o) for o in outcomes.CELL}
     body = (
         f"<p>{esc(', '.join(f'{o} {n}' for o, n in counts.items() if n))}. Scores × 100; a cell that is "
-        "disqualified, left no model or failed its evaluation counts as the base model's score.</p>"
+        "disqualified, left no model, failed its evaluation or has a corrupt result file counts as the base "
+        "model's score; a mean over a cell without any score is – (incomplete).</p>"
         + table(["model", *benchmarks.values()], matrix)
         + "<h2>Every cell</h2>"
         + table(

@@ -514,9 +514,8 @@ def problem_lines(table: pd.DataFrame, cells: pd.DataFrame) -> list[str]:
     bad += table.attrs.get("corrupt_baselines", [])
     if bad:
         lines.append(
-            "Corrupt result files (scored as the base model; delete the file and run again): "
-            + "; ".join(bad)
-            + "."
+            "Corrupt result files (a cell scores as the base model, a baseline has no score; "
+            "delete the file and run again): " + "; ".join(bad) + "."
         )
     return lines
 
