@@ -23,7 +23,7 @@ from ptb.core import faults
 from ptb.core.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
-THINK_BLOCK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+THINK_BLOCK = re.compile(r"<think(?:\s[^>]*)?>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)  # attributes too
 
 
 def task_dir(name: str) -> Path:
