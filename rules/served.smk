@@ -19,8 +19,9 @@ rule canonical_model:
     resources:
         **stage_resources("judge"),
     params:
-        final_model=lambda w: paths.fill(paths.FINAL_MODEL, RESULTS, **w),
-        model=lambda w: paths.fill(paths.SERVED_MODEL, RESULTS, **w),
+        # strings, not functions: snakemake fills the wildcards (a function per job costs planning time)
+        final_model=pattern(paths.FINAL_MODEL),
+        model=pattern(paths.SERVED_MODEL),
         code=source_hash("ptb/agent_runs/canonical.py", "scripts/canonical_model.py"),
     script:
         "../scripts/canonical_model.py"
