@@ -38,16 +38,26 @@ def _contamination(ev: dict, ctx: dict) -> str:
 
 
 def _model_identity(ev: dict, ctx: dict) -> str:
-    rows = [["base model", esc(ev.get("distance_to_base")), "", "", "", esc(f"≤ {ev.get('max_distance')}")]]
+    rows = [
+        ["base model", esc(ev.get("distance_to_base")), "", "", "", "", esc(f"≤ {ev.get('max_distance')}")]
+    ]
     for name, ref in (ev.get("disallowed") or {}).items():
         ref = ref if isinstance(ref, dict) else {"distance": ref}
         band = ev.get("ambiguous_band") or ["", ""]
         rows.append(
             [esc(name)]
-            + [esc(ref.get(k)) for k in ("distance", "position", "copied_share", "score")]
+            + [esc(ref.get(k)) for k in ("distance", "position", "merge_floor", "collinear_share", "score")]
             + [esc(f"flag ≥ {band[0]}, disqualify ≥ {band[-1]}")]
         )
-    head = ["compared with", "relative distance", "position", "copied share", "score", "threshold"]
+    head = [
+        "compared with",
+        "relative distance",
+        "position",
+        "merge floor",
+        "collinear share",
+        "score",
+        "threshold",
+    ]
     skipped = ev.get("skipped") or {}
     note = f"<p class='muted'>not compared: {esc(skipped)}</p>" if skipped else ""
     return table(head, rows, {1, 2, 3, 4}) + note

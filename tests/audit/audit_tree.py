@@ -217,7 +217,13 @@ def _findings() -> list[dict]:
             max_distance=0.5,
             ambiguous_band=[0.5, 0.8],
             disallowed={
-                "qwen3-1.7b-instruct": {"distance": 0.9, "position": 0.01, "copied_share": 0.0, "score": 0.01}
+                "qwen3-1.7b-instruct": {
+                    "distance": 0.9,
+                    "position": 0.01,
+                    "merge_floor": 0.01,
+                    "collinear_share": 0.0,
+                    "score": 0.01,
+                }
             },
         ),
         result(
