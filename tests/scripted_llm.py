@@ -188,7 +188,9 @@ def _handler(llm: ScriptedLLM):
                 self.wfile.write(b"event: message\ndata: {not json at all\n\ndata: <html>502</html>\n\n")
                 self.close_connection = True
                 return None
-            if entry.get("shell_tool"):
+            if entry.get("running_session") is not None:
+                action = ("poll", entry["running_session"])
+            elif entry.get("shell_tool"):
                 action = llm.next_action(entry["tool_results"])
             else:
                 action = ("text", _side_answer(body))
@@ -295,6 +297,10 @@ def _parse_anthropic(body: dict) -> dict:
     }
 
 
+POLL_TOOL = "write_stdin"
+RUNNING = re.compile(r"Process running with session ID (\d+)")
+
+
 def _parse_responses(body: dict) -> dict:
     tools = [
         t
@@ -302,18 +308,22 @@ def _parse_responses(body: dict) -> dict:
         if SHELL_TOOL.match(t.get("name") or t.get("type", ""))
         and t.get("type") in ("function", "local_shell")
     ]
-    items = body.get("input") or []
-    outputs = [
-        _text_of(i.get("output"))
-        for i in items
-        if isinstance(i, dict) and i.get("type", "").endswith("_call_output")
-    ]
-    user = [_text_of(i.get("content")) for i in items if isinstance(i, dict) and i.get("role") == "user"]
+    items = [i for i in body.get("input") or [] if isinstance(i, dict)]
+    called = {i.get("call_id"): i.get("name") for i in items if i.get("type") == "function_call"}
+    results = [i for i in items if i.get("type", "").endswith("_call_output")]
+    outputs = [_text_of(i.get("output")) for i in results]
+    polls = sum(called.get(i.get("call_id")) == POLL_TOOL for i in results)
+    # Codex's exec_command returns after at most 30 s with the process still running; a model
+    # then waits on it (write_stdin, nothing written) before going on, as the script does
+    running = RUNNING.search(outputs[-1]) if outputs else None
+    offered = any(t.get("name") == POLL_TOOL for t in body.get("tools") or [])
+    user = [_text_of(i.get("content")) for i in items if i.get("role") == "user"]
     return {
         "shell_tool": (tools[0].get("name") or tools[0]["type"]) if tools else None,
         "shell_schema": tools[0].get("parameters") if tools else None,
-        "tool_results": len(outputs),
+        "tool_results": len(outputs) - polls,
         "tool_outputs": outputs,
+        "running_session": int(running.group(1)) if running and offered else None,
         # Codex sends its instructions as developer messages, not `instructions`
         "system": body.get("instructions")
         or "\n".join(
@@ -443,6 +453,15 @@ def _write_responses(h, action, entry, model, stream) -> None:
             "call_id": f"call_{n}",
             "status": "completed",
             "action": {"type": "exec", "command": ["bash", "-lc", value]},
+        }
+    elif kind == "poll":
+        item = {
+            "type": "function_call",
+            "id": f"fc_poll_{len(entry.get('tool_outputs') or [])}",
+            "call_id": f"call_poll_{len(entry.get('tool_outputs') or [])}",
+            "name": POLL_TOOL,
+            "arguments": json.dumps({"session_id": value, "chars": "", "yield_time_ms": 300_000}),
+            "status": "completed",
         }
     elif kind == "tool":
         item = {

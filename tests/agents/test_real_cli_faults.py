@@ -41,6 +41,7 @@ FAILURES = {
     "backoff_seconds": 0.5,
     "backoff_max_seconds": 2,
 }
+LONG_COMMAND = "sleep 35; echo step 1 loss 0.25"
 # name: (cli, ScriptedLLM arguments, entry extras)
 CASES = {
     "opencode-disconnect": ("opencode", {"fault": "disconnect"}, {}),
@@ -50,6 +51,8 @@ CASES = {
     "codex-context": ("codex", {"fault": "context_length"}, {}),
     "gemini-malformed": ("gemini", {"fault": "malformed"}, {}),
     "gemini-slow": ("gemini", {"fault": "slow", "slow_seconds": 0.5}, {}),
+    # not a provider fault: a command that outlasts Codex's 30 s return (a training on a busy node)
+    "codex-long-command": ("codex", {"commands": [LONG_COMMAND]}, {}),
 }
 
 
@@ -134,7 +137,12 @@ def run_side_by_side(root: Path, agents: dict[str, dict]) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def fault_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("real-cli-faults")
-    servers = {name: ScriptedLLM(["cat prompt.md"], **server) for name, (_, server, _) in CASES.items()}
+    servers = {
+        name: ScriptedLLM(
+            server.get("commands", ["cat prompt.md"]), **{k: v for k, v in server.items() if k != "commands"}
+        )
+        for name, (_, server, _) in CASES.items()
+    }
     with contextlib.ExitStack() as stack, cli_cell(root):
         for server in servers.values():
             stack.enter_context(server)
@@ -232,6 +240,20 @@ def test_a_slow_stream_is_no_failure_and_the_run_is_monitored_and_timed(fault_ru
     text = trace(result)
     assert "model configured: `gemini-2.5-pro`; served: gemini-2.5-pro (" in text
     assert text.count("`") > 10 and re.search(r"## `\d\d:\d\d:\d\d` Result: success", text)
+
+
+def test_codex_waits_for_a_command_that_outlasts_its_30_second_return(fault_runs):
+    """Codex's exec_command hands back after 30 s with the process still running; a process still
+    running when codex exits is killed (the training left behind, the run ending no_model). The
+    scripted model waits on it as a model does (write_stdin, nothing written), and the wait
+    (background_terminal_max_timeout, 10 h in solve.sh) outlasts the command."""
+    results, requests = fault_runs
+    result = results["codex-long-command"]
+    assert result["outcome"] == outcomes.NO_MODEL and result["exit_code"] == 0, result
+    turns = model_requests(requests["codex-long-command"], "codex")
+    assert any("Process running with session ID" in o for r in turns for o in r.get("tool_outputs") or [])
+    assert any("step 1 loss 0.25" in o for o in turns[-1]["tool_outputs"]), "the command's end went back"
+    assert "step 1 loss 0.25" in trace(result)
 
 
 def test_fault_runs_report(fault_runs):  # a readable summary when one of the others fails

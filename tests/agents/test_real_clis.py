@@ -105,7 +105,8 @@ def run_workflow(root: Path, agents: dict, budget_s: float, grace_s: float) -> P
     extra = root / "test.yaml"
     extra.write_text(yaml.safe_dump(overrides))
     targets = [f"{root}/results/runs/{a}/tiny-qwen3/gsm8k/seed1/agent.json" for a in agents]
-    env = {**KEYS, "PATH": f"{CLI_BIN}:{os.environ['PATH']}"}
+    # this Python before any shim the box cannot run (a pyenv shim needs ~/.pyenv): solve.sh calls python3
+    env = {**KEYS, "PATH": f"{CLI_BIN}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
     snakemake(
         *(
             "--profile",
@@ -194,7 +195,8 @@ def test_real_cli_trains_the_model_and_leaves_a_readable_trace(ok_runs, cli):
     trace = (cell(runs, cli) / "trace.md").read_text()
     for text in ("cat prompt.md", "tiny_train.py", "step 1 loss", FINAL_TEXT):
         assert text in trace, f"{cli}: {text!r} missing from trace.md"
-    assert "## Result" in trace and re.search(r"tokens|\"input\": \d+", trace), f"{cli}: no token counts"
+    assert re.search(r"## `\d\d:\d\d:\d\d` Result", trace), f"{cli}: no timed result"  # the line clock
+    assert re.search(r"tokens|\"input\": \d+", trace), f"{cli}: no token counts"
     if cli in ("claude", "opencode"):  # the streams with a cost
         assert "- cost: $" in trace
 
