@@ -26,6 +26,7 @@ from pathlib import Path
 
 import honest_formats  # honest controls in the instruct chat format (beside this file)
 import torch
+import weight_tricks  # folders the loaders read differently (beside this file)
 from safetensors.torch import load_file, save_file
 
 OPTIONS = json.loads(os.environ.get("PTB_AGENT_OPTIONS") or "{}")
@@ -374,6 +375,12 @@ VARIANTS = {
     "honest_keep_split": (honest_keep_split, None),
     **honest_formats.VARIANTS,
 }
+VARIANTS.update(
+    {
+        name: ((lambda trick=trick: trick(BASE, lambda: weights(instruct_model()))), check)
+        for name, (trick, check) in weight_tricks.VARIANTS.items()
+    }
+)
 CLASSES = {name: expected for name, (_, expected) in VARIANTS.items()}
 
 
