@@ -20,7 +20,7 @@ CALIBRATION_MODELS = list((config.get("calibration") or {}).get("models", []))
 # A sweep past one DAG (docs/sweeps.md): with shard_seeds, `--config shard=NAME` plans one
 # shard's cells (one agent, a run of seeds) and its tables; a run without `shard` plans only
 # the merge (rules/sweep.smk).
-SHARDS = grid.shards(SELECTION, config["shard_seeds"]) if config["shard_seeds"] else {}
+SHARDS = ptb_config.shards(config)
 SHARD = config["shard"]
 if SHARD is not None:
     if SHARD not in SHARDS:

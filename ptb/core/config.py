@@ -533,6 +533,13 @@ def selection(config: dict) -> dict:
     return chosen
 
 
+def shards(config: dict) -> dict[str, dict]:
+    """The shards of a sharded sweep (shard_seeds; docs/sweeps.md): name -> {agents, seeds}
+    of the selection, narrowed by no shard; {} when the grid is one DAG."""
+    per_shard = config.get("shard_seeds")
+    return grid.shards(selection(config), per_shard) if per_shard else {}
+
+
 def cache_dirs(config: dict) -> dict[str, Path]:
     """The `cache:` paths ({results} filled in), absolute: hf_home and agent_hf_home."""
     return {

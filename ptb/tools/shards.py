@@ -14,7 +14,6 @@ import argparse
 import sys
 
 from ptb.core import config as ptb_config
-from ptb.core import grid
 from ptb.tools import cli_config
 
 
@@ -27,11 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     except ptb_config.ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not config["shard_seeds"]:
+    names = list(ptb_config.shards(config))
+    if not names:
         print("error: config key 'shard_seeds' is not set: the grid is one DAG", file=sys.stderr)
         return 2
-    for name in grid.shards(ptb_config.selection(config), config["shard_seeds"]):
-        print(name)
+    print("\n".join(names))
     return 0
 
 

@@ -12,13 +12,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import planned_jobs, snakemake
+from helpers import REPO, planned_jobs, snakemake
 
 from ptb.core import grid, paths
+from ptb.tools import shards as shards_tool
 
 AXES = {"agents": ["noop", "sft"], "models": ["tiny-qwen3"], "benchmarks": ["gsm8k"], "seeds": [1, 2, 3]}
 SELECT = "select={agents: [noop, sft], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1, 2, 3]}"
 CELL_RULES = {"agent_run", "canonical_model", "judge", "evaluate", "audit_cell"}
+DEMO = str(REPO / "config" / "demo.yaml")
 TABLES = ("leaderboard.csv", "cells.csv", "leaderboard.md", "weights.json", "gpu_hours.csv")
 
 
@@ -111,3 +113,15 @@ def test_a_shard_not_in_the_grid_is_named(tmp_path):
     assert proc.returncode != 0
     assert "config key 'shard': 'noop.seeds1-3' is not a shard of this grid" in proc.stdout + proc.stderr
     assert "e.g. noop.seeds1-2" in proc.stdout + proc.stderr
+
+
+def test_the_shard_lister_prints_the_names_snakemake_takes(capsys):
+    assert shards_tool.main(["--configfile", DEMO, "--config", SELECT, "shard_seeds=2"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "noop.seeds1-2",
+        "noop.seeds3-3",
+        "sft.seeds1-2",
+        "sft.seeds3-3",
+    ]
+    assert shards_tool.main(["--configfile", DEMO]) == 2
+    assert "'shard_seeds' is not set" in capsys.readouterr().err
