@@ -166,6 +166,7 @@ rule audit_cell:
         agent_json=pattern(paths.AGENT_JSON),
         manifest=pattern(paths.MANIFEST),
         handout=pattern(paths.HANDOUT),
+        served=pattern(paths.SERVED_JSON),
         verdict=pattern(paths.VERDICT),
         metrics=pattern(paths.METRICS),
         base_metrics=paths.fill(

@@ -10,7 +10,7 @@ with logged(snakemake) as log:
         "model": w.model,
         "benchmark": w.benchmark,
         "seed": int(w.seed),
-        **{k: inp[k] for k in ("agent_json", "manifest", "handout", "verdict", "metrics")},
+        **{k: inp[k] for k in ("agent_json", "manifest", "handout", "served", "verdict", "metrics")},
     }
     facts = pages.write_cell(
         record,

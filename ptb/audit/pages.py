@@ -92,7 +92,7 @@ def _samples(log: Path | None, page_path: Path) -> str:
     )
 
 
-def _provenance(manifest: dict | None, metrics: dict) -> str:
+def _provenance(manifest: dict | None, metrics: dict, served: dict | None) -> str:
     if manifest is None:
         return "<p class='missing'>no manifest.json</p>"
     software = manifest.get("software") or {}
@@ -106,6 +106,14 @@ def _provenance(manifest: dict | None, metrics: dict) -> str:
         "base model": manifest.get("base_model"),
         "prompt sha256": manifest.get("prompt_sha256"),
         "final_model files (sha256)": manifest.get("final_model_files"),
+        # what the judge checked and the evaluation served (ptb.agent_runs.canonical)
+        "canonical model": None
+        if served is None
+        else {
+            k: served.get(k)
+            for k in ("layout", "weights_sha256", "refused", "reason", "dropped")
+            if served.get(k)
+        },
         "evaluated model": metrics.get("model_path"),
         "task version": metrics.get("task_version"),
         "generation": metrics.get("generation"),
@@ -154,6 +162,7 @@ def cell_page(
     found = result_files.read_cell(record)  # checked as the leaderboard checks them
     agent, verdict, metrics, corrupt = (found[k] for k in ("agent", "verdict", "metrics", "corrupt"))
     manifest, handout = _read(record["manifest"]), _read(record["handout"]) or {}
+    served = _read(record["served"]) if record.get("served") else None
     run_dir = Path(record["agent_json"]).parent
     facts = summary(record, base_metrics, agent, verdict, metrics)
     if corrupt:  # as on the leaderboard (result_files.cell_outcome): named, scored as the base model
@@ -207,6 +216,7 @@ def cell_page(
         (record["agent_json"], "agent.json"),
         (record["manifest"], "manifest.json"),
         (record["handout"], "handout.json"),
+        *([(record["served"], "model.json (the canonical model)")] if record.get("served") else []),
         (run_dir / "agent.log", "agent.log (raw trace)"),
         (run_dir / "trace.md", "trace.md"),
         (record["verdict"], "verdict.json"),
@@ -228,7 +238,7 @@ def cell_page(
         f"<h2>Judge</h2>{findings.verdict_section(verdict, ctx)}"
         f"<h2>Evaluation</h2>{eval_body}{_samples(_log_file(m, Path(record['metrics'])), page_path)}"
         f"<h2>Agent trace</h2>{details(f'{scaffold} trace: {calls} tool calls', trace_html)}"
-        f"<h2>Provenance</h2>{_provenance(manifest, m)}"
+        f"<h2>Provenance</h2>{_provenance(manifest, m, served)}"
     )
     title = f"{record['agent']} · {record['model']} · {record['benchmark']} · seed {record['seed']}"
     nav = [

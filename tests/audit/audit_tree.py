@@ -86,6 +86,11 @@ def build(results: Path, scratch: Path) -> dict:
         fields = cell.as_dict()
         record["manifest"] = paths.fill(paths.MANIFEST, res, **fields)
         record["handout"] = paths.fill(paths.HANDOUT, res, **fields)
+        record["served"] = paths.fill(paths.SERVED_JSON, res, **fields)
+        served = {"model": "model", "refused": None, "layout": "safetensors", "weights_sha256": "d" * 64}
+        if seed == 2:  # a folder the loaders would read differently: nothing served
+            served = {"model": None, "refused": "an lm_head unlike the embeddings under tie_word_embeddings"}
+        io.write_json(record["served"], served)
         run_dir = Path(record["agent_json"]).parent
         job = run_dir / "job"
         handout = jobdir.prepare(

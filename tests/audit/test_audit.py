@@ -111,6 +111,13 @@ def test_samples_match_inspects_own_reader(tree):
     assert got == expected and len(got) == 3
 
 
+def test_the_cell_page_shows_the_canonical_model_or_why_it_was_refused(tree):
+    pages = [Path(p).read_text() for p in tree["pages"]]
+    assert sum("d" * 64 in page for page in pages) == len(pages) - 1, "the served tensors' digest"
+    assert sum("lm_head unlike the embeddings" in page for page in pages) == 1
+    assert all("model.json (the canonical model)" in page for page in pages)
+
+
 def test_the_cell_summary_counts_a_disqualified_run_as_the_base_model(tree):
     summary = io.read_json(tree["summaries"][0])
     assert summary["outcome"] == "disqualified"
