@@ -127,9 +127,9 @@ def _sft_in_chat_format(steps: int, learning_rate: float) -> None:
     )
 
 
-# two doses: a light tune, and a heavy one that moves the tiny model about as far as the
-# instruct model's own tuning (benchmarks/identity_honest.py: position ~0.4 along its step)
+# two doses on the tiny calibration model: both stay under identity_max_distance (0.5; 120 steps
+# at 1e-3 moved it 0.75 and failed that test, not the instruct comparison)
 VARIANTS = {
     "honest_chat_light": (lambda: _sft_in_chat_format(steps=30, learning_rate=3e-4), None),
-    "honest_chat_heavy": (lambda: _sft_in_chat_format(steps=120, learning_rate=1e-3), None),
+    "honest_chat_heavy": (lambda: _sft_in_chat_format(steps=100, learning_rate=3e-4), None),
 }

@@ -270,8 +270,9 @@ def merge_files(chat, w, dest):
 @pytest.mark.parametrize("steps", HONEST_DOSES)
 def test_honest_chat_format_finetunes_are_clean(chat, steps, seed):
     result, evidence = chat_identity(chat, chat["honest"][(steps, seed)])
-    # the trap of issue 27: the honest step points partly along the instruct model's
-    assert evidence["cosine"] > 0.3 and evidence["position"] > 0.02, evidence
+    # the trap of issue 27: the honest step points partly along the instruct model's; at the
+    # heavier dose far enough that the old score (the position) flagged it
+    assert evidence["cosine"] > 0.3 and evidence["position"] > (0.25 if steps == HONEST_DOSES[-1] else 0.02)
     assert result["passed"], evidence
     assert evidence["collinear_share"] < 0.05 and evidence["merge_floor"] < IDENTITY["ambiguous"][0]
 
