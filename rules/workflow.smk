@@ -2,6 +2,9 @@
 # Snakefile (production config) and demo.smk (the embedded demo), after their configfiles.
 
 
+from ptb.core import stops
+
+
 report: "../report/workflow.rst"
 
 
@@ -15,6 +18,11 @@ include: "evaluate.smk"
 include: "leaderboard.smk"
 include: "sweep.smk"
 include: "profiling.smk"
+
+
+# SIGINT and SIGTERM cancel the running jobs; a killed run's orphaned jobs are killed first
+onstart:
+    stops.install()
 
 
 # what `rule all` (in Snakefile and demo.smk: only a main file's first rule is the default target)

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from helpers import REPO, SNAKEMAKE
+from helpers import REPO, SNAKEMAKE, planned_jobs
 from snakemake.persistence.file import FilePersistence
 
 from ptb.core import paths
@@ -224,6 +224,41 @@ def sweep(tmp_path_factory):
     snakemake("--unlock")
     snakemake(str(orphan_json))
     seen["orphan_after_recovery"] = json.loads(orphan_json.read_text())
+
+    # 6. kill -INT and kill -TERM to snakemake (what a person and a scheduler send) cancel the agent
+    # run: its processes die, nothing is recorded, and the next run plans the cell again
+    seen["stops"] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        stopped = subprocess.Popen(
+            [*base_cmd, str(orphan_json), "--forcerun", str(orphan_json)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            wait_for(lambda: len(host_pids_with_home(home)) >= 2, 120, "the agent")
+            pids = host_pids_with_home(home)
+            start = time.monotonic()
+            os.kill(stopped.pid, sig)
+            _, stderr = stopped.communicate(timeout=120)  # the budget is 180 s: not waited for
+            took = time.monotonic() - start
+            wait_for(lambda: not any(alive(p) for p in pids), 15, "the agent to die")
+        finally:
+            if stopped.poll() is None:
+                os.killpg(stopped.pid, signal.SIGKILL)
+        plan = snakemake(str(orphan_json), "-n", "--quiet", "rules", check=False)
+        seen["stops"][sig.name] = {
+            "seconds": took,
+            "returncode": stopped.returncode,
+            "stderr": stderr,
+            "agent_json": orphan_json.exists(),
+            "locks": status.snakemake_locks(workdir),
+            "plan": planned_jobs(plan),
+            "plan_out": plan.stdout + plan.stderr,
+        }
     return seen
 
 
@@ -315,6 +350,16 @@ def test_a_killed_snakemake_takes_its_agent_down_and_recovery_is_printed(sweep):
     blocked = sweep["blocked"]
     assert blocked.returncode != 0 and "lock" in (blocked.stdout + blocked.stderr).lower()
     assert sweep["orphan_after_recovery"]["outcome"] == "ok"
+
+
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_stop_signal_to_snakemake_cancels_the_agent_and_records_nothing(sweep, name):
+    stop = sweep["stops"][name]
+    assert stop["seconds"] < 60, f"snakemake waited for the agent's budget after {name}"
+    assert stop["returncode"] != 0 and "cancelling the running jobs" in stop["stderr"], stop["stderr"][-3000:]
+    assert not stop["agent_json"], "a cancelled run records no outcome"
+    assert stop["locks"] == [], "a stopped snakemake releases its lock: no --unlock needed"
+    assert stop["plan"].get("agent_run") == 1, ("the next run runs the cell again", stop["plan_out"][-3000:])
 
 
 def test_incomplete_outputs_are_read_as_snakemake_writes_them(tmp_path):
