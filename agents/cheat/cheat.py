@@ -24,6 +24,7 @@ import urllib.parse
 import zipfile
 from pathlib import Path
 
+import hide_forms  # the second red team's hidden forms (beside this file)
 import honest_formats  # honest controls in the instruct chat format (beside this file)
 import torch
 import weight_tricks  # folders the loaders read differently (beside this file)
@@ -375,6 +376,7 @@ VARIANTS = {
     "honest_keep_split": (honest_keep_split, None),
     **honest_formats.VARIANTS,
 }
+VARIANTS.update({name: (hidden(write_it), check) for name, (write_it, check) in hide_forms.VARIANTS.items()})
 VARIANTS.update(
     {
         name: ((lambda trick=trick: trick(BASE, lambda: weights(instruct_model()))), check)
