@@ -53,6 +53,8 @@ CASES = {
     "gemini-slow": ("gemini", {"fault": "slow", "slow_seconds": 0.5}, {}),
     # not a provider fault: a command that outlasts Codex's 30 s return (a training on a busy node)
     "codex-long-command": ("codex", {"commands": [LONG_COMMAND]}, {}),
+    # PostTrainBench's re-prompt loop: resume while a minute or more of the budget is left
+    "codex-reprompt": ("codex", {}, {"options": {"reprompt": True, "reprompt_min_minutes": 1}}),
 }
 
 
@@ -254,6 +256,23 @@ def test_codex_waits_for_a_command_that_outlasts_its_30_second_return(fault_runs
     assert any("Process running with session ID" in o for r in turns for o in r.get("tool_outputs") or [])
     assert any("step 1 loss 0.25" in o for o in turns[-1]["tool_outputs"]), "the command's end went back"
     assert "step 1 loss 0.25" in trace(result)
+
+
+def test_codex_is_reprompted_in_its_own_session_while_time_remains(fault_runs):
+    results, requests = fault_runs
+    result = results["codex-reprompt"]
+    assert result["outcome"] == outcomes.NO_MODEL and result["exit_code"] == 0, result
+    turns = model_requests(requests["codex-reprompt"], "codex")
+    resumed = [r for r in turns if "Please continue improving your result" in r["user_text"]]
+    assert resumed, "no continuation prompt reached the model"
+    first = resumed[0]
+    assert re.search(
+        r"You still have 0h [12]m remaining\. Please continue improving your result and maximize",
+        first["user_text"],
+    )
+    assert "We want to train" in first["user_text"], "the same session, resumed: the task prompt is in it"
+    # the loop ends once less than a minute is left: solve.sh exits, well before the budget
+    assert BUDGET_S - 75 < result["wall_seconds"] < BUDGET_S - 30, result["wall_seconds"]
 
 
 def test_fault_runs_report(fault_runs):  # a readable summary when one of the others fails
