@@ -53,6 +53,8 @@ CASES = {
     "gemini-slow": ("gemini", {"fault": "slow", "slow_seconds": 0.5}, {}),
     # not a provider fault: a command that outlasts Codex's 30 s return (a training on a busy node)
     "codex-long-command": ("codex", {"commands": [LONG_COMMAND]}, {}),
+    # the CLI itself sends another model than configured (it aliases gemini-3-pro-preview)
+    "gemini-aliased": ("gemini", {}, {"llm": "gemini-3-pro-preview"}),
     # PostTrainBench's re-prompt loop: resume while a minute or more of the budget is left
     "codex-reprompt": ("codex", {}, {"options": {"reprompt": True, "reprompt_min_minutes": 1}}),
 }
@@ -273,6 +275,20 @@ def test_codex_is_reprompted_in_its_own_session_while_time_remains(fault_runs):
     assert "We want to train" in first["user_text"], "the same session, resumed: the task prompt is in it"
     # the loop ends once less than a minute is left: solve.sh exits, well before the budget
     assert BUDGET_S - 75 < result["wall_seconds"] < BUDGET_S - 30, result["wall_seconds"]
+
+
+def test_a_model_served_other_than_configured_is_named_in_the_record_and_the_trace(fault_runs):
+    """Gemini CLI 0.61 sends gemini-3-pro-preview as gemini-3.1-pro-preview; its own stream
+    still names the configured model. The proxy's record and the trace header say what was served."""
+    results, _ = fault_runs
+    result = results["gemini-aliased"]
+    api = result["api"]
+    assert api["model_configured"] == "gemini-3-pro-preview"
+    assert set(api["models_requested"]) == {"gemini-3.1-pro-preview"}, api["models_requested"]
+    assert api["served_other_model"] == ["gemini-3.1-pro-preview"]
+    header = trace(result).split("\n\n")[2]
+    assert header.startswith("model configured: `gemini-3-pro-preview`; served: gemini-3.1-pro-preview (")
+    assert "**not the configured model** (gemini-3.1-pro-preview)" in header
 
 
 def test_fault_runs_report(fault_runs):  # a readable summary when one of the others fails
