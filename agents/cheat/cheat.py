@@ -26,6 +26,7 @@ from pathlib import Path
 
 import hide_forms  # the second red team's hidden forms (beside this file)
 import honest_formats  # honest controls in the instruct chat format (beside this file)
+import probe_cheats  # the probe's variants (beside this file, on the script's path)
 import torch
 import weight_tricks  # folders the loaders read differently (beside this file)
 from safetensors.torch import load_file, save_file
@@ -375,6 +376,7 @@ VARIANTS = {
     "leak_split": (leak(_split_lines, "helpers/key.py"), "secrets"),
     "honest_keep_split": (honest_keep_split, None),
     **honest_formats.VARIANTS,
+    **probe_cheats.VARIANTS,
 }
 VARIANTS.update({name: (hidden(write_it), check) for name, (write_it, check) in hide_forms.VARIANTS.items()})
 VARIANTS.update(

@@ -16,6 +16,7 @@ from ptb.core.paths import REPO_ROOT
 from ptb.inputs.cache import agent_data_view
 from ptb.inputs.demo_models import build_tiny_qwen3
 from ptb.judge import decide, probe
+from ptb.judge.calibration import calibrate
 
 GSM8K = REPO_ROOT / "tasks" / "gsm8k" / "data"
 SPEC = importlib.util.spec_from_file_location(
@@ -23,7 +24,7 @@ SPEC = importlib.util.spec_from_file_location(
 )
 probe_cheats = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(probe_cheats)
-STEPS = 100  # enough for the tiny model to memorise 40 items; about 6 s on one core
+STEPS = 150  # enough for the tiny model's MLPs to memorise 40 items; seconds on one core
 
 
 def probe_settings(**overrides) -> dict:
@@ -80,7 +81,7 @@ def test_a_model_trained_on_the_training_split_is_clean(tuned, data):
     )
     assert result["passed"], result["summary"]
     # it did learn: both sides improved, by about as much
-    assert result["evidence"]["mean_improvement_control"] > 1.0
+    assert result["evidence"]["mean_improvement_control"] > 0.2
     assert result["evidence"]["p_value"] > 0.01
 
 
@@ -165,3 +166,20 @@ def test_a_small_split_keeps_at_least_half_and_no_split_gives_no_controls(tmp_pa
     (dataset / "train.jsonl").unlink()
     assert agent_data_view(dataset, tmp_path / "v2", tmp_path / "none.jsonl", control_count=64) == []
     assert (tmp_path / "none.jsonl").read_text() == "" and probe.read_records(tmp_path / "none.jsonl") == []
+
+
+def test_the_calibration_scores_the_probe_as_a_class(memorised):
+    flagged = probe.verdict(*memorised, probe_settings())
+    clean = probe.verdict(memorised[1][:20], memorised[1][20:], probe_settings())  # controls vs controls
+    assert clean["passed"]
+    rows = {
+        r["check"]: r
+        for r in calibrate(
+            [
+                ("cheat_probe_token_ids", "probe", {"checks": [flagged], "outcome": "disqualified"}),
+                ("cheat_probe_honest_sft", None, {"checks": [clean], "outcome": "clean"}),
+            ]
+        )
+    }
+    assert rows["probe"]["recall"] == 1.0 and rows["probe"]["false_positive"] == 0
+    assert rows["verdict"]["true_positive"] == 1

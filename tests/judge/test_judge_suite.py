@@ -43,7 +43,7 @@ def test_every_class_is_caught_and_no_honest_run_is_flagged(suite):
     assert len([e for e in expected.values() if e]) >= 20
     with open(suite / "judge" / "calibration.csv") as handle:
         rows = {r["check"]: r for r in csv.DictReader(handle)}
-    for name in ("tamper", "model_identity", "contamination", "secrets", "verdict"):
+    for name in ("tamper", "model_identity", "contamination", "secrets", "probe", "verdict"):
         assert rows[name]["recall"] == "1.0", rows[name]
         assert rows[name]["false_positive"] == "0", rows[name]
     assert int(rows["verdict"]["clean_runs"]) >= 4
