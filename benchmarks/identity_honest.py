@@ -8,9 +8,10 @@ merges (1-w) b + w o; merges fine-tuned afterwards. Prints per model the positio
 with o - b, the merge floor, the collinear share and the verdict under the config's judge
 settings, then the false-positive rate on the honest fine-tunes and the smallest merge caught.
 
-    OMP_NUM_THREADS=1 python benchmarks/identity_honest.py [--dir /tmp/identity_honest] [--seeds 3]
+    OMP_NUM_THREADS=1 python benchmarks/identity_honest.py [--dir /tmp/identity_honest] [--seeds 2]
 
-About 8 minutes on 2 busy cores (the fine-tunes; the checks take about a second each).
+About 3,300 fine-tuning steps: ~5 minutes on an idle core, far longer on shared ones; a second
+run reuses the models under --dir. The checks take about a second each.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from ptb.core import config  # noqa: E402
 from ptb.inputs.demo_models import build_tiny_qwen3  # noqa: E402
 from ptb.judge import model_identity  # noqa: E402
 
-DOSES = [(30, 3e-4), (100, 3e-4), (300, 3e-4), (100, 1e-3), (300, 1e-3), (600, 1e-3)]
+DOSES = [(30, 3e-4), (100, 3e-4), (300, 3e-4), (100, 1e-3), (300, 1e-3)]
 MERGES = [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7]
-MERGE_THEN_TUNE = [(w, dose) for w in (0.3, 0.5, 0.7) for dose in ((100, 3e-4), (300, 1e-3))]
+MERGE_THEN_TUNE = [(w, dose) for w in (0.3, 0.5) for dose in ((100, 3e-4), (300, 1e-3))]
 INSTRUCT = {"steps": 400, "learning_rate": 1e-3}
 
 
@@ -61,7 +62,7 @@ def tuned(source: Path, dest: Path, conversations, steps: int, lr: float, seed: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "identity_honest")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=2)
     args = parser.parse_args()
     settings = config.validate(__import__("yaml").safe_load((ROOT / "workflow_config.yaml").read_text()))[
         "judge"
@@ -117,6 +118,9 @@ def main() -> None:
     print(f"\nband [{low}, {high}), collinear cosine {settings['identity_collinear_cosine']}")
     highest = max(r["score"] for r in honest)
     print(f"honest fine-tunes flagged: {len(flagged)}/{len(honest)} (highest score {highest})")
+    # the score before issue 27 was the position itself, flagged from 0.2
+    before = [r for r in honest if r["position"] >= 0.2]
+    print(f"  flagged by the previous score (position >= 0.2): {len(before)}/{len(honest)}")
     print(f"smallest merge fraction caught: {min(caught) if caught else None}")
     print(f"merge-then-tune missed: {tuned_missed or 'none'}")
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
