@@ -3,11 +3,12 @@
 from ptb.agent_runs.canonical import canonicalize
 from ptb.core import io
 from ptb.core.smk import logged
+from ptb.inputs.cache import model_path
 
 with logged(snakemake) as log:
     record = canonicalize(
         snakemake.params.final_model,
-        io.read_json(snakemake.input.base)["path"],
+        model_path(snakemake.input.base),
         snakemake.params.model,
     )
     log.info(

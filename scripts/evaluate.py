@@ -32,4 +32,4 @@ with logged(snakemake) as log:
     )
     if metrics["outcome"] == outcomes.EVAL_ERROR:
         log.error("evaluation failed:\n%s", metrics.get("traceback", metrics.get("reason")))
-    io.write_json(snakemake.output.metrics, metrics)
+    io.write_json(snakemake.output.metrics, evaluation.recorded_metrics(metrics, snakemake.output.metrics))

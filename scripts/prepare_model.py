@@ -3,7 +3,7 @@ and for a base model the agent's view of the cache holding that model only."""
 
 from ptb.core import io
 from ptb.core.smk import logged
-from ptb.inputs.cache import prepare_model
+from ptb.inputs.cache import prepare_model, recorded_model_manifest
 
 with logged(snakemake) as log:
     manifest = prepare_model(
@@ -19,4 +19,4 @@ with logged(snakemake) as log:
         manifest["path"],
         "downloaded" if manifest.get("downloaded") else "already in the cache or built offline",
     )
-    io.write_json(snakemake.output.manifest, manifest)
+    io.write_json(snakemake.output.manifest, recorded_model_manifest(manifest, snakemake.output.manifest))

@@ -33,6 +33,7 @@ from ptb.agent_runs import monitor as system_monitor
 from ptb.core import faults, io, outcomes, provenance
 from ptb.core.grid import Cell
 from ptb.core.redaction import known_secrets, redact_tree, redact_value
+from ptb.inputs import cache
 
 PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
@@ -464,7 +465,7 @@ def _run_locked_cell(
     resolved = settings["cell_config"]
     agent, model, budget = resolved["agent"], resolved["model"], resolved["budget"]
     job_dir = run_dir / "job"
-    base = io.read_json(base_manifest)
+    base = {**io.read_json(base_manifest), "path": cache.model_path(base_manifest)}  # absolute
     # before anything is touched: a host without bubblewrap refuses (or runs unboxed if told so)
     isolation = box.isolation_for(resolved["container"], resolved["isolation"])
     check_gpus(gpus)
@@ -529,7 +530,7 @@ def _run_locked_cell(
             env,
             isolation=isolation,
             image=settings["image"],
-            view=Path(settings["view"]),
+            view=Path(settings["view"]).absolute(),  # the rule's param is relative to the workdir
             job_dir=job_dir,
             run_dir=run_dir,
             library=library,

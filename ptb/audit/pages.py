@@ -47,13 +47,19 @@ def _or_dash(x) -> str:
     return "–" if x is None else str(x)
 
 
+def _from_checkout(path: str | Path) -> str:
+    """path as typed in the checkout (the workdir): relative there, so pages name no absolute path."""
+    path = Path(path).absolute()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+
+
 def _log_file(metrics: dict, metrics_path: Path) -> Path | None:
-    """The cell's .eval log: where metrics.json says, else the same name in its logs folder
-    (the results folder may have moved since)."""
+    """The cell's .eval log: where metrics.json says (relative to it: ptb.core.io.recorded_path),
+    else the same name in its logs folder (old results recorded it absolute, and may have moved)."""
     named = metrics.get("log_file")
     if not named:
         return None
-    for candidate in (Path(named), metrics_path.parent / "logs" / Path(named).name):
+    for candidate in (io.recorded_path(named, metrics_path), metrics_path.parent / "logs" / Path(named).name):
         if candidate.is_file():
             return candidate
     return None
@@ -83,7 +89,7 @@ def _samples(log: Path | None, page_path: Path) -> str:
             ]
         )
     more = len(found["rows"]) - len(rows)
-    command = f"inspect view --log-dir {shlex.quote(str(log.parent.resolve()))}"
+    command = f"inspect view --log-dir {shlex.quote(_from_checkout(log.parent))}"
     return (
         f"<p>task {esc(found['task'])}, model {esc(found['model'])}, status {esc(found['status'])}; "
         f"{link(relative(log, page_path), 'the .eval log')}; browse it with <code>{esc(command)}</code></p>"
@@ -92,7 +98,7 @@ def _samples(log: Path | None, page_path: Path) -> str:
     )
 
 
-def _provenance(manifest: dict | None, metrics: dict, served: dict | None) -> str:
+def _provenance(manifest: dict | None, metrics: dict, metrics_path: Path, served: dict | None) -> str:
     if manifest is None:
         return "<p class='missing'>no manifest.json</p>"
     software = manifest.get("software") or {}
@@ -114,7 +120,8 @@ def _provenance(manifest: dict | None, metrics: dict, served: dict | None) -> st
             for k in ("layout", "weights_sha256", "refused", "reason", "dropped")
             if served.get(k)
         },
-        "evaluated model": metrics.get("model_path"),
+        "evaluated model": metrics.get("model_path")
+        and _from_checkout(io.recorded_path(metrics["model_path"], metrics_path)),
         "task version": metrics.get("task_version"),
         "generation": metrics.get("generation"),
     }
@@ -238,7 +245,7 @@ def cell_page(
         f"<h2>Judge</h2>{findings.verdict_section(verdict, ctx)}"
         f"<h2>Evaluation</h2>{eval_body}{_samples(_log_file(m, Path(record['metrics'])), page_path)}"
         f"<h2>Agent trace</h2>{details(f'{scaffold} trace: {calls} tool calls', trace_html)}"
-        f"<h2>Provenance</h2>{_provenance(manifest, m, served)}"
+        f"<h2>Provenance</h2>{_provenance(manifest, m, Path(record['metrics']), served)}"
     )
     title = f"{record['agent']} · {record['model']} · {record['benchmark']} · seed {record['seed']}"
     nav = [

@@ -541,11 +541,10 @@ def shards(config: dict) -> dict[str, dict]:
 
 
 def cache_dirs(config: dict) -> dict[str, Path]:
-    """The `cache:` paths ({results} filled in), absolute: hf_home and agent_hf_home."""
-    return {
-        key: Path(value.format(results=config["results_dir"])).absolute()
-        for key, value in config["cache"].items()
-    }
+    """The `cache:` paths ({results} filled in): hf_home and agent_hf_home. Relative ones stay
+    relative to the workdir (rule params hold them: a moved checkout re-runs nothing); what
+    hands one to a process absolutizes it at run time."""
+    return {key: Path(value.format(results=config["results_dir"])) for key, value in config["cache"].items()}
 
 
 def instruct_models(config: dict) -> list[str]:

@@ -1,4 +1,12 @@
-"""Atomic writes and content hashes."""
+"""Atomic writes, content hashes, and how result files record paths.
+
+Recorded paths (model manifests' `path`, metrics.json's `model_path`, `log_file`, `reused_from`,
+the canonical model's `model`): relative to the folder of the file that records them
+(record_path), so a checkout moved or copied with its results still resolves them; a path
+outside the working directory (a cache configured absolute on another disk) is recorded
+absolute. Readers resolve a recorded path with recorded_path (an absolute one, as old results
+hold, is taken as it is).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +43,37 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 
 def write_json(path: str | Path, data) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def record_path(path: str | Path, record_file: str | Path) -> str:
+    """path as record_file records it: relative to record_file's folder when both lie in the
+    working directory (what moves with the checkout), else absolute."""
+    target, folder, workdir = (
+        Path(os.path.abspath(path)),
+        Path(os.path.abspath(record_file)).parent,
+        Path.cwd(),
+    )
+    if target.is_relative_to(workdir) and folder.is_relative_to(workdir):
+        return os.path.relpath(target, folder)
+    return str(target)
+
+
+def recorded_path(value: str | Path, record_file: str | Path) -> Path:
+    """The absolute path record_file recorded as value (record_path); an absolute value as is."""
+    value = Path(value)
+    if value.is_absolute():
+        return value
+    return Path(os.path.normpath(Path(os.path.abspath(record_file)).parent / value))
+
+
+def record_paths(record: dict, keys: tuple[str, ...], record_file: str | Path) -> dict:
+    """record with the paths under keys (those set) as record_file records them (record_path)."""
+    return {**record, **{k: record_path(record[k], record_file) for k in keys if record.get(k)}}
+
+
+def resolve_paths(record: dict, keys: tuple[str, ...], record_file: str | Path) -> dict:
+    """record with the recorded paths under keys (those set) absolute (recorded_path)."""
+    return {**record, **{k: str(recorded_path(record[k], record_file)) for k in keys if record.get(k)}}
 
 
 class CorruptFile(ValueError):

@@ -9,8 +9,9 @@ others copy (a job that finds the key claimed waits for it: an flock on <key>/lo
 and Lustre honour).
 
 Layout: results/eval-store/<key>/metrics.json (ptb.core.paths.EVAL_STORE), written atomically; each
-copy names the evaluation it reuses (`reused_from`, `log_file`). Deleting an entry makes the next
-evaluation with that key run again (e.g. before --forcerun of an evaluation).
+copy names the evaluation it reuses (`reused_from`, `log_file`). An entry records its paths relative
+to its folder, as a cell's metrics.json does (METRICS_PATH_KEYS, ptb.core.io.record_path). Deleting an
+entry makes the next evaluation with that key run again (e.g. before --forcerun of an evaluation).
 
 Not a DAG edge on purpose: an order-only input (ancient) on the baseline drops the dependent
 evaluation from a plan whose baseline re-runs for another reason (snakemake 9.27), and a plain
@@ -30,6 +31,9 @@ from ptb.agent_runs import canonical
 from ptb.core import io, result_files
 
 LOG = logging.getLogger(__name__)
+
+# the paths a metrics.json (a cell's, a store entry's) records relative to its folder: results move
+METRICS_PATH_KEYS = ("model_path", "log_file", "reused_from")
 
 
 def model_digest(model_path: str | Path) -> str:
@@ -80,8 +84,10 @@ def lookup(store: str, evaluation_key: str) -> dict | None:
             "evaluation store entry of key %s is corrupt, evaluating again: %s", evaluation_key, error
         )
         return None
-    return stored
+    return None if stored is None else io.resolve_paths(stored, METRICS_PATH_KEYS, path)
 
 
 def save(store: str, evaluation_key: str, metrics: dict) -> None:
-    io.write_json(entry(store, evaluation_key), metrics)
+    """metrics: evaluate_job's (absolute paths); the entry records them relative to its folder."""
+    path = entry(store, evaluation_key)
+    io.write_json(path, io.record_paths(metrics, METRICS_PATH_KEYS, path))

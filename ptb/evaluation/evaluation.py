@@ -27,6 +27,7 @@ from ptb.core import protocol as protocols
 from ptb.core.chat_templates import chat_template
 from ptb.evaluation import eval_store
 from ptb.evaluation import sampling as ptb_sampling
+from ptb.inputs import cache
 
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -476,8 +477,8 @@ def evaluate_job(
     """
     hf_id = None
     if model_json is not None:
-        cached = io.read_json(model_json)
-        model_path, missing, hf_id = cached["path"], "the model cache names no path", cached.get("hf_id")
+        model_path, missing = cache.model_path(model_json), "the model cache names no path"
+        hf_id = io.read_json(model_json).get("hf_id")
     else:
         run, served = io.read_json(agent_json), io.read_json(served_json)
         model_path, missing = None, f"agent outcome {run['outcome']}: nothing to evaluate"
@@ -521,6 +522,11 @@ def evaluate_job(
         if result["outcome"] == outcomes.OK:
             eval_store.save(store, key, result)
     return result
+
+
+def recorded_metrics(metrics: dict, metrics_json: str | Path) -> dict:
+    """evaluate_job's metrics (paths absolute or from the workdir) as metrics_json records them."""
+    return io.record_paths(metrics, eval_store.METRICS_PATH_KEYS, metrics_json)
 
 
 # inspect logs the output of the `vllm serve` it starts here, a line per record

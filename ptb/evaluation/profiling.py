@@ -31,6 +31,7 @@ from pathlib import Path
 from ptb.core import io, outcomes, paths
 from ptb.core import protocol as protocols
 from ptb.evaluation import evaluation as scoring  # `evaluation` is run_model's settings argument
+from ptb.inputs import cache
 
 
 class ProfilingError(ValueError):
@@ -160,7 +161,7 @@ def profile_job(
     """One profile_model job: the cached model K times per item, with the rule's settings
     recorded (settings: the score settings and the profiling section; throughput: the rest)."""
     result = run_model(
-        model_path=io.read_json(model_json)["path"],
+        model_path=cache.model_path(model_json),
         family=family,
         benchmark=benchmark,
         data_dir=dataset_dir,

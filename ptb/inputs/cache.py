@@ -10,6 +10,10 @@ Two Hugging Face caches (config `cache:`):
   (`agent_run_hf_home`), so `from_pretrained("<base id>")` works offline, an instruct
   model or a test set is not on disk, and nothing one run downloads reaches another.
 
+A model manifest records its paths (`path`, `agent_view`, `hub_path`, `hf_cache`) relative to
+its own folder (ptb.core.io.record_path: the results move with the checkout); read the model's
+folder with model_path().
+
 Production downloads from the hub (huggingface_hub / datasets) at the pinned revision,
 once: a snapshot already in the cache is used without asking the hub. The demo builds
 its models offline and reads the tasks' local data. Tests inject local sources;
@@ -127,11 +131,13 @@ def prepare_model(
 
     hf_cache: the hub cache of the full HF_HOME. agent_view: for a base model, the
     agent's HF_HOME view of this model, which then holds this snapshot only and whose
-    path the manifest's `path` names (the evaluator reads the same files).
+    path the manifest's `path` names (the evaluator reads the same files). Its paths are absolute;
+    recorded_model_manifest gives what the manifest file records.
     """
     dest = Path(dest)
     source = ref["source"]
     if source == "hub":
+        hf_cache = Path(hf_cache).absolute() if hf_cache else None  # the rule's param may be relative
         snapshot, downloaded = fetch_snapshot(ref["hf_id"], ref["revision"], hf_cache)
         files = io.hash_tree(snapshot, follow_links=True)  # to the blobs the snapshot links
         info = {
@@ -157,6 +163,19 @@ def prepare_model(
             hub_cache(agent_view).mkdir(parents=True, exist_ok=True)
             info["agent_view"] = str(Path(agent_view).absolute())
     return {"source": source, "path": str(Path(path).absolute()), "files": files, **info}
+
+
+MODEL_PATH_KEYS = ("path", "agent_view", "hub_path", "hf_cache")
+
+
+def recorded_model_manifest(manifest: dict, manifest_file: str | Path) -> dict:
+    """prepare_model's manifest as manifest_file records it: paths relative to its folder."""
+    return io.record_paths(manifest, MODEL_PATH_KEYS, manifest_file)
+
+
+def model_path(manifest_file: str | Path) -> str:
+    """The model folder a model manifest names, absolute (old manifests recorded it absolute)."""
+    return str(io.recorded_path(io.read_json(manifest_file)["path"], manifest_file))
 
 
 def agent_run_hf_home(run_home: str | Path, view: str | Path) -> Path:
@@ -240,7 +259,7 @@ def prepare_dataset(benchmark: str, data: str, dest: str | Path, cache_dir: str 
         if pins.get("data_files"):
             kwargs["data_files"] = pins["data_files"]
         if cache_dir is not None:
-            kwargs["cache_dir"] = str(cache_dir)
+            kwargs["cache_dir"] = str(Path(cache_dir).absolute())
         for split_key, name in (("test_split", "test"), ("train_split", "train")):
             if pins.get(split_key):
                 rows = load_dataset(pins["hub_id"], pins.get("config"), split=pins[split_key], **kwargs)

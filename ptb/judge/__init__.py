@@ -18,6 +18,7 @@ import traceback
 from pathlib import Path
 
 from ptb.core import faults, io, outcomes, redaction, tasks
+from ptb.inputs import cache
 from ptb.judge import contamination, llm_judge, model_identity, probe, tamper
 from ptb.judge import secrets as secret_scan  # review's `secrets` argument would shadow the module
 from ptb.judge.common import result
@@ -190,8 +191,8 @@ def judge_run(
         handout=io.read_json(handout_json),
         final_model_dir=served_model_dir,  # absent when there is no model or it was refused
         refused=served.get("refused"),
-        base_model_dir=io.read_json(base_manifest)["path"],
-        disallowed_models={name: io.read_json(path)["path"] for name, path in disallowed_manifests.items()},
+        base_model_dir=cache.model_path(base_manifest),
+        disallowed_models={name: cache.model_path(path) for name, path in disallowed_manifests.items()},
         test_items=test_items(benchmark, test_file),
         # the controls are training data too (an agent may fetch the whole public split)
         training_data=[agent_view] + ([Path(controls).parent] if controls else []),

@@ -1,9 +1,12 @@
-"""io.hash_tree: the one rule for hashing a folder, for links and dotfiles, in each of its uses."""
+"""io.hash_tree: the one rule for hashing a folder, for links and dotfiles, in each of its uses;
+io.record_path / recorded_path: how result files record paths."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+from pathlib import Path
 
 from ptb.core import io
 from ptb.evaluation import eval_store
@@ -65,3 +68,28 @@ def test_the_evaluation_key_ignores_dotfiles_and_follows_links(tmp_path):
     assert eval_store.model_digest(root) == digest
     (root / "weights.bin").write_text("w2")
     assert eval_store.model_digest(root) != digest
+
+
+def test_recorded_paths_are_relative_to_the_recording_file_and_move_with_it(tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    model = checkout / "results" / "cache" / "models" / "m"
+    model.mkdir(parents=True)
+    monkeypatch.chdir(checkout)
+    record = checkout / "results" / "evals" / "cell" / "metrics.json"
+    outside = tmp_path / "scratch" / "hf"  # a cache configured absolute, on another disk
+    recorded = io.record_paths(
+        {"model_path": "results/cache/models/m", "log_file": str(outside), "reused_from": None},
+        ("model_path", "log_file", "reused_from"),
+        record,
+    )
+    assert recorded == {"model_path": "../../cache/models/m", "log_file": str(outside), "reused_from": None}
+    moved = tmp_path / "elsewhere" / "checkout"
+    shutil.copytree(checkout, moved)
+    moved_record = moved / "results" / "evals" / "cell" / "metrics.json"
+    resolved = io.resolve_paths(recorded, ("model_path", "log_file", "reused_from"), moved_record)
+    assert resolved["model_path"] == str(moved / "results" / "cache" / "models" / "m")
+    assert Path(resolved["model_path"]).is_dir() and resolved["log_file"] == str(outside)
+    # old results recorded absolute paths: taken as they are
+    assert io.recorded_path(str(model), moved_record) == model
+    # a recording file outside the workdir (a results_dir configured absolute) records absolute paths
+    assert io.record_path(model, tmp_path / "abs-results" / "x.json") == str(model)

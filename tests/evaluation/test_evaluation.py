@@ -473,6 +473,38 @@ def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(
     assert runs == ["Qwen3-1.7B", "final_model", "Qwen3-1.7B"]
 
 
+def test_metrics_and_store_entries_record_paths_relative_to_themselves(tmp_path, monkeypatch):
+    """A reused evaluation's metrics.json names the model, its log and the reused folder relative to
+    itself (the store entry relative to its own folder): all still resolve after the results move."""
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "results" / "cache" / "models" / "m" / "base"
+    base.mkdir(parents=True)
+    (base / "config.json").write_text("{}")
+    manifest = base.parent / "base.json"
+    io.write_json(manifest, {"path": "base"})  # as prepare_model's rule records it
+    log = tmp_path / "results" / "baselines" / "logs" / "first.eval"
+    monkeypatch.setattr(
+        evaluation, "evaluate", lambda **kw: {"outcome": "ok", "score": 0.5, "log_file": str(log)}
+    )
+    settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
+    job = dict(dataset_dir="d", benchmark="gsm8k", family="qwen3", settings=settings, throughput={})
+    job.update(log_dir="l", store="results/eval-store", agent_json=None, model_json=str(manifest))
+    evaluation.evaluate_job(**job)
+    copy = evaluation.evaluate_job(**job)
+    assert copy["reused_from"] == str(base) and copy["log_file"] == str(log)
+    metrics_json = tmp_path / "results" / "evals" / "cell" / "metrics.json"
+    io.write_json(metrics_json, evaluation.recorded_metrics(copy, metrics_json))
+    (entry,) = (tmp_path / "results" / "eval-store").glob("*/metrics.json")
+    for written in (metrics_json, entry):
+        assert str(tmp_path) not in written.read_text()
+    (tmp_path / "results").rename(tmp_path / "moved")
+    moved_json = tmp_path / "moved" / "evals" / "cell" / "metrics.json"
+    recorded = io.read_json(moved_json)
+    for key, expected in (("model_path", "cache/models/m/base"), ("log_file", "baselines/logs/first.eval")):
+        assert io.recorded_path(recorded[key], moved_json) == tmp_path / "moved" / expected
+    assert io.recorded_path(recorded["reused_from"], moved_json) == tmp_path / "moved" / "cache/models/m/base"
+
+
 def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):
     seen = []
     monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.append(args))

@@ -147,6 +147,23 @@ def test_offline_prefetched_cache_needs_no_hub(hub, tmp_path, monkeypatch):
     assert manifest["downloaded"] is False and manifest["files"]
 
 
+def test_a_model_manifest_records_its_paths_relative_to_itself(hub, tmp_path, monkeypatch):
+    """As the rule gives them (relative to the workdir): the manifest names no absolute path, and
+    model_path reads the folder back after the results moved."""
+    monkeypatch.chdir(tmp_path)
+    base = cache.prepare_model(BASE, "res/b", "res/hf_home/hub", agent_view="res/agent_hf_home/tiny")
+    manifest_file = tmp_path / "res" / "cache" / "models" / "tiny" / "base.json"
+    io.write_json(manifest_file, cache.recorded_model_manifest(base, manifest_file))
+    recorded = io.read_json(manifest_file)
+    assert str(tmp_path) not in json.dumps(recorded)
+    assert recorded["path"].startswith("../../../agent_hf_home/tiny/hub/models--Org--Tiny-Base/snapshots/")
+    (tmp_path / "res").rename(tmp_path / "moved")
+    moved = cache.model_path(tmp_path / "moved" / "cache" / "models" / "tiny" / "base.json")
+    assert io.hash_tree(moved, follow_links=True) == base["files"]
+    io.write_json(manifest_file, base)  # an old manifest, with absolute paths: read as it is
+    assert cache.model_path(manifest_file) == base["path"]
+
+
 def test_base_model_view_holds_the_base_snapshot_only(hub, tmp_path):
     hf_cache, view = tmp_path / "hf_home" / "hub", tmp_path / "agent_hf_home" / "tiny"
     base = cache.prepare_model(BASE, tmp_path / "b", hf_cache, agent_view=view)
@@ -276,8 +293,9 @@ def _minimal_config() -> dict:
 def test_cache_dirs_come_from_the_config(tmp_path):
     config = ptb_config.validate({**_minimal_config(), "results_dir": "res"})
     dirs = ptb_config.cache_dirs(config)
-    assert dirs["hf_home"] == Path("res/cache/hf_home").absolute()
-    assert dirs["agent_hf_home"] == Path("res/cache/agent_hf_home").absolute()
+    # relative, as configured: rule params hold them, and a moved checkout must re-run nothing
+    assert dirs["hf_home"] == Path("res/cache/hf_home")
+    assert dirs["agent_hf_home"] == Path("res/cache/agent_hf_home")
     config["cache"] = {"hf_home": "/shared/hf", "agent_hf_home": "/shared/agent-views"}
     dirs = ptb_config.cache_dirs(ptb_config.validate(config))
     assert dirs["hf_home"] == Path("/shared/hf")
