@@ -39,7 +39,6 @@ rule judge:
                 ("scratch", paths.AGENT_SCRATCH),
             )
         },
-        served_model=pattern(paths.SERVED_MODEL),  # a string: snakemake fills the wildcards
         disallowed=disallowed_manifests,
         settings=config["judge"],
         secret_names=redaction.secret_names(config["agents"]),

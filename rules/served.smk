@@ -21,7 +21,6 @@ rule canonical_model:
     params:
         # strings, not functions: snakemake fills the wildcards (a function per job costs planning time)
         final_model=pattern(paths.FINAL_MODEL),
-        model=pattern(paths.SERVED_MODEL),
         code=source_hash("ptb/agent_runs/canonical.py", "scripts/canonical_model.py"),
     script:
         "../scripts/canonical_model.py"

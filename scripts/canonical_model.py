@@ -1,5 +1,7 @@
 """Rule canonical_model: write the run's model/ as both loaders would read final_model/, or refuse."""
 
+from pathlib import Path
+
 from ptb.agent_runs.canonical import canonicalize
 from ptb.core import io
 from ptb.core.smk import logged
@@ -9,7 +11,7 @@ with logged(snakemake) as log:
     record = canonicalize(
         snakemake.params.final_model,
         model_path(snakemake.input.base),
-        snakemake.params.model,
+        Path(snakemake.output.record).parent / "model",  # model/ beside its record
     )
     log.info(
         "canonical model: %s",

@@ -10,7 +10,6 @@ with logged(snakemake) as log:
         base_manifest=snakemake.input.base,
         agent_dirs=snakemake.params.agent_dirs,
         served_json=snakemake.input.served,
-        served_model_dir=snakemake.params.served_model,
         disallowed_manifests=snakemake.params.disallowed,
         dataset_manifest=snakemake.input.dataset,
         agent_view=snakemake.input.agent_view,

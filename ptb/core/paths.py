@@ -18,7 +18,6 @@ AGENT_HOME = RUN + "/home"  # the agent's HOME (with its HF_HOME and other cache
 AGENT_SCRATCH = RUN + "/scratch"  # the agent's /tmp in a container
 # the run's canonical model (ptb.agent_runs.canonical): the judge checks it, every evaluation serves it
 SERVED_DIR = "{results}/served/{agent}/{model}/{benchmark}/seed{seed}"
-SERVED_MODEL = SERVED_DIR + "/model"
 SERVED_JSON = SERVED_DIR + "/model.json"
 VERDICT = "{results}/judge/{agent}/{model}/{benchmark}/seed{seed}/verdict.json"
 EVAL_DIR = "{results}/eval/{agent}/{model}/{benchmark}/seed{seed}"

@@ -171,7 +171,6 @@ def judge_run(
     base_manifest,
     agent_dirs: dict[str, str],
     served_json,
-    served_model_dir,
     disallowed_manifests: dict[str, str],
     dataset_manifest,
     agent_view,
@@ -183,8 +182,9 @@ def judge_run(
 ) -> dict:
     """Rule judge: read the run's recorded files (never the agent's word), review, write verdict.json.
     controls: the training items held back from the agent's view (the probe's; none: no probe).
-    served_json: the canonical model's record (rules/served.smk); served_model_dir: its model/."""
+    served_json: the canonical model's record (rules/served.smk), beside its model/."""
     served = io.read_json(served_json)
+    served_model_dir = Path(served_json).parent / (served.get("model") or "model")
     test_file = Path(dataset_manifest).parent / "test.jsonl"
     verdict = review(
         agent_dirs=agent_dirs,
