@@ -439,10 +439,25 @@ def read_file(path: str | Path) -> dict:
     return loaded
 
 
+# (path, mtime, size) of the files check_files found good in this process: the Snakefile checks
+# workflow_config.yaml before snakemake loads it and rules/common.smk every config file after,
+# so a dry run would parse it twice (benchmarks/plan_grid.py)
+_CHECKED: set[tuple[str, int, int]] = set()
+
+
 def check_files(paths: list[str | Path]) -> None:
     """Read every config file strictly (snakemake's own loader keeps duplicated keys silently)."""
     for path in paths:
+        try:
+            stat = Path(path).stat()
+        except OSError:
+            stat = None  # read_file names the file
+        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size) if stat else None
+        if key in _CHECKED:
+            continue
         read_file(path)
+        if key:
+            _CHECKED.add(key)
 
 
 COMMIT = re.compile(r"[0-9a-f]{40}")  # fullmatch
