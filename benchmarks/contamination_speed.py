@@ -1,20 +1,26 @@
-"""Time the judge's contamination check on a realistic run: 10,000 training lines in the job dir
-and a 1 GB Hugging Face datasets cache (Arrow files) in the agent's HOME, vs 1,319 test items.
+"""Time the judge's contamination check on a realistic run: 10,000 training lines in the job dir,
+a 1 GB Hugging Face datasets cache (Arrow files) in the agent's HOME, a Python venv (a hard-linked
+copy of --venv: ~50k files for this project's) and two checkpoints, vs 1,319 test items.
 
 Synthesizes GSM8K-like word problems (question + step-by-step answer, ~100 words a record),
 writes the training set as train.jsonl into a temporary job dir with 5 test records planted
 in it, fills home/.cache/huggingface/datasets with Arrow stream files of other problems up to
 --cache-gb, and times `contamination.check` end to end (test index + scan of every file).
-Target: under a minute on one core.
+Target: under a minute on one core. --profile prints cProfile's top entries.
 
-    OMP_NUM_THREADS=1 python benchmarks/contamination_speed.py [--train 10000] [--test 1319] [--cache-gb 1]
+    OMP_NUM_THREADS=1 taskset -c 0 python benchmarks/contamination_speed.py [--train 10000] [--test 1319]
+        [--cache-gb 1] [--venv .venv | --venv ''] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import os
+import pstats
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -94,6 +100,9 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=10_000)
     parser.add_argument("--test", type=int, default=1319)
     parser.add_argument("--cache-gb", type=float, default=1.0)
+    parser.add_argument("--venv", default=str(Path(__file__).resolve().parent.parent / ".venv"))
+    parser.add_argument("--checkpoint-mb", type=float, default=200.0, help="per checkpoint (two)")
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     rng = random.Random(0)
     test = [problem(rng) for _ in range(args.test)]
@@ -105,19 +114,47 @@ def main() -> None:
         path.parent.mkdir(parents=True)
         path.write_text("".join(json.dumps(r) + "\n" for r in train))
         cache_bytes = write_dataset_cache(home / ".cache/huggingface/datasets/synthetic", args.cache_gb, rng)
+        if args.venv:  # hard links: the venv's bytes without copying them (each file read once)
+            shutil.copytree(args.venv, job / ".venv", copy_function=os.link, symlinks=True)
+        write_checkpoints(job / "checkpoints", args.checkpoint_mb)
+        profile = cProfile.Profile() if args.profile else None
         start = time.perf_counter()
+        if profile:
+            profile.enable()
         result = contamination.check(
             {"job": job, "home": home}, items, n=13, tolerance=2, item_share=0.5, min_words=3
         )
         seconds = time.perf_counter() - start
+        if profile:
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
         size_mb = path.stat().st_size / 1e6
     evidence = result["evidence"]
+    files = evidence["files_scanned"]
     print(
-        f"contamination check: {seconds:.2f} s for {args.train} training lines ({size_mb:.1f} MB) and a "
-        f"{cache_bytes / 1e9:.2f} GB dataset cache vs {args.test} test items; copied "
-        f"{evidence['copied_items']} items, {evidence['files_scanned']} files, passed={result['passed']}"
+        f"contamination check: {seconds:.2f} s for {args.train} training lines ({size_mb:.1f} MB), a "
+        f"{cache_bytes / 1e9:.2f} GB dataset cache, the venv {args.venv or '(none)'} and 2 checkpoints of "
+        f"{args.checkpoint_mb:.0f} MB vs {args.test} test items: {files} files, "
+        f"{evidence['bytes_scanned'] / 1e9:.2f} GB, {files / seconds:.0f} files/s; copied "
+        f"{evidence['copied_items']} items, passed={result['passed']}; load {os.getloadavg()[0]:.2f}"
     )
     print(f"{seconds:.3f}")
+
+
+def write_checkpoints(folder: Path, megabytes: float) -> None:
+    """Two Trainer checkpoints: bf16 weights (safetensors) and the optimizer state (torch.save)."""
+    import torch  # noqa: PLC0415 (heavy, optional)
+    from safetensors.torch import save_file  # noqa: PLC0415
+
+    rows = int(megabytes * 1e6 / 2 / 4096 / 2)  # half weights, half optimizer state
+    for step in (500, 1000):
+        path = folder / f"checkpoint-{step}"
+        path.mkdir(parents=True)
+        weights = {f"layers.{i}.weight": torch.randn(rows // 8, 4096, dtype=torch.bfloat16) for i in range(8)}
+        save_file(weights, path / "model.safetensors")
+        state = {"state": {i: {"exp_avg": w.float()[: rows // 16]} for i, w in enumerate(weights.values())}}
+        torch.save(state, path / "optimizer.pt")
+        (path / "trainer_state.json").write_text(json.dumps({"global_step": step, "log_history": []}))
 
 
 def write_dataset_cache(folder: Path, gigabytes: float, rng: random.Random) -> int:

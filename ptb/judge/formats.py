@@ -228,9 +228,9 @@ def _wide(encoding):
 
 
 def _raw(source, scan, depth):
-    for block in _chunks(source):
-        yield block
-        yield from text_forms.wide_runs(block)
+    # raw bytes only: searching every binary (a venv's .so files) for UTF-16 runs cost 2 min of
+    # 13 in benchmarks/contamination_speed.py; a file that starts as UTF-16/32 is sniffed instead
+    yield from _chunks(source)
 
 
 class _Stream(io.RawIOBase):

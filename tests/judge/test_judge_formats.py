@@ -239,7 +239,7 @@ FORM_CASES = {
     "utf-16-be without BOM": lambda: ITEM.encode("utf-16-be"),
     "utf-32-le without BOM": lambda: ITEM.encode("utf-32-le"),
     "utf-32-be without BOM": lambda: ITEM.encode("utf-32-be"),
-    "utf-16-be after a binary header, odd offset": lambda: b"\x01\x00\x07" * 171 + ITEM.encode("utf-16-be"),
+    "utf-16-be after a NUL in a text file, odd offset": lambda: b"header\x00\n" + ITEM.encode("utf-16-be"),
     "base32 wrapped at 72": lambda: wrapped(base64.b32encode(ITEM.encode()), 72),
     "hex wrapped at 64": lambda: wrapped(ITEM.encode().hex().encode(), 64),
     "urlsafe base64 without padding": lambda: base64.urlsafe_b64encode(ITEM.encode() + b"??>>").rstrip(b"="),
