@@ -270,9 +270,10 @@ def _plan(resolved: dict[str, Path], base_names: set[str], config: dict) -> tupl
     return entries, dropped
 
 
-def _write_safetensors(entries: dict, out: Path) -> str:
+def _write_safetensors(entries: dict, out: Path) -> tuple[str, str]:
     """One safetensors file of the planned tensors, copied byte for byte in name order; returns
-    the sha256 over every tensor's name, dtype, shape and bytes."""
+    the sha256 over every tensor's name, dtype, shape and bytes, and the file's own sha256
+    (both taken while writing: an 8 GB model is read once)."""
     header, offset = {}, 0
     for name in sorted(entries):
         _, _, entry = entries[name]
@@ -286,9 +287,11 @@ def _write_safetensors(entries: dict, out: Path) -> str:
     header["__metadata__"] = {"format": "pt"}
     raw = json.dumps(header, separators=(",", ":")).encode()
     raw += b" " * (-len(raw) % 8)  # the data starts 8-byte aligned
-    digest = hashlib.sha256()
+    digest, whole = hashlib.sha256(), hashlib.sha256()
     with open(out, "wb") as sink:
-        sink.write(struct.pack("<Q", len(raw)) + raw)
+        head = struct.pack("<Q", len(raw)) + raw
+        whole.update(head)
+        sink.write(head)
         for name in sorted(entries):
             path, start, entry = entries[name]
             digest.update(f"{name}\0{entry['dtype']}\0{entry['shape']}\0".encode())
@@ -297,8 +300,9 @@ def _write_safetensors(entries: dict, out: Path) -> str:
                 for at in range(begin, end, COPY_CHUNK):
                     chunk = os.pread(source.fileno(), min(COPY_CHUNK, end - at), start + at)
                     digest.update(chunk)
+                    whole.update(chunk)
                     sink.write(chunk)
-    return digest.hexdigest()
+    return digest.hexdigest(), whole.hexdigest()
 
 
 def weights_digest(model_dir: str | Path) -> str:
@@ -389,7 +393,8 @@ def canonicalize(final_dir: str | Path, base_dir: str | Path, dest: str | Path) 
     hashes, and what was dropped. base_dir: the allowed base model (names of the tensors it has,
     and the base an adapter is merged into)."""
     final, base, dest = Path(final_dir), Path(base_dir), Path(dest)
-    record = {"canonical_version": CANONICAL_VERSION, "source_files": io.hash_tree(final)}
+    # final_model/'s own files are hashed in the run's manifest.json (final_model_files)
+    record = {"canonical_version": CANONICAL_VERSION}
     _remove(dest)  # a model/ of an earlier attempt must not outlive a refusal
     if final.is_symlink() or not has_model(final):
         return {**record, "model": None, "refused": None, "reason": "no final_model/config.json"}
@@ -405,9 +410,10 @@ def canonicalize(final_dir: str | Path, base_dir: str | Path, dest: str | Path) 
             return {**record, "model": None, "refused": str(err)}
         built = scratch / "model"
         built.mkdir()
-        digest = _write_safetensors(entries, built / SINGLE)
+        digest, file_sha = _write_safetensors(entries, built / SINGLE)
         dropped += _copy_served_files(final, source, built, config)
-        files = io.hash_tree(built)
+        files = {p.name: io.sha256_file(p) for p in sorted(built.iterdir()) if p.name != SINGLE}
+        files[SINGLE] = file_sha
         jobdir.freeze(built)  # read-only: what was judged is what is served
         built.rename(dest)
     return {

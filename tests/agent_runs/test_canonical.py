@@ -15,6 +15,7 @@ from safetensors.torch import load_file, save_file
 from transformers import AutoModelForCausalLM
 
 from ptb.agent_runs import canonical
+from ptb.core import io
 from ptb.evaluation import eval_store
 from ptb.inputs.demo_models import build_tiny_qwen3
 
@@ -59,6 +60,7 @@ def assert_served_is_judged(final, record, model):
     for name, tensor in judged.items():
         assert torch.equal(from_model[name], tensor.float()), name
     assert record["weights_sha256"] == canonical.weights_digest(model)
+    assert record["files"] == io.hash_tree(model), "the recorded hashes are the files'"
 
 
 def test_an_honest_folder_is_served_as_it_is_and_keeps_the_base_models_evaluation_key(tmp_path, base):
