@@ -338,6 +338,8 @@ def run_agent(
             )
     except OSError as error:  # not the agent's doing: fail the job (no agent.json), to be re-run
         raise faults.InfraFailure(f"could not start the agent: {error}") from error
+    if api is not None and not result["stopped"] and api.stop_reason():
+        result["stopped"] = list(api.stop_reason())  # the CLI quit on the proxy's refusal before its poll
     jobdir.reclaim(run_dir)  # what the agent made unreadable must not stop the judge or the hashes
     escaped = jobdir.links_outside(job_dir / "final_model", run_dir)
     has_model = not escaped and canonical.has_model(job_dir / "final_model")
