@@ -153,7 +153,10 @@ def save_all(charts: dict, out_dir) -> dict[str, str]:
     out.mkdir(parents=True, exist_ok=True)
     svgs = {}
     for name, chart in charts.items():
-        spec = chart.to_dict()
+        # altair refuses data over 5,000 rows; the time chart has a row per run (a 100x sweep:
+        # 33,600), which vl-convert renders in seconds (docs/sweeps.md)
+        with alt.data_transformers.disable_max_rows():
+            spec = chart.to_dict()
         svgs[name] = vlc.vegalite_to_svg(spec)
         io.write_text_atomic(out / f"{name}.svg", svgs[name])
         io.write_text_atomic(out / f"{name}.html", vlc.vegalite_to_html(spec, bundle=True))
