@@ -21,6 +21,8 @@ rule prepare_model:
         dest=lambda w: paths.fill(
             paths.MODEL_CACHE, RESULTS, model=w.model, variant=w.variant
         ),
+        # relative to the workdir as configured (ptb.core.config.cache_dirs): a moved checkout
+        # re-runs nothing; prepare_model absolutizes them at run time
         hub_cache=str(ptb_cache.hub_cache(CACHE_DIRS["hf_home"])),
         # base models only: the agent's HF cache view, with this model and nothing else
         agent_view=lambda w: (

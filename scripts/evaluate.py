@@ -26,10 +26,12 @@ with logged(snakemake) as log:
         cell=dict(snakemake.wildcards.items()),  # the .eval log's tags, metadata and model name
         store=params.store,
     )
+    # paths relative to metrics.json's folder, in the log too: the results move with the checkout
+    metrics = evaluation.recorded_metrics(metrics, snakemake.output.metrics)
     log.info(
         "metrics: %s",
         {k: metrics.get(k) for k in ("outcome", "score", "samples_scored", "reason", "reused_from")},
     )
     if metrics["outcome"] == outcomes.EVAL_ERROR:
         log.error("evaluation failed:\n%s", metrics.get("traceback", metrics.get("reason")))
-    io.write_json(snakemake.output.metrics, evaluation.recorded_metrics(metrics, snakemake.output.metrics))
+    io.write_json(snakemake.output.metrics, metrics)

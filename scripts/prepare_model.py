@@ -6,17 +6,20 @@ from ptb.core.smk import logged
 from ptb.inputs.cache import prepare_model, recorded_model_manifest
 
 with logged(snakemake) as log:
-    manifest = prepare_model(
-        snakemake.params.ref,
-        snakemake.params.dest,
-        snakemake.params.hub_cache,
-        agent_view=snakemake.params.agent_view,
+    manifest = recorded_model_manifest(  # paths relative to the manifest's folder, in the log too
+        prepare_model(
+            snakemake.params.ref,
+            snakemake.params.dest,
+            snakemake.params.hub_cache,
+            agent_view=snakemake.params.agent_view,
+        ),
+        snakemake.output.manifest,
     )
     log.info(
-        "model %s/%s at %s (%s)",
+        "model %s/%s at %s, from the manifest's folder (%s)",
         snakemake.wildcards.model,
         snakemake.wildcards.variant,
         manifest["path"],
         "downloaded" if manifest.get("downloaded") else "already in the cache or built offline",
     )
-    io.write_json(snakemake.output.manifest, recorded_model_manifest(manifest, snakemake.output.manifest))
+    io.write_json(snakemake.output.manifest, manifest)

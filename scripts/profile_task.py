@@ -30,7 +30,8 @@ with logged(snakemake) as log:
         )
         if result["outcome"] != outcomes.OK:
             log.error("evaluation failed:\n%s", result.get("traceback", result.get("reason")))
-        io.write_json(snakemake.output.samples, result)
+        # its log_file relative to samples.json's folder, as metrics.json records it
+        io.write_json(snakemake.output.samples, evaluation.recorded_metrics(result, snakemake.output.samples))
     else:
         profile = profiling.write(
             snakemake.wildcards.benchmark,

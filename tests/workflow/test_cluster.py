@@ -17,7 +17,7 @@ from helpers import REPO, SNAKEMAKE, dry_run_jobs, planned_jobs, snakemake
 from inspect_ai.log import read_eval_log
 
 from ptb.core import config as ptb_config
-from ptb.core import paths, result_files
+from ptb.core import io, paths, result_files
 from ptb.core.grid import Cell
 from ptb.evaluation import eval_store
 from ptb.leaderboard import job_times, leaderboard
@@ -247,7 +247,7 @@ def metrics_of(results: Path, agent: str | None = None) -> dict:
         path = paths.fill(
             paths.METRICS, str(results), agent=agent, model="tiny-qwen3", benchmark="gsm8k", seed=1
         )
-    return json.loads(Path(path).read_text())
+    return io.resolve_paths(json.loads(Path(path).read_text()), eval_store.METRICS_PATH_KEYS, path)
 
 
 def test_identical_weights_are_evaluated_once(store_run):

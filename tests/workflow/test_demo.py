@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from helpers import snakemake
 
+from ptb.core import io
+from ptb.evaluation import eval_store
 from ptb.evaluation.evaluation import sample_values
 
 pytestmark = pytest.mark.demo
@@ -35,7 +37,8 @@ def cells():
 
 
 def read(path: Path) -> dict:
-    return json.loads(path.read_text())
+    """A result file, its recorded paths (metrics.json's) absolute."""
+    return io.resolve_paths(json.loads(path.read_text()), eval_store.METRICS_PATH_KEYS, path)
 
 
 def test_leaderboard_has_a_row_per_agent_and_the_base_baseline(demo):

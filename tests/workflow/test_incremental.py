@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from helpers import REPO, SNAKEMAKE, planned_jobs
@@ -123,6 +126,55 @@ def test_a_finished_run_has_nothing_to_do(work):
         "max_tokens_cap": 256,  # the demo's CPU cap (evaluation.max_tokens)
     }
     assert "No-op (base model)" in (board / "leaderboard.md").read_text()
+
+
+def test_a_moved_checkout_with_its_results_has_nothing_to_do(pristine, tmp_path):
+    """Checkout and results copied elsewhere (README "Moving results"): nothing re-runs, no results
+    file names the old place (rule params, manifests, metrics.json, pages record relative paths),
+    and every link of the pages resolves in the copy."""
+    work, saved = pristine
+    moved = tmp_path / "elsewhere" / "checkout"
+    shutil.copytree(saved, moved, symlinks=True)
+    assert plan(moved) == {}
+    results = moved / RESULTS
+    files = [p for p in results.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert any(p.name == "metrics.json" for p in files) and any(p.suffix == ".html" for p in files)
+    # the agent's job dir is left out: what it was handed (its prompt names the base model's path
+    # in its box) and what it wrote, which nothing reads back as a path
+    written = [p for p in files if "job" not in p.relative_to(results).parts]
+    assert [p for p in written if str(work).encode() in p.read_bytes()] == []
+    # the published pages (build/ holds the rule's copy, whose links hold where it is published)
+    pages = list((moved / paths.fill(paths.LEADERBOARD_DIR, RESULTS)).rglob("*.html"))
+    broken, checked, log_dirs = [], 0, []
+    for page in pages:
+        text = page.read_text()
+        log_dirs += re.findall(r"inspect view --log-dir (\S+?)</code>", text)
+        for target in Links.of(text):
+            url = urlsplit(target)
+            if url.scheme or url.netloc or not url.path:  # other sites, data: URIs, anchors
+                continue
+            checked += 1
+            if not (page.parent / unquote(url.path)).exists():
+                broken.append(f"{page.relative_to(moved)}: {target}")
+    assert broken == [] and checked > 10
+    assert log_dirs and all((moved / d).is_dir() for d in log_dirs), "the hint works from the copy"
+
+
+class Links(HTMLParser):
+    """The href and src of a page's tags (not what its scripts build)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found += [v for k, v in attrs if k in ("href", "src") and v]
+
+    @classmethod
+    def of(cls, text: str) -> list[str]:
+        parser = cls()
+        parser.feed(text)
+        return parser.found
 
 
 def test_a_new_finished_cell_runs_its_judge_eval_and_the_leaderboard(work):
