@@ -14,10 +14,11 @@ rule canonical_model:
         log_path("served", "{agent}/{model}/{benchmark}/seed{seed}"),
     benchmark:
         benchmark_path("served", paths.CELL_JOB)
+    # a copy of the weights (an adapter merge holds the model in memory): the cache stage's resources
     retries: resources_for("judge")["retries"]
-    threads: resources_for("judge")["cpus"]
+    threads: resources_for("cache")["cpus"]
     resources:
-        **stage_resources("judge"),
+        **stage_resources("cache"),
     params:
         # strings, not functions: snakemake fills the wildcards (a function per job costs planning time)
         final_model=pattern(paths.FINAL_MODEL),
