@@ -263,7 +263,8 @@ def test_identical_weights_are_evaluated_once(store_run):
     first, copy = (base, noop) if "reused_from" in noop else (noop, base)
     assert "reused_from" not in first and copy["reused_from"] == first["model_path"]
     assert copy["score"] == first["score"] and copy["log_file"] == first["log_file"]
-    assert noop["model_path"].endswith("noop/tiny-qwen3/gsm8k/seed1/job/final_model")
+    # the run's canonical model (rules/served.smk) is what is served, never final_model/ itself
+    assert noop["model_path"].endswith("served/noop/tiny-qwen3/gsm8k/seed1/model")
     assert "reused_from" not in other
     logs = list((store_run / "eval" / "noop").rglob("*.eval")) + list(
         (store_run / "baselines").rglob("*.eval")

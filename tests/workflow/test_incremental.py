@@ -113,7 +113,7 @@ LEADERBOARD_ONLY = {"leaderboard": 1, "all": 1}
 PAGES = {"audit_cell": 1, "audit_agent": 1}  # the cell's audit page and its agent's page
 JUDGE = {"judge": 1, **PAGES, **LEADERBOARD_ONLY}
 EVAL = {"evaluate": 1, "baseline": 1, **PAGES, **LEADERBOARD_ONLY}
-CELL_AGAIN = {"agent_run": 1, "judge": 1, "evaluate": 1, **PAGES, **LEADERBOARD_ONLY}
+CELL_AGAIN = {"agent_run": 1, "canonical_model": 1, "judge": 1, "evaluate": 1, **PAGES, **LEADERBOARD_ONLY}
 
 
 def test_a_finished_run_has_nothing_to_do(work):
@@ -183,7 +183,13 @@ def test_a_new_finished_cell_runs_its_judge_eval_and_the_leaderboard(work):
     shutil.copytree(work / run_dir, work / new_dir, symlinks=True)  # its agent run finished elsewhere
     seeds = SELECT.replace("seeds: [1]", "seeds: [1, 2]")
     # its own page and its agent's page; the first cell's page is not rewritten
-    assert plan(work, extra=(seeds,)) == {"judge": 1, "evaluate": 1, **PAGES, **LEADERBOARD_ONLY}
+    assert plan(work, extra=(seeds,)) == {
+        "canonical_model": 1,
+        "judge": 1,
+        "evaluate": 1,
+        **PAGES,
+        **LEADERBOARD_ONLY,
+    }
 
 
 @pytest.mark.parametrize("change", ["config", "code"])
@@ -251,9 +257,10 @@ def test_agent_code_and_touched_inputs_never_rerun_an_agent(work):
     ):
         os.utime(path)
     assert plan(work) == {}
-    # a base model whose manifest really changed: its baseline re-runs, the agent run does not
+    # a base model whose manifest really changed: its baseline re-runs (and the judges' index of
+    # the models in play is rewritten), the agent run and its judge do not
     manifest.write_text(json.dumps(json.loads(manifest.read_text())))
-    assert plan(work) == {"baseline": 1, **PAGES, **LEADERBOARD_ONLY}
+    assert plan(work) == {"baseline": 1, "judged_models": 1, **PAGES, **LEADERBOARD_ONLY}
 
 
 def test_an_agent_config_edit_never_reruns_a_finished_run(work):
