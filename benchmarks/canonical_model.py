@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from identity_4b import build  # noqa: E402
+from identity_4b import build, peak_mb  # noqa: E402
 
 from ptb.agent_runs import canonical  # noqa: E402
 
@@ -33,10 +33,8 @@ def measure(root: Path) -> None:
     start = time.perf_counter()
     record = canonical.canonicalize(root / "final", root / "base", root / "served" / "model")
     seconds = time.perf_counter() - start
-    status = Path("/proc/self/status").read_text()
-    peak_mb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
     size = (root / "served" / "model" / "model.safetensors").stat().st_size
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "bytes": size, "refused": record["refused"]}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "bytes": size, "refused": record["refused"]}))
 
 
 def main() -> None:

@@ -124,10 +124,14 @@ def measure(root: Path) -> None:
         ambiguous=[0.2, 0.5],
     )
     seconds = time.perf_counter() - start
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (big) builder process
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "result": result}))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM, not ru_maxrss: Linux carries ru_maxrss over
+    exec from the big builder process)."""
     status = Path("/proc/self/status").read_text()
-    peak_mb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "result": result}))
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
 
 
 def main() -> None:
