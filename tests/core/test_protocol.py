@@ -57,7 +57,7 @@ def test_leaderboard_counts_only_scores_of_its_protocol(tmp_path):
     for record, score in zip(baselines, (0.1, 0.9)):
         put(record["metrics"], {"outcome": "ok", "score": score, "stderr": 0.0})
     put(cell["agent_json"], {"outcome": "ok", "has_model": True})
-    put(cell["verdict"], {"outcome": "ok", "disqualified": False})
+    put(cell["verdict"], {"outcome": "clean", "disqualified": False, "reasons": []})
     metrics = {"outcome": "ok", "score": 0.8, "stderr": 0.01, "protocol": protocol.CORRECTED}
     put(cell["metrics"], metrics)
     labels = {

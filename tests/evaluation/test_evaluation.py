@@ -2,6 +2,7 @@
 
 import json
 import os
+from types import SimpleNamespace
 
 import pytest
 from helpers import snakemake
@@ -99,7 +100,13 @@ def test_rescoring_a_log_gives_the_new_score_without_generating(gsm8k_log, monke
 def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
     seen = {}
     monkeypatch.setenv("VLLM_BASE_URL", "http://elsewhere:8000/v1")  # another model's server: never used
-    monkeypatch.setattr("inspect_ai.model.get_model", lambda name, **args: seen.update(name=name, **args))
+    served = SimpleNamespace(api=SimpleNamespace(tools_to_openai=lambda tools: tools))
+
+    def get_model(name, **args):
+        seen.update(name=name, **args)
+        return served
+
+    monkeypatch.setattr("inspect_ai.model.get_model", get_model)
     settings = resolve_section(
         "evaluation", {"provider": "vllm", "max_model_len": 4096, "server_args": {"tensor_parallel_size": 2}}
     )
@@ -112,6 +119,11 @@ def test_vllm_server_gets_config_flags_but_stays_on_localhost(monkeypatch):
     assert seen["lazy_init"] is False and "VLLM_BASE_URL" not in os.environ
     evaluation.model_for("vllm", "/models/m", "qwen3", "bfcl", settings)
     assert seen["tool_call_parser"] == "hermes" and seen["enable_auto_tool_choice"] is True
+    # the tools reach vLLM without inspect's "strict": true (PostTrainBench's prompts had none)
+    tool = {"type": "function", "function": {"name": "f", "strict": True, "parameters": {}}}
+    assert served.api.tools_to_openai([tool]) == [
+        {"type": "function", "function": {"name": "f", "parameters": {}}}
+    ]
 
 
 def test_the_grader_is_bound_with_its_own_connection_limit():
