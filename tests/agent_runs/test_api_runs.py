@@ -134,7 +134,7 @@ def test_the_dollar_cap_ends_the_run_with_its_own_outcome(api_runs):
 @pytest.mark.parametrize(
     "agent, server, said",
     [
-        ("api-401", "401", "the provider rejected the key (HTTP 401)"),
+        ("api-401", "401", "the provider rejected the key (HTTP 401"),
         ("api-outage", "outage", "an outage for"),
         ("api-429", "429", "a sustained rate limit (429) for"),
     ],
