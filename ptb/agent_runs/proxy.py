@@ -443,14 +443,16 @@ class CredentialProxy:
                     if name.lower() not in HOP_BY_HOP:
                         reply.headers[name] = value
                 await reply.prepare(request)
+                client_gone = False
                 async for chunk in upstream.content.iter_any():
                     total += len(chunk)
                     if len(kept) < RECORD_CAP:
                         kept += chunk[: RECORD_CAP - len(kept)]
-                    await reply.write(chunk)
+                    client_gone = client_gone or not await _send(reply, chunk)
                 # counted before the reply ends: a client that has its answer finds it accounted
                 self._finish(entry, started, status, content_type, kept, total)
-                await reply.write_eof()
+                if not client_gone:
+                    await _send(reply, None)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
             entry["error"] = f"{type(error).__name__}: {error}"
             if "status" not in entry:
@@ -519,3 +521,17 @@ def _body_text(body: bytes):
         return json.loads(text)
     except ValueError:
         return text
+
+
+async def _send(reply, chunk: bytes | None) -> bool:
+    """Write a chunk (None: the end) to the agent; False when the agent has hung up. An agent that
+    closes its connection early (it had its answer, or gave up) is its own doing: the exchange is
+    still accounted, and never counted as the provider's failure."""
+    try:
+        if chunk is None:
+            await reply.write_eof()
+        else:
+            await reply.write(chunk)
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one
+        return False
+    return True

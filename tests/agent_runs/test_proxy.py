@@ -275,3 +275,24 @@ def test_a_slow_stream_is_no_failure(tmp_path):
         assert reply.status_code == 200 and "message_stop" in reply.text
         summary = api.summary()
     assert summary["failures_in_a_row"] == 0 and summary["tokens"]["output"] == USAGE_OUT
+
+
+def test_an_agent_hanging_up_mid_reply_is_no_provider_failure(tmp_path):
+    """The agent closes its connection after the first chunk (it had its answer, or gave up): the
+    proxy's write fails on the closing socket, but the provider answered in full; the exchange is
+    accounted, never counted as the provider's failure (a CI run once retried a finished run)."""
+    with ScriptedLLM([], fault="slow", slow_seconds=0.2) as llm, make(llm, tmp_path) as api:
+        path, header, body = FORMATS["anthropic"]
+        token = api.agent_env["PROVIDER_KEY"]
+        for _ in range(3):
+            with httpx.stream(
+                "POST", api.base_url + path, json=body, headers=auth(header, token), timeout=30
+            ) as reply:
+                next(reply.iter_raw())  # one chunk, then hang up
+        deadline = time.time() + 10
+        while len(records(tmp_path)) < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        summary, stop = api.summary(), api.stop_reason()
+    assert stop is None and summary["failures_in_a_row"] == 0, summary
+    assert [r["status"] for r in records(tmp_path)] == [200, 200, 200]
+    assert not any(r.get("failure") for r in records(tmp_path))
