@@ -24,7 +24,7 @@ from helpers import REPO, dry_run_jobs, snakemake
 CELL = "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k, humaneval], seeds: [1]}"
 # the demo slice's SLURM jobs (agent_view, leaderboard and all are local rules)
 # (the cache stage runs on the submit host first)
-SUBMITTED_RULES = {"agent_run", "judge", "evaluate", "baseline"}
+SUBMITTED_RULES = {"agent_run", "canonical_model", "judge", "evaluate", "baseline"}
 GPU_RULES = {"agent_run", "evaluate", "baseline"}
 
 
