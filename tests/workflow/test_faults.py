@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,9 +153,9 @@ def sweep(tmp_path_factory):
 
     # 2. a full disk during one evaluation, and a corrupt result file of another cell
     run_file(results, paths.METRICS, "fine").unlink()
-    for stored in Path(paths.fill(paths.EVAL_STORE, str(results))).glob("*/metrics.json"):
-        if "/runs/fine/" in stored.read_text():  # else the evaluation store hands the old result back
-            stored.unlink()
+    # else the evaluation store hands a stored result back: the fine cell serves the base model's
+    # weights, as other cells do, so every entry goes (the other cells keep their metrics.json)
+    shutil.rmtree(paths.fill(paths.EVAL_STORE, str(results)))
     seen["empty_metrics"] = read(results, paths.METRICS, "empty")
     run_file(results, paths.METRICS, "empty").write_text('{"outcome": "eval_err')
     # the disk holding the cell's inspect logs is full (a mount over that folder only)
@@ -229,6 +230,8 @@ def sweep(tmp_path_factory):
     # run: its processes die, nothing is recorded, and the next run plans the cell again
     seen["stops"] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
+        # the orphan agent waits (a live run) only on the first run of its HOME
+        (home / "ran_once").unlink(missing_ok=True)
         stopped = subprocess.Popen(
             [*base_cmd, str(orphan_json), "--forcerun", str(orphan_json)],
             cwd=workdir,
