@@ -90,19 +90,14 @@ def provider_output(reply: dict, tools):
     return model_output_from_openai(completion, chat_choices_from_openai(completion, tools))
 
 
-async def _value(task, sample, reply: dict) -> str:
-    """C, I, or error (the sample raised: under v1 that fails the whole eval, as there)."""
+def state_for(sample):
+    """The TaskState inspect starts a sample from, for an agent's model (vllm/final_model)."""
     from inspect_ai.model import ChatMessageUser, ModelName  # noqa: PLC0415
     from inspect_ai.scorer import Target  # noqa: PLC0415
     from inspect_ai.solver import TaskState  # noqa: PLC0415
 
-    async def generate(state, **kwargs):
-        state.output = provider_output(reply, state.tools)
-        state.messages.append(state.output.message)
-        return state
-
     messages = [ChatMessageUser(content=sample.input)] if isinstance(sample.input, str) else sample.input
-    state = TaskState(
+    return TaskState(
         model=ModelName("vllm/final_model"),
         sample_id=sample.id,
         epoch=1,
@@ -112,6 +107,18 @@ async def _value(task, sample, reply: dict) -> str:
         target=Target(sample.target),
         metadata=dict(sample.metadata or {}),
     )
+
+
+async def _value(task, sample, reply: dict) -> str:
+    """C, I, or error (the sample raised: under v1 that fails the whole eval, as there)."""
+    from inspect_ai.scorer import Target  # noqa: PLC0415
+
+    async def generate(state, **kwargs):
+        state.output = provider_output(reply, state.tools)
+        state.messages.append(state.output.message)
+        return state
+
+    state = state_for(sample)
     try:
         for step in task.solver if isinstance(task.solver, list) else [task.solver]:
             state = await step(state, generate)

@@ -17,12 +17,13 @@ import json
 from pathlib import Path
 
 import pytest
-from inspect_ai.model import ChatMessageUser, ModelName, ModelOutput
+from inspect_ai.model import ModelOutput
 from inspect_ai.model._call_tools import parse_tool_call
 from inspect_ai.scorer import Target
 from inspect_ai.solver import TaskState
 from inspect_ai.util._json import json_schema_dump
 from inspect_evals.humaneval.humaneval import VERIFY_TIMEOUT
+from posttrainbench_corpus import state_for
 
 from ptb.core import protocol as protocols
 from ptb.core.chat_templates import chat_template, render_prompt
@@ -51,20 +52,6 @@ def data_dirs(tmp_path_factory) -> dict[str, Path]:
 def build(name: str, data_dirs: dict, protocol: str = V1):
     extra = {"choice_seed": PROMPTS["meta"]["gpqa_choice_seed"]} if name == "gpqamain" else {}
     return load_task(name, data_dirs[name], protocol=protocol, **extra)
-
-
-def state_for(sample) -> TaskState:
-    messages = [ChatMessageUser(content=sample.input)] if isinstance(sample.input, str) else sample.input
-    return TaskState(
-        model=ModelName("vllm/final_model"),
-        sample_id=sample.id,
-        epoch=1,
-        input=sample.input,
-        messages=list(messages),
-        choices=sample.choices,
-        target=Target(sample.target),
-        metadata=dict(sample.metadata or {}),
-    )
 
 
 async def run_solver(task, sample, output: ModelOutput) -> tuple[TaskState, dict]:
