@@ -67,7 +67,7 @@ def _regular(path: Path) -> bool:
     return path.is_file()  # follows links: a hub snapshot copied with cp -r is links to blobs
 
 
-def _header(path: Path) -> tuple[int, dict]:
+def read_header(path: Path) -> tuple[int, dict]:
     """The safetensors header of a file: (where its data starts, tensor name -> entry)."""
     with open(path, "rb") as handle:
         raw = handle.read(8)
@@ -123,7 +123,7 @@ def resolve(model_dir: str | Path) -> dict[str, Path]:
         path = folder / shard
         if not _regular(path):
             raise RefusedFolder(f"{shard} is not a regular file")
-        for name in _header(path)[1]:
+        for name in read_header(path)[1]:
             if name in resolved:
                 raise RefusedFolder(f"tensor {name} is in two shards ({resolved[name].name}, {shard})")
             resolved[name] = path
@@ -224,20 +224,23 @@ def _same_bytes(a: tuple[Path, int, dict], b: tuple[Path, int, dict]) -> bool:
     (pa, sa, ea), (pb, sb, eb) = a, b
     if (ea["dtype"], ea["shape"]) != (eb["dtype"], eb["shape"]):
         return False
-    return _read(pa, sa, ea) == _read(pb, sb, eb)
+    # piece by piece: an embedding matrix need not sit in memory twice
+    return all(x == y for x, y in zip(_chunks(pa, sa, ea), _chunks(pb, sb, eb), strict=True))
 
 
-def _read(path: Path, start: int, entry: dict) -> bytes:
+def _chunks(path: Path, start: int, entry: dict):
+    """A tensor's bytes in COPY_CHUNK pieces: memory holds one piece, whatever the tensor's size."""
     begin, end = entry["data_offsets"]
-    with open(path, "rb") as handle:
-        return os.pread(handle.fileno(), end - begin, start + begin)
+    with open(path, "rb") as source:
+        for at in range(begin, end, COPY_CHUNK):
+            yield os.pread(source.fileno(), min(COPY_CHUNK, end - at), start + at)
 
 
 def _plan(resolved: dict[str, Path], base_names: set[str], config: dict) -> tuple[dict, list[str]]:
     """name -> (file, data start, header entry) of the tensors to serve, and what was dropped.
     Refuses tensors the base model does not have (a loader ignores them, or fails) and base
     tensors missing (transformers would initialise them at random), dtypes that are not weights."""
-    headers = {path: _header(path) for path in set(resolved.values())}
+    headers = {path: read_header(path) for path in set(resolved.values())}
     entries = {name: (path, headers[path][0], headers[path][1][name]) for name, path in resolved.items()}
     dropped = []
     tied = bool(config.get("tie_word_embeddings"))
@@ -295,24 +298,23 @@ def _write_safetensors(entries: dict, out: Path) -> tuple[str, str]:
         for name in sorted(entries):
             path, start, entry = entries[name]
             digest.update(f"{name}\0{entry['dtype']}\0{entry['shape']}\0".encode())
-            begin, end = entry["data_offsets"]
-            with open(path, "rb") as source:
-                for at in range(begin, end, COPY_CHUNK):
-                    chunk = os.pread(source.fileno(), min(COPY_CHUNK, end - at), start + at)
-                    digest.update(chunk)
-                    whole.update(chunk)
-                    sink.write(chunk)
+            for chunk in _chunks(path, start, entry):
+                digest.update(chunk)
+                whole.update(chunk)
+                sink.write(chunk)
     return digest.hexdigest(), whole.hexdigest()
 
 
 def weights_digest(model_dir: str | Path) -> str:
     """sha256 over the tensors a loader reads from a canonical folder (name, dtype, shape, bytes)."""
-    entries, _ = _plan(resolve(model_dir), set(resolve(model_dir)), {})
+    resolved = resolve(model_dir)
+    entries, _ = _plan(resolved, set(resolved), {})
     digest = hashlib.sha256()
     for name in sorted(entries):
         path, start, entry = entries[name]
         digest.update(f"{name}\0{entry['dtype']}\0{entry['shape']}\0".encode())
-        digest.update(_read(path, start, entry))
+        for chunk in _chunks(path, start, entry):
+            digest.update(chunk)
     return digest.hexdigest()
 
 

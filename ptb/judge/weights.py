@@ -10,15 +10,13 @@ the identity check needs (see `Comparison`).
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import struct
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ptb.agent_runs.canonical import RefusedFolder, resolve
+from ptb.agent_runs.canonical import RefusedFolder, read_header, resolve
 
 __all__ = ["RefusedFolder", "resolve", "compare", "Comparison", "Tensors"]
 
@@ -43,9 +41,8 @@ class Tensors:
         self.entries = {}
         files = {}
         for path in sorted(set(resolved.values())):
-            handle = stack.enter_context(open(path, "rb"))
-            size = struct.unpack("<Q", handle.read(8))[0]
-            files[path] = (handle.fileno(), 8 + size, json.loads(handle.read(size)))
+            data_start, header = read_header(path)
+            files[path] = (stack.enter_context(open(path, "rb")).fileno(), data_start, header)
         for name, path in resolved.items():
             fd, data_start, header = files[path]
             entry = header[name]
