@@ -77,7 +77,7 @@ FULL_SUITE := $(and $(PTB_REQUIRE_SLURM),$(PTB_REQUIRE_VLLM_CPU),$(PTB_REQUIRE_A
 COVERAGE_MIN ?= $(if $(FULL_SUITE),95,92)
 test: setup lint bwrap
 	rm -rf .coverage-data
-	$(PY) -m coverage run -m pytest -v; status=$$?; \
+	$(PY) -m coverage run -m pytest -v --durations=40; status=$$?; \
 	$(PY) -m coverage combine -q; \
 	$(PY) -m coverage report > coverage-report.txt; \
 	cat coverage-report.txt; \
