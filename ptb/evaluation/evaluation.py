@@ -336,6 +336,8 @@ def evaluate(
             started = time.perf_counter()
             greedy = effective is not None and effective.get("temperature", 1.0) == 0
             label = cell_label(cell or {})
+            if display == "log":
+                inspect_runner.log_to_job_log()
             with model_for(
                 provider, model_path, family, benchmark, evaluation, sampling, protocol, greedy, label
             ) as model:
