@@ -25,6 +25,9 @@ import fcntl
 import hashlib
 import json
 import logging
+import os
+import socket
+import time
 from pathlib import Path
 
 from ptb.agent_runs import canonical
@@ -54,16 +57,53 @@ def entry(store: str, evaluation_key: str) -> Path:
 
 
 @contextlib.contextmanager
-def claimed(store: str, evaluation_key: str):
-    """Hold the key while evaluating: another job with the same key waits here, then copies."""
+def claimed(store: str, evaluation_key: str, holder: str = "", heartbeat_s: float = 60.0):
+    """Hold the key while evaluating: another job with the same key waits here, then copies.
+
+    holder: who claims it (a cell), recorded beside the lock while held, so that a job waiting
+    on the key (holding its own GPU) says in its log whom it waits for, and says so again every
+    heartbeat_s seconds."""
     lock = entry(store, evaluation_key).with_name("lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
+    held_by = lock.with_name("holder")
     with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        _acquire(handle, evaluation_key, held_by, heartbeat_s)
+        io.write_text_atomic(held_by, f"{holder or 'a job'} (pid {os.getpid()} on {socket.gethostname()})")
         try:
             yield
         finally:
+            held_by.unlink(missing_ok=True)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _acquire(handle, evaluation_key: str, held_by: Path, heartbeat_s: float) -> None:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    start = time.monotonic()
+    beat = start
+
+    def holder() -> str:
+        try:
+            return held_by.read_text()
+        except FileNotFoundError:
+            return "another job"
+
+    LOG.info("evaluation key %s is being evaluated by %s: waiting to reuse it", evaluation_key, holder())
+    while True:
+        time.sleep(min(1.0, heartbeat_s))
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() - beat >= heartbeat_s:
+                beat = time.monotonic()
+                LOG.info(
+                    "still waiting for evaluation key %s (%s): %.0f s", evaluation_key, holder(), beat - start
+                )
+    LOG.info("evaluation key %s released after %.0f s of waiting", evaluation_key, time.monotonic() - start)
 
 
 def lookup(store: str, evaluation_key: str) -> dict | None:

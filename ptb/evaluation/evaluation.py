@@ -516,7 +516,8 @@ def evaluate_job(
         return scored()
     named = {**settings, "model_alias": alias} if tasks.takes(benchmark, "model_alias") else settings
     key = eval_store.key(model_path, family, benchmark, named)
-    with eval_store.claimed(store, key):  # a job with the same key waits, then copies
+    # a job with the same key waits (its log says for whom), then copies
+    with eval_store.claimed(store, key, holder=f"{cell_label(cell or {})} on {benchmark}"):
         stored = eval_store.lookup(store, key)
         if stored is not None:  # these weights were scored with these settings: the same evaluation
             return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}

@@ -2,6 +2,7 @@
 cell, and API agents on the host are named once at load."""
 
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -293,6 +294,26 @@ def test_a_job_waits_for_an_evaluation_of_its_key_in_flight(tmp_path):
     waiter.join(timeout=10)
     assert [name for name, _ in order] == ["first", "waiter"]
     assert eval_store.lookup(str(tmp_path), key)["score"] == 0.5
+
+
+def test_a_job_waiting_on_a_key_says_for_whom_and_keeps_saying_it(tmp_path, caplog):
+    """The waiter holds a GPU while it waits: its log names the holder, then beats, then says when
+    it got the key."""
+    key = "w" * 32
+    caplog.set_level(logging.INFO, logger="ptb.evaluation.eval_store")
+    with eval_store.claimed(str(tmp_path), key, holder="sft/tiny-qwen3/seed1 on gsm8k"):
+        assert (tmp_path / key / "holder").read_text().startswith("sft/tiny-qwen3/seed1 on gsm8k (pid ")
+        waiter = threading.Thread(
+            target=lambda: eval_store.claimed(str(tmp_path), key, heartbeat_s=0.3).__enter__()
+        )
+        waiter.start()
+        time.sleep(1.5)
+        assert waiter.is_alive()
+    waiter.join(timeout=10)
+    said = caplog.text
+    assert "is being evaluated by sft/tiny-qwen3/seed1 on gsm8k (pid" in said
+    assert said.count("still waiting for evaluation key") >= 2
+    assert "released after" in said
 
 
 def test_a_changed_tokenizer_or_setting_changes_the_key(store_run, tmp_path):
