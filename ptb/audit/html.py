@@ -26,7 +26,7 @@ pre{background:#f7f7f7;padding:6px;overflow-x:auto;white-space:pre-wrap;word-bre
 font-size:12px;max-height:40em;overflow-y:auto;margin:.3em 0}
 details{margin:.3em 0}summary{cursor:pointer}nav{margin-bottom:1em;font-size:14px}
 .ok,.clean,.passed{color:#17692c}.bad,.disqualified,.failed{color:#a4161a;font-weight:600}
-.warn,.timeout,.agent_error,.no_model,.eval_error,.judge_error,.infra_error{color:#a35d00}
+.warn,.timeout,.agent_error,.timeout_no_model,.no_model,.eval_error,.judge_error,.infra_error{color:#a35d00}
 .missing{color:#888}.muted{color:#666}.event{border-left:3px solid #ddd;padding-left:8px;margin:.4em 0}
 .tool_call{border-color:#4a7bd0}.tool_result{border-color:#999}.error{border-color:#a4161a}
 .text{border-color:#17692c}dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px}

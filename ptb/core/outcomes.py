@@ -36,9 +36,21 @@ EVAL = (OK, NO_MODEL, EVAL_ERROR)
 # what its stage writes: ptb.core.result_files names it; PostTrainBench's fallback).
 MISSING = "missing"
 CORRUPT = "corrupt"
+# the budget's clock stopped the agent before it left a model: scored as the base model, as
+# no_model is, but named for what happened (a run that times out with a model keeps `timeout`)
+TIMEOUT_NO_MODEL = "timeout_no_model"
 OWN_SCORE = (OK, TIMEOUT, AGENT_ERROR, COST_LIMIT)
 UNSCORED = (MISSING,)
-CELL = OWN_SCORE + (NO_MODEL, INFRA_ERROR, EVAL_ERROR, JUDGE_ERROR, DISQUALIFIED, CORRUPT, MISSING)
+CELL = OWN_SCORE + (
+    TIMEOUT_NO_MODEL,
+    NO_MODEL,
+    INFRA_ERROR,
+    EVAL_ERROR,
+    JUDGE_ERROR,
+    DISQUALIFIED,
+    CORRUPT,
+    MISSING,
+)
 
 
 def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> str:
@@ -52,7 +64,7 @@ def classify(agent: dict | None, verdict: dict | None, metrics: dict | None) -> 
     if agent.get("outcome") == INFRA_ERROR:
         return INFRA_ERROR
     if metrics.get("outcome") == NO_MODEL or not agent.get("has_model", True):
-        return NO_MODEL
+        return TIMEOUT_NO_MODEL if agent.get("outcome") == TIMEOUT else NO_MODEL
     if metrics.get("outcome") != OK or metrics.get("score") is None:
         return EVAL_ERROR
     return agent.get("outcome") if agent.get("outcome") in OWN_SCORE else OK

@@ -20,6 +20,7 @@ OUTCOME_COLORS = {
     outcomes.OK: "#54a24b",
     outcomes.TIMEOUT: "#88d27a",
     outcomes.AGENT_ERROR: "#b5e0a8",
+    outcomes.TIMEOUT_NO_MODEL: "#fdb462",
     outcomes.NO_MODEL: "#f58518",
     outcomes.INFRA_ERROR: "#9d755d",
     outcomes.EVAL_ERROR: "#e45756",
