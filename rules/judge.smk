@@ -80,6 +80,8 @@ rule judged_models:
         index=paths.fill(paths.JUDGED_MODELS_INDEX, RESULTS),
     log:
         log_path("judge", "judged_models"),
+    benchmark:
+        benchmark_path("judge", "judged_models")
     localrule: True
     params:
         names=list(JUDGED_MANIFESTS),

@@ -181,6 +181,8 @@ rule audit_cell:
         summary=pattern(paths.built(paths.AUDIT_CELL_SUMMARY)),
     log:
         log_path("audit", "{agent}/{model}/{benchmark}/seed{seed}"),
+    benchmark:
+        benchmark_path("audit", paths.CELL_JOB)
     localrule: True
     params:
         published_page=pattern(paths.AUDIT_CELL),
@@ -206,6 +208,8 @@ rule audit_agent:
         ),
     log:
         log_path("audit", "{agent}"),
+    benchmark:
+        benchmark_path("audit", "{agent}")
     localrule: True
     params:
         published_page=pattern(paths.AUDIT_AGENT),

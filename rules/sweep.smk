@@ -17,6 +17,8 @@ if SHARD is not None:
             cells=paths.fill(paths.SHARD_CELLS, RESULTS, shard=SHARD),
         log:
             log_path("leaderboard", f"shard_{SHARD}"),
+        benchmark:
+            benchmark_path("leaderboard", f"shard_{SHARD}")
         localrule: True
         params:
             cells=LEADERBOARD_CELLS,

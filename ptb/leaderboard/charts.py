@@ -40,10 +40,11 @@ def build(
     budget_hours: float,
     usage: pd.DataFrame | None = None,
 ) -> dict:
-    """name -> altair chart, for every name in ptb.core.paths.CHARTS. table and cells: the
+    """name -> altair chart, for every name in ptb.core.paths.CHARTS (NoData where it would be an
+    empty frame: no score, no run timed, no cell yet). table and cells: the
     leaderboard's tables; agents and benchmarks: id -> display name; budget_hours: the time
     chart's dashed line; usage: GPU-hours per agent (display name) and stage (ptb.leaderboard.job_times),
-    stacked under the time chart."""
+    stacked under the time chart where any stage held a GPU."""
     agent_rows = table[table.scaffold != "baseline"]
     order = list(table.sort_values("avg", ascending=False, na_position="last")["agent"])
     width = 420
@@ -110,9 +111,10 @@ def build(
         ),
         alt.Chart(budget).mark_rule(color="#e45756", strokeDash=[4, 3]).encode(x="budget:Q"),
     ).properties(title=f"Time used per run (budget {budget_hours} h, dashed)", width=width)
-    if usage is not None and len(usage):
+    held = usage[usage["gpu_hours"] > 0] if usage is not None and len(usage) else None
+    if held is not None and len(held):  # on CPU (no stage holds a GPU) there is nothing to stack
         gpu_hours = (
-            alt.Chart(usage)
+            alt.Chart(held)
             .mark_bar()
             .encode(
                 x=alt.X("gpu_hours:Q", stack="zero", title="GPU-hours (all jobs)"),
@@ -145,21 +147,49 @@ def build(
         .properties(title="Outcomes per agent (judge verdicts, failures)", width=width)
     )
 
-    return {"ranking": ranking, "heatmap": heatmap, "time": time, "outcomes": outcome_counts}
+    charts = {"ranking": ranking, "heatmap": heatmap, "time": time, "outcomes": outcome_counts}
+    scored = "no agent or baseline has a score yet"
+    empty = {
+        "ranking": None if ranked["score"].notna().any() else scored,
+        "heatmap": None if heat["score"].notna().any() else scored,
+        "time": None if len(hours) else "no agent run has recorded its wall time yet",
+        "outcomes": None if len(counts) else "no agent cell yet",
+    }
+    return {
+        name: NoData(f"{name}: no data ({empty[name]})") if empty[name] else c for name, c in charts.items()
+    }
+
+
+class NoData(str):
+    """A chart left out for want of data: the page shows none, its declared files (the rule's
+    outputs, in snakemake's report) say this instead of drawing an empty frame."""
+
+
+def _placeholder(text: str) -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"text": [text]}))
+        .mark_text(align="left", fontSize=13, color="#666")
+        .encode(text="text:N")
+        .properties(width=420, height=30)
+    )
 
 
 def save_all(charts: dict, out_dir) -> dict[str, str]:
-    """Write <name>.html/.svg/.png for each chart; return name -> SVG text."""
+    """Write <name>.html/.svg/.png for each chart (a NoData one: a line saying so, as the rule
+    declares every chart's files); return name -> SVG text of the charts with data."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     svgs = {}
     for name, chart in charts.items():
+        drawn = not isinstance(chart, NoData)
         # altair refuses data over 5,000 rows; the time chart has a row per run (a 100x sweep:
         # 33,600), which vl-convert renders in seconds (docs/sweeps.md)
         with alt.data_transformers.disable_max_rows():
-            spec = chart.to_dict()
-        svgs[name] = vlc.vegalite_to_svg(spec)
-        io.write_text_atomic(out / f"{name}.svg", svgs[name])
+            spec = (chart if drawn else _placeholder(chart)).to_dict()
+        svg = vlc.vegalite_to_svg(spec)
+        io.write_text_atomic(out / f"{name}.svg", svg)
         io.write_text_atomic(out / f"{name}.html", vlc.vegalite_to_html(spec, bundle=True))
         io.write_bytes_atomic(out / f"{name}.png", vlc.vegalite_to_png(spec, scale=2))
+        if drawn:
+            svgs[name] = svg
     return svgs

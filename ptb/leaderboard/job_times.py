@@ -1,8 +1,9 @@
 """GPU-hours per agent and stage, from the snakemake `benchmark:` files of the jobs.
 
 A job's benchmark file holds its wall time (`s`); a stage's GPU-hours are its jobs' wall hours
-times the GPUs each job holds (the stage's `resources.<stage>.gpu`). Jobs that have not run (or
-ran before the workflow wrote benchmark files) are simply not counted: `jobs` says how many were.
+times the GPUs each job holds (the stage's `resources.<stage>.gpu`; a stage without GPU resources, the
+audit page's job on the submit host, holds none: its wall hours count, no GPU-hours). Jobs that have not
+run (or ran before the workflow wrote benchmark files) are simply not counted: `jobs` says how many were.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import pandas as pd
 from ptb.core import paths
 from ptb.core.grid import Cell
 
-# the stages of a cell's jobs (their benchmark folders, as their logs')
-CELL_STAGES = ("agent", "evaluate", "judge")
+# the stages of a cell's jobs (their benchmark folders, as their logs'): those with GPU resources
+# (stage_gpus names them), and the audit page's, a local job that holds none
+GPU_STAGES = ("agent", "evaluate", "judge")
+CPU_STAGES = ("audit",)
+CELL_STAGES = GPU_STAGES + CPU_STAGES
 BASELINE_AGENT = "baselines"  # the row the baseline evaluations count under
 COLUMNS = ["agent", "stage", "jobs", "hours", "gpu_hours"]
 
@@ -41,11 +45,11 @@ def baseline_jobs(results: str, model: str, variant: str, benchmark: str) -> lis
 
 
 def table_rows(usage: pd.DataFrame, names: dict[str, str]) -> tuple[list[str], list[list[str]]]:
-    """(head, rows) of the GPU-hours table: an agent per row, a stage per column, and the total."""
-    stages = [s for s in CELL_STAGES if s in set(usage["stage"])]
+    """(head, rows) of the GPU-hours table: an agent per row, a GPU stage per column, and the total."""
+    stages = [s for s in GPU_STAGES if s in set(usage["stage"])]
     head = ["agent", *(f"{s} GPU-h" for s in stages), "total GPU-h", "jobs timed"]
     body = []
-    for agent, mine in usage.groupby("agent", sort=False):
+    for agent, mine in usage[usage["stage"].isin(GPU_STAGES)].groupby("agent", sort=False):
         by_stage = dict(zip(mine["stage"], mine["gpu_hours"]))
         body.append(
             [
@@ -72,13 +76,14 @@ def wall_seconds(tsv: str | Path) -> float | None:
 
 
 def usage(jobs: list[dict], stage_gpus: dict[str, int]) -> pd.DataFrame:
-    """agent x stage: jobs counted, wall hours, GPU-hours (stage_gpus: stage -> GPUs per job)."""
+    """agent x stage: jobs counted, wall hours, GPU-hours (stage_gpus: GPU stage -> GPUs per job)."""
     rows = []
     for job in jobs:
         seconds = wall_seconds(job["tsv"])
         if seconds is not None:
             hours = seconds / 3600
-            rows.append({**job, "jobs": 1, "hours": hours, "gpu_hours": hours * stage_gpus[job["stage"]]})
+            gpus = 0 if job["stage"] in CPU_STAGES else stage_gpus[job["stage"]]
+            rows.append({**job, "jobs": 1, "hours": hours, "gpu_hours": hours * gpus})
     if not rows:
         return pd.DataFrame(columns=COLUMNS)
     table = pd.DataFrame(rows).groupby(["agent", "stage"], as_index=False, sort=False)

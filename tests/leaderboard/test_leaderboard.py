@@ -18,7 +18,7 @@ from helpers import dry_run_jobs, snakemake
 
 from ptb.core import config as ptb_config
 from ptb.core import grid, paths, result_files
-from ptb.leaderboard import leaderboard
+from ptb.leaderboard import charts, leaderboard
 
 REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference"
 PRODUCTION = ptb_config.load()  # the published tables name models as the production config does
@@ -376,6 +376,28 @@ def test_html_page_is_self_contained(rendered):
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
     chart = (rendered / "charts" / "ranking.html").read_text()
     assert "<script src=" not in chart and "vega" in chart  # the vega libraries are inlined
+
+
+def test_a_chart_without_data_is_left_off_the_page_and_its_files_say_so(results, tmp_path):
+    """On CPU no stage holds a GPU: the time chart has no GPU-hours frame under it. Before any agent
+    run has recorded its time, the time chart has no data at all: the rule's declared files say so
+    in a line and the page shows the other charts only."""
+    table, cells, weights = leaderboard.build(**inputs(results))
+    names = {a: label["display_name"] for a, label in AGENT_LABELS.items()}
+    cpu = pd.DataFrame(
+        {"agent": ["Codex CLI"], "stage": ["agent"], "jobs": [2], "hours": [3.0], "gpu_hours": [0.0]}
+    )
+    figures = charts.build(table, cells, weights, names, BENCH_LABELS, 10, cpu)
+    assert "GPU-hours" not in json.dumps(figures["time"].to_dict()), "an empty GPU-hours frame on CPU"
+    untimed = cells.assign(wall_seconds=float("nan"))
+    figures = charts.build(table, untimed, weights, names, BENCH_LABELS, 10, cpu)
+    assert isinstance(figures["time"], charts.NoData)
+    assert not any(isinstance(figures[n], charts.NoData) for n in ("ranking", "heatmap", "outcomes"))
+    svgs = charts.save_all(figures, tmp_path)
+    assert sorted(svgs) == ["heatmap", "outcomes", "ranking"]
+    assert "no data" in (tmp_path / "time.svg").read_text() and (tmp_path / "time.png").stat().st_size
+    page = leaderboard.to_html(leaderboard.page_model(table, weights, BENCH_LABELS), svgs)
+    assert page.count("<svg") == 3 and "Time used per run" not in page and "no data" not in page
 
 
 def test_no_calibration_table_without_the_file(results):

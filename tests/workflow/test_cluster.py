@@ -186,7 +186,14 @@ def test_gpu_hours_count_each_stage_with_its_gpus(tmp_path):
     plant_benchmark(tsv[("sft", "judge", "1.tsv")], 7200)  # a CPU stage: no GPU-hours
     plant_benchmark(tsv[("noop", "agent", "1.tsv")], "garbage")  # unreadable: not counted
     plant_benchmark(jobs[-1]["tsv"], 720)  # the baseline
-    usage = job_times.usage(jobs, {"agent": 2, "evaluate": 1, "judge": 0}).set_index(["agent", "stage"])
+    plant_benchmark(tsv[("sft", "audit", "1.tsv")], 36)  # the page's local job: no GPU resources named
+    usage = job_times.usage(jobs, {"agent": 2, "evaluate": 1, "judge": 0})
+    assert job_times.table_rows(usage, {})[0] == [
+        "agent", "agent GPU-h", "evaluate GPU-h", "judge GPU-h", "total GPU-h", "jobs timed"
+    ]  # fmt: skip
+    assert ["sft", "3.00", "0.10", "0.00", "3.10", "4"] in job_times.table_rows(usage, {})[1]
+    usage = usage.set_index(["agent", "stage"])
+    assert usage.loc[("sft", "audit"), "gpu_hours"] == 0 and usage.loc[("sft", "audit"), "hours"] == 0.01
     assert usage.loc[("sft", "agent"), "gpu_hours"] == pytest.approx(2 * 1.5)
     assert usage.loc[("sft", "agent"), "jobs"] == 2
     assert usage.loc[("sft", "evaluate"), "gpu_hours"] == pytest.approx(0.1)
@@ -366,6 +373,8 @@ def test_every_job_has_a_benchmark_file(store_run):
         ("baseline", "tiny-qwen3/base/gsm8k"),
         ("cache", "model/tiny-qwen3/base"),
         ("leaderboard", "leaderboard"),
+        ("audit", "noop/tiny-qwen3/gsm8k/seed1"),
+        ("audit", "noop"),
     ]
     for stage, job in jobs:
         seconds = job_times.wall_seconds(paths.fill(paths.job_benchmark(stage, job), str(store_run)))
