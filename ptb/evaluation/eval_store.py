@@ -9,9 +9,11 @@ others copy (a job that finds the key claimed waits for it: an flock on <key>/lo
 and Lustre honour).
 
 Layout: results/eval-store/<key>/metrics.json (ptb.core.paths.EVAL_STORE), written atomically; each
-copy names the evaluation it reuses (`reused_from`, `log_file`). An entry records its paths relative
-to its folder, as a cell's metrics.json does (METRICS_PATH_KEYS, ptb.core.io.record_path). Deleting an
-entry makes the next evaluation with that key run again (e.g. before --forcerun of an evaluation).
+copy names the evaluation it reuses (`reused_from`: the model folder, `reused_log`: its .eval log) and
+has a .eval log of its own (`log_file`: a copy naming the copying cell, ptb.evaluation.evaluation.cell_log).
+An entry records its paths relative to its folder, as a cell's metrics.json does (METRICS_PATH_KEYS,
+ptb.core.io.record_path). Deleting an entry makes the next evaluation with that key run again (e.g.
+before --forcerun of an evaluation).
 
 Not a DAG edge on purpose: an order-only input (ancient) on the baseline drops the dependent
 evaluation from a plan whose baseline re-runs for another reason (snakemake 9.27), and a plain
@@ -36,7 +38,7 @@ from ptb.core import io, result_files
 LOG = logging.getLogger(__name__)
 
 # the paths a metrics.json (a cell's, a store entry's) records relative to its folder: results move
-METRICS_PATH_KEYS = ("model_path", "log_file", "reused_from")
+METRICS_PATH_KEYS = ("model_path", "log_file", "reused_from", "reused_log")
 
 
 def model_digest(model_path: str | Path) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import hashlib
 import logging
 import os
 import random
@@ -28,6 +29,8 @@ from ptb.core.chat_templates import chat_template
 from ptb.evaluation import eval_store
 from ptb.evaluation import sampling as ptb_sampling
 from ptb.inputs import cache
+
+LOG = logging.getLogger(__name__)
 
 BOOTSTRAP_RESAMPLES = 1000
 
@@ -519,12 +522,50 @@ def evaluate_job(
     # a job with the same key waits (its log says for whom), then copies
     with eval_store.claimed(store, key, holder=f"{cell_label(cell or {})} on {benchmark}"):
         stored = eval_store.lookup(store, key)
-        if stored is not None:  # these weights were scored with these settings: the same evaluation
-            return {**stored, "model_path": model_path, "reused_from": stored["model_path"]}
+        named_cell = {**(cell or {}), "protocol": settings["protocol"]}  # as scored() names its log
+        own_log = stored and cell_log(stored.get("log_file"), log_dir, named_cell)
+        if own_log:  # these weights were scored with these settings: the same evaluation, this cell's log
+            return {
+                **stored,
+                "model_path": model_path,
+                "reused_from": stored["model_path"],
+                "log_file": own_log,
+                "reused_log": stored["log_file"],
+            }
         result = {**scored(), "evaluation_key": key}
         if result["outcome"] == outcomes.OK:
             eval_store.save(store, key, result)
     return result
+
+
+def cell_log(stored_log: str | None, log_dir: str, cell: dict) -> str | None:
+    """A copy of a reused evaluation's .eval log in this cell's logs folder, naming this cell (the
+    model's name, tags and metadata, as evaluate() names its own: `inspect view` finds it by agent),
+    its samples and scores untouched; the metadata's `reused_log` names the original, relative to
+    the copy. None (logged) if the stored log cannot be read: the evaluation then runs again."""
+    from inspect_ai.log import read_eval_log, write_eval_log  # noqa: PLC0415 (heavy)
+
+    try:
+        log = read_eval_log(stored_log)
+    except Exception as error:  # gone (results moved without it), truncated, foreign
+        LOG.warning("the reused evaluation's log %s cannot be read (%s): evaluating again", stored_log, error)
+        return None
+    target = Path(log_dir) / Path(stored_log).name
+    provider = log.eval.model.split("/")[0]
+    log.eval.metadata = {
+        **cell,
+        "reused_log": os.path.relpath(stored_log, target.parent),
+        "reused_model": log.eval.model,
+    }
+    log.eval.tags = [f"{key}={value}" for key, value in cell.items()] + ["reused"]
+    log.eval.model = f"{provider}/{cell_label(cell)}"
+    # a log of its own to the viewer: inspect keys logs by eval_id
+    log.eval.eval_id = hashlib.sha256(f"{log.eval.eval_id} {target}".encode()).hexdigest()[:22]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    write_eval_log(log, partial, format="eval")
+    os.replace(partial, target)
+    return str(target)
 
 
 def recorded_metrics(metrics: dict, metrics_json: str | Path) -> dict:

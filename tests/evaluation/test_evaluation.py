@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -455,7 +457,9 @@ def test_the_job_names_the_model_as_posttrainbench_did(tmp_path, monkeypatch):
     assert tasks.load_task("gsm8k", gsm8k, None, "Qwen3-1.7B", limit=1), "a task without the argument"
 
 
-def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(tmp_path, monkeypatch):
+def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(
+    tmp_path, monkeypatch, gsm8k_log
+):
     """An agent that submits Qwen3-1.7B's weights is final_model to PostTrainBench: on Arena-Hard it
     meets the stored answers, so it must not reuse the baseline's self-comparison; on GSM8K the
     name changes nothing and the evaluation is reused."""
@@ -473,19 +477,22 @@ def test_the_evaluation_store_keeps_the_baseline_model_and_an_agents_copy_apart(
     io.write_json(served, {"model": "model", "refused": None})
     runs = []
     monkeypatch.setattr(
-        evaluation, "evaluate", lambda **kw: runs.append(kw["model_alias"]) or {"outcome": "ok", "score": 0.5}
+        evaluation,
+        "evaluate",
+        lambda **kw: runs.append(kw["model_alias"]) or {"outcome": "ok", "score": 0.5, "log_file": log},
     )
+    log = gsm8k_log.location
     settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
     for benchmark in ("arenahardwriting", "gsm8k"):
         job = dict(dataset_dir="d", benchmark=benchmark, family="qwen3", settings=settings, throughput={})
-        job.update(log_dir="l", store=str(tmp_path / "results"))
+        job.update(log_dir=str(tmp_path / "l"), store=str(tmp_path / "results"))
         evaluation.evaluate_job(agent_json=None, model_json=str(model), **job)
         copy = evaluation.evaluate_job(agent_json=str(agent), model_json=None, served_json=str(served), **job)
         assert ("reused_from" in copy) is (benchmark == "gsm8k")
     assert runs == ["Qwen3-1.7B", "final_model", "Qwen3-1.7B"]
 
 
-def test_metrics_and_store_entries_record_paths_relative_to_themselves(tmp_path, monkeypatch):
+def test_metrics_and_store_entries_record_paths_relative_to_themselves(tmp_path, monkeypatch, gsm8k_log):
     """A reused evaluation's metrics.json names the model, its log and the reused folder relative to
     itself (the store entry relative to its own folder): all still resolve after the results move."""
     monkeypatch.chdir(tmp_path)
@@ -495,15 +502,17 @@ def test_metrics_and_store_entries_record_paths_relative_to_themselves(tmp_path,
     manifest = base.parent / "base.json"
     io.write_json(manifest, {"path": "base"})  # as prepare_model's rule records it
     log = tmp_path / "results" / "baselines" / "logs" / "first.eval"
+    log.parent.mkdir(parents=True)
+    shutil.copy(gsm8k_log.location, log)
     monkeypatch.setattr(
         evaluation, "evaluate", lambda **kw: {"outcome": "ok", "score": 0.5, "log_file": str(log)}
     )
     settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
     job = dict(dataset_dir="d", benchmark="gsm8k", family="qwen3", settings=settings, throughput={})
-    job.update(log_dir="l", store="results/eval-store", agent_json=None, model_json=str(manifest))
-    evaluation.evaluate_job(**job)
-    copy = evaluation.evaluate_job(**job)
-    assert copy["reused_from"] == str(base) and copy["log_file"] == str(log)
+    job.update(store="results/eval-store", agent_json=None, model_json=str(manifest))
+    evaluation.evaluate_job(**job, log_dir="results/baselines/logs")
+    copy = evaluation.evaluate_job(**job, log_dir="results/evals/cell/logs")
+    assert copy["reused_from"] == str(base) and copy["reused_log"] == str(log)
     metrics_json = tmp_path / "results" / "evals" / "cell" / "metrics.json"
     io.write_json(metrics_json, evaluation.recorded_metrics(copy, metrics_json))
     (entry,) = (tmp_path / "results" / "eval-store").glob("*/metrics.json")
@@ -512,9 +521,60 @@ def test_metrics_and_store_entries_record_paths_relative_to_themselves(tmp_path,
     (tmp_path / "results").rename(tmp_path / "moved")
     moved_json = tmp_path / "moved" / "evals" / "cell" / "metrics.json"
     recorded = io.read_json(moved_json)
-    for key, expected in (("model_path", "cache/models/m/base"), ("log_file", "baselines/logs/first.eval")):
+    for key, expected in (
+        ("model_path", "cache/models/m/base"),
+        ("log_file", "evals/cell/logs/first.eval"),
+        ("reused_log", "baselines/logs/first.eval"),
+    ):
         assert io.recorded_path(recorded[key], moved_json) == tmp_path / "moved" / expected
     assert io.recorded_path(recorded["reused_from"], moved_json) == tmp_path / "moved" / "cache/models/m/base"
+
+
+def test_a_reused_evaluation_gets_a_log_of_its_own_naming_its_cell(tmp_path, monkeypatch, gsm8k_log):
+    """The no-op agent's copy of the base model reuses the baseline's evaluation: its logs folder holds
+    a copy of the .eval log named for the cell (model, tags, metadata: `inspect view` finds it by
+    agent), the same samples and scores, so its metrics.json is reproduced from the log beside it. A
+    stored log that is gone cannot back a copy: the evaluation runs again."""
+    model = tmp_path / "cache" / "m"
+    model.mkdir(parents=True)
+    (model / "config.json").write_text("{}")
+    io.write_json(tmp_path / "model.json", {"path": str(model)})
+    runs = []
+
+    def evaluate(**kw):
+        runs.append(kw["cell"])
+        return {"outcome": "ok", **evaluation.summarise(gsm8k_log)}
+
+    monkeypatch.setattr(evaluation, "evaluate", evaluate)
+    settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
+    job = dict(dataset_dir="d", benchmark="gsm8k", family="qwen3", settings=settings, throughput={})
+    job.update(store=str(tmp_path / "store"), model_json=str(tmp_path / "model.json"), agent_json=None)
+    first = evaluation.evaluate_job(
+        **job, log_dir=str(tmp_path / "base"), cell={"model": "m", "variant": "base"}
+    )
+    noop = {"agent": "noop", "model": "m", "benchmark": "gsm8k", "seed": "1"}
+    copy = evaluation.evaluate_job(**job, log_dir=str(tmp_path / "noop"), cell=noop)
+    assert len(runs) == 1 and copy["reused_log"] == first["log_file"] == gsm8k_log.location
+    assert Path(copy["log_file"]).parent == tmp_path / "noop"
+    own = read_eval_log(copy["log_file"])
+    assert own.eval.model == "mockllm/noop/m/seed1" and "agent=noop" in own.eval.tags
+    assert own.eval.metadata["agent"] == "noop" and own.eval.metadata["protocol"] == POSTTRAINBENCH_V1
+    assert own.eval.eval_id != gsm8k_log.eval.eval_id
+    assert (
+        Path(copy["log_file"]).parent.joinpath(own.eval.metadata["reused_log"]).resolve()
+        == Path(gsm8k_log.location).resolve()
+    )
+    assert [s.scores for s in own.samples] == [s.scores for s in gsm8k_log.samples]
+    again = evaluation.summarise(own)
+    assert {k: again[k] for k in ("score", "stderr", "ci95", "samples_scored")} == {
+        k: copy[k] for k in ("score", "stderr", "ci95", "samples_scored")
+    }
+    # the baseline's log gone (a store entry outliving it): no copy of nothing, the evaluation runs again
+    (tmp_path / "store").joinpath(first["evaluation_key"], "metrics.json").write_text(
+        json.dumps({**first, "log_file": str(tmp_path / "gone.eval")})
+    )
+    again = evaluation.evaluate_job(**job, log_dir=str(tmp_path / "noop2"), cell=noop)
+    assert len(runs) == 2 and "reused_from" not in again
 
 
 def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):

@@ -76,6 +76,9 @@ def test_scores_come_from_inspect_logs(demo):
         metrics = read(demo / "eval" / agent / model / bench / "seed1" / "metrics.json")
         assert metrics["outcome"] == "ok", metrics
         log = read_eval_log(metrics["log_file"])
+        # each cell's own log, a reused evaluation's too (the no-op's): inspect view finds it by agent
+        assert Path(metrics["log_file"]).parent == demo / "eval" / agent / model / bench / "seed1" / "logs"
+        assert log.eval.metadata["agent"] == agent and f"agent={agent}" in log.eval.tags
         values = sample_values(log)
         assert metrics["score"] == pytest.approx(sum(values) / len(values))
         assert metrics["samples_scored"] == len(values) > 0
