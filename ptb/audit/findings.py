@@ -13,7 +13,22 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from ptb.audit.html import details, esc, link, pre, relative, status, table, value
+from markupsafe import Markup
+
+from ptb.audit.html import (
+    details,
+    esc,
+    heading,
+    join,
+    link,
+    para,
+    pre,
+    relative,
+    section,
+    status,
+    table,
+    value,
+)
 from ptb.core import io
 from ptb.core.paths import REPO_ROOT
 
@@ -21,33 +36,38 @@ DIFF_LINES = 400
 SECRET_FIELDS = ("file", "offset", "variable", "encoding")
 
 
-def _contamination(ev: dict, ctx: dict) -> str:
+def _contamination(ev: dict, ctx: dict) -> Markup:
     files = ev.get("matching_files") or []
-    rows = [[_job_link(f.get("file", ""), ctx), esc(f.get("items"))] for f in files]
+    rows = [[_job_link(f.get("file", ""), ctx), _text(f.get("items"))] for f in files]
     parts = [
-        f"<p>{esc(ev.get('copied_items'))} test item(s) copied, {esc(ev.get('matched_items'))} of "
-        f"{esc(ev.get('test_items'))} share a {esc(ev.get('ngram'))}-gram; largest share of one item's "
-        f"n-grams found: {esc(ev.get('largest_share'))}.</p>"
+        para(
+            f"{_text(ev.get('copied_items'))} test item(s) copied, {_text(ev.get('matched_items'))} of "
+            f"{_text(ev.get('test_items'))} share a {_text(ev.get('ngram'))}-gram; largest share of one "
+            f"item's n-grams found: {_text(ev.get('largest_share'))}."
+        )
     ]
     if rows:
-        parts.append("<h4>Files that matched</h4>" + table(["file", "test items matched"], rows, {1}))
+        parts.append(heading(4, "Files that matched") + table(["file", "test items matched"], rows, {1}))
     snippets = ev.get("matched_snippets") or []
     if snippets:
-        parts.append("<h4>Matched test items</h4>" + "".join(pre(s) for s in snippets))
-    return "".join(parts)
+        parts.append(heading(4, "Matched test items") + join(pre(s) for s in snippets))
+    return join(parts)
 
 
-def _model_identity(ev: dict, ctx: dict) -> str:
-    rows = [
-        ["base model", esc(ev.get("distance_to_base")), "", "", "", "", esc(f"≤ {ev.get('max_distance')}")]
-    ]
+def _text(value) -> str:
+    """A value as the pages print it inline (None as empty)."""
+    return "" if value is None else str(value)
+
+
+def _model_identity(ev: dict, ctx: dict) -> Markup:
+    rows = [["base model", _text(ev.get("distance_to_base")), "", "", "", "", f"≤ {ev.get('max_distance')}"]]
     for name, ref in (ev.get("disallowed") or {}).items():
         ref = ref if isinstance(ref, dict) else {"distance": ref}
         band = ev.get("ambiguous_band") or ["", ""]
         rows.append(
-            [esc(name)]
-            + [esc(ref.get(k)) for k in ("distance", "position", "merge_floor", "collinear_share", "score")]
-            + [esc(f"flag ≥ {band[0]}, disqualify ≥ {band[-1]}")]
+            [name]
+            + [_text(ref.get(k)) for k in ("distance", "position", "merge_floor", "collinear_share", "score")]
+            + [f"flag ≥ {band[0]}, disqualify ≥ {band[-1]}"]
         )
     head = [
         "compared with",
@@ -59,7 +79,7 @@ def _model_identity(ev: dict, ctx: dict) -> str:
         "threshold",
     ]
     skipped = ev.get("skipped") or {}
-    note = f"<p class='muted'>not compared: {esc(skipped)}</p>" if skipped else ""
+    note = para(f"not compared: {skipped}", "muted") if skipped else ""
     return table(head, rows, {1, 2, 3, 4}) + note
 
 
@@ -72,14 +92,14 @@ def _original(rel: str, ctx: dict) -> Path | None:
     return None
 
 
-def _diff(rel: str, ctx: dict) -> str:
+def _diff(rel: str, ctx: dict) -> Markup:
     changed = Path(ctx["run_dir"]) / "job" / rel
     original = _original(rel, ctx)
     if original is None:
         digest = (ctx.get("handout") or {}).get(rel)
-        return f"<p class='muted'>{esc(rel)}: original (sha256 {esc(digest)}) not in the repository</p>"
+        return para(f"{rel}: original (sha256 {digest}) not in the repository", "muted")
     if changed.is_symlink() or not changed.is_file():
-        return f"<p>{esc(rel)}: replaced by a link or not a file any more</p>"
+        return para(f"{rel}: replaced by a link or not a file any more")
     lines = list(
         difflib.unified_diff(
             original.read_text(errors="replace").splitlines(),
@@ -95,30 +115,30 @@ def _diff(rel: str, ctx: dict) -> str:
     return details(f"diff of {rel} ({len(lines)} lines)", pre(shown), open_=True)
 
 
-def _tamper(ev: dict, ctx: dict) -> str:
+def _tamper(ev: dict, ctx: dict) -> Markup:
     modified, missing = ev.get("modified") or [], ev.get("missing") or []
-    parts = [f"<p>{esc(ev.get('checked'))} handed-out files checked.</p>"]
+    parts = [para(f"{_text(ev.get('checked'))} handed-out files checked.")]
     if missing:
-        parts.append(f"<p>missing: {esc(', '.join(map(str, missing)))}</p>")
+        parts.append(para(f"missing: {', '.join(map(str, missing))}"))
     parts += [_diff(str(rel), ctx) for rel in modified]
-    return "".join(parts)
+    return join(parts)
 
 
-def _secrets(ev: dict, ctx: dict) -> str:
+def _secrets(ev: dict, ctx: dict) -> Markup:
     names = ", ".join(ev.get("secrets") or [])
     scanned = (
-        f"{esc(ev.get('files_scanned'))} files scanned for {esc(names)}."
+        f"{_text(ev.get('files_scanned'))} files scanned for {names}."
         if names
         else ("No secret to look for: this agent was given no key.")
     )
-    parts = [f"<p>{scanned}</p>"]
+    parts = [para(scanned)]
     for key, title in (("redacted", "Redacted by the runner"), ("leaks", "Found in the run's files")):
         entries = [e for e in ev.get(key) or [] if isinstance(e, dict)]
         if entries:
             fields = [f for f in SECRET_FIELDS if any(f in e for e in entries)]
-            rows = [[esc(e.get(f)) for f in fields] for e in entries]
-            parts.append(f"<h4>{esc(title)}</h4>" + table(fields, rows))
-    return "".join(parts)
+            rows = [[_text(e.get(f)) for f in fields] for e in entries]
+            parts.append(heading(4, title) + table(fields, rows))
+    return join(parts)
 
 
 VIEWS = {
@@ -130,7 +150,7 @@ VIEWS = {
 HIDDEN = {"secrets": {"redacted", "leaks"}}  # the view shows these, field by field
 
 
-def _job_link(label_path: str, ctx: dict) -> str:
+def _job_link(label_path: str, ctx: dict) -> Markup:
     """A finding's 'job/<rel>' as a link into the run's job dir (other roots: plain text)."""
     label, _, rel = str(label_path).partition("/")
     if label == "job" and rel and ctx.get("page"):
@@ -138,24 +158,26 @@ def _job_link(label_path: str, ctx: dict) -> str:
     return esc(label_path)
 
 
-def check_section(check: dict, ctx: dict) -> str:
+def check_section(check: dict, ctx: dict) -> Markup:
     name = str(check.get("name", "?"))
     evidence = check.get("evidence") if isinstance(check.get("evidence"), dict) else {}
     verdict = "error" if "error" in check else ("passed" if check.get("passed") else "failed")
     view = VIEWS.get(name)
-    special = view(evidence, ctx) if view else ""
+    special = view(evidence, ctx) if view else esc("")
     rest = {k: v for k, v in evidence.items() if k not in HIDDEN.get(name, set())}
     extra = {k: v for k, v in check.items() if k not in ("name", "passed", "summary", "evidence")}
-    body = f"<p>{esc(check.get('summary'))}</p>{special}" + details(
-        "all evidence", value({**rest, **extra}), open_=not special
+    body = (
+        para(_text(check.get("summary")))
+        + special
+        + details("all evidence", value({**rest, **extra}), open_=not special)
     )
     mark = status(verdict, "ok" if verdict == "passed" else "bad")
-    return f"<section class='check'><h3>{esc(name)}: {mark}</h3>{body}</section>"
+    return section(esc(name) + ": " + mark, body)
 
 
-def verdict_section(verdict: dict | None, ctx: dict) -> str:
+def verdict_section(verdict: dict | None, ctx: dict) -> Markup:
     if verdict is None:
-        return "<p class='missing'>no verdict.json yet</p>"
+        return para("no verdict.json yet", "missing")
     facts = {
         k: verdict.get(k)
         for k in ("outcome", "disqualified", "reasons", "review", "judge_version")
@@ -166,6 +188,6 @@ def verdict_section(verdict: dict | None, ctx: dict) -> str:
     other = {k: v for k, v in verdict.items() if k not in known}
     return (
         value(facts)
-        + "".join(check_section(c, ctx) for c in checks)
+        + join(check_section(c, ctx) for c in checks)
         + (details("other fields", value(other)) if other else "")
     )

@@ -2,21 +2,25 @@
 escaping, links that can only point at relative paths or checked http(s) URLs, tables and
 collapsible sections (<details>: no script anywhere).
 
-Everything shown comes from files an agent or a model could have written: every text goes
-through `esc`, every href through `href`, and no helper takes raw HTML from the caller except
-`page` and `details`, whose bodies the callers build from these helpers.
+The markup lives in jinja2 templates (templates/, autoescaped): blocks.html.j2 holds a macro per
+block, which the functions here call. Everything shown comes from files an agent or a model could
+have written: a plain string is escaped wherever it lands, only a block's own output (Markup) is
+inserted as markup, and every href goes through `href`.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import os
 import re
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup, escape
+
+from ptb.core import pages
 
 CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1300px;color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}
@@ -41,11 +45,26 @@ TEXT_CLIP = 4000  # a value shown inline; longer ones collapse with head and tai
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
-def esc(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+TEMPLATES = pages.environment("ptb.audit")
+_BLOCKS = TEMPLATES.get_template("blocks.html.j2").module
 
 
-def href(target: str) -> str | None:
+def render(template: str, **context) -> Markup:
+    """A template of templates/ rendered (autoescaped) as a block for another."""
+    return Markup(TEMPLATES.get_template(template).render(**context))
+
+
+def esc(value) -> Markup:
+    return escape("" if value is None else str(value))
+
+
+def join(parts, sep: str = "") -> Markup:
+    """Blocks joined (a plain string among them is escaped): "".join would return a str that the
+    next block would escape again."""
+    return Markup(esc(sep)).join(parts)
+
+
+def href(target: str) -> Markup | None:
     """An escaped href for a relative path or an http(s) URL with a host; None for anything
     else (javascript:, data:, file:, protocol-relative //host, backslash tricks)."""
     text = str(target).strip()
@@ -64,19 +83,46 @@ def relative(target: str | Path, page: str | Path) -> str:
     return os.path.relpath(os.path.abspath(target), os.path.dirname(os.path.abspath(page)))
 
 
-def link(target: str, text, title: str | None = None) -> str:
-    url = href(target)
-    if url is None:
-        return esc(text)
-    extra = f' title="{esc(title)}"' if title else ""
-    return f'<a href="{url}"{extra}>{esc(text)}</a>'
+def link(target: str, text, title: str | None = None) -> Markup:
+    return _BLOCKS.link(href(target), text, title)
 
 
-def pre(text) -> str:
-    return f"<pre>{esc(text)}</pre>"
+def pre(text) -> Markup:
+    return _BLOCKS.pre(text)
 
 
-def clipped(text, limit: int = TEXT_CLIP) -> str:
+def para(text, cls: str = "") -> Markup:
+    """A paragraph: `text` escaped unless it is a block's output."""
+    return _BLOCKS.para(text, cls)
+
+
+def heading(level: int, text) -> Markup:
+    return _BLOCKS.heading(level, text)
+
+
+def bold(text) -> Markup:
+    return _BLOCKS.bold(text)
+
+
+def code(text) -> Markup:
+    return _BLOCKS.code(text)
+
+
+def muted(text) -> Markup:
+    return _BLOCKS.muted_span(text)
+
+
+def dl(items) -> Markup:
+    """A definition list of (term, description) pairs."""
+    return _BLOCKS.dl(list(items))
+
+
+def br(items) -> Markup:
+    """Items one per line."""
+    return _BLOCKS.br(list(items))
+
+
+def clipped(text, limit: int = TEXT_CLIP) -> Markup:
     """A long text as its head and tail, the whole in a collapsed section."""
     text = "" if text is None else str(text)
     if len(text) <= limit:
@@ -88,47 +134,46 @@ def clipped(text, limit: int = TEXT_CLIP) -> str:
     ) + details("all of it", pre(text))
 
 
-def details(summary: str, body: str, open_: bool = False, cls: str = "") -> str:
-    """`summary` is escaped; `body` is HTML built by these helpers."""
-    attrs = (" open" if open_ else "") + (f' class="{esc(cls)}"' if cls else "")
-    return f"<details{attrs}><summary>{esc(summary)}</summary>{body}</details>"
+def details(summary, body, open_: bool = False, cls: str = "") -> Markup:
+    """`summary` and `body` are escaped unless they are blocks."""
+    return _BLOCKS.details(summary, body, open_, cls)
 
 
-def table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
-    """`rows`: cells of HTML (escape text with esc, or build links with link)."""
-    header = "".join(f"<th>{esc(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td{' class=num' if i in numeric else ''}>{c}</td>" for i, c in enumerate(r))
-        + "</tr>"
-        for r in rows
-    )
-    return f"<table><tr>{header}</tr>{body}</table>"
+def table(head: list[str], rows: list[list], numeric: set[int] = frozenset()) -> Markup:
+    """`rows`: cells of text (escaped) or blocks (link, status, ...)."""
+    return _BLOCKS.table(head, rows, numeric)
 
 
-def status(text, kind: str | None = None) -> str:
+def status(text, kind: str | None = None) -> Markup:
     """A word coloured by its class (outcome names, passed/failed)."""
     cls = re.sub(r"[^a-z_]", "", str(kind if kind is not None else text).lower())
-    return f'<span class="{cls}">{esc(text)}</span>'
+    return _BLOCKS.status(text, cls)
 
 
-def value(data, depth: int = 0) -> str:
+def section(title, body) -> Markup:
+    return _BLOCKS.section(title, body)
+
+
+def event(label, body, cls: str) -> Markup:
+    return _BLOCKS.event(label, body, cls)
+
+
+def value(data, depth: int = 0) -> Markup:
     """Any JSON value, readably: a list of flat records as a table, a mapping as a definition
     list, long strings collapsed; everything escaped."""
     if isinstance(data, dict):
         if not data:
-            return '<span class="muted">(none)</span>'
-        items = "".join(f"<dt>{esc(k)}</dt><dd>{value(v, depth + 1)}</dd>" for k, v in data.items())
-        return f"<dl>{items}</dl>"
+            return muted("(none)")
+        return dl((k, value(v, depth + 1)) for k, v in data.items())
     if isinstance(data, list):
         if not data:
-            return '<span class="muted">(none)</span>'
+            return muted("(none)")
         if all(isinstance(r, dict) and not any(isinstance(v, dict | list) for v in r.values()) for r in data):
             keys = list(dict.fromkeys(k for r in data for k in r))
             return table(keys, [[value(r.get(k), depth + 1) for k in keys] for r in data])
         if all(not isinstance(v, dict | list) for v in data):
-            return esc(", ".join(map(_scalar, data))) if depth else "<br>".join(esc(_scalar(v)) for v in data)
-        return "<ol>" + "".join(f"<li>{value(v, depth + 1)}</li>" for v in data) + "</ol>"
+            return esc(", ".join(map(_scalar, data))) if depth else br(_scalar(v) for v in data)
+        return _BLOCKS.ol([value(v, depth + 1) for v in data])
     if isinstance(data, str) and (len(data) > 200 or "\n" in data):
         return clipped(data)
     return esc(_scalar(data))
@@ -142,13 +187,8 @@ def _scalar(v) -> str:
     return str(v)
 
 
-def page(title: str, body: str, nav: list[tuple[str, str]] = ()) -> str:
+def page(title: str, body, nav: list[tuple[str, str]] = ()) -> str:
     """A whole document: CSP, referrer policy, the stylesheet, a nav bar of (href, text) links."""
-    bar = " › ".join(link(target, text) for target, text in nav)
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">'
-        '<meta name="referrer" content="no-referrer">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-        f"{f'<nav>{bar}</nav>' if bar else ''}<h1>{esc(title)}</h1>{body}</body></html>\n"
+    return TEMPLATES.get_template("page.html.j2").render(
+        title=title, body=body, nav=[link(target, text) for target, text in nav], csp=CSP, css=CSS
     )

@@ -14,9 +14,29 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ptb.agent_runs import monitor as system_monitor
 from ptb.audit import evallog, findings, trace_view
-from ptb.audit.html import clipped, details, esc, link, page, relative, status, table, value
+from ptb.audit.html import (
+    bold,
+    br,
+    clipped,
+    code,
+    details,
+    dl,
+    esc,
+    join,
+    link,
+    muted,
+    page,
+    para,
+    relative,
+    render,
+    status,
+    table,
+    value,
+)
 from ptb.core import io, outcomes, result_files
 from ptb.leaderboard import publish
 
@@ -65,14 +85,14 @@ def _log_file(metrics: dict, metrics_path: Path) -> Path | None:
     return None
 
 
-def _samples(log: Path | None, page_path: Path) -> str:
+def _samples(log: Path | None, page_path: Path) -> Markup:
     if log is None:
-        return "<p class='missing'>no .eval log</p>"
+        return para("no .eval log", "missing")
     try:
         found = evallog.read_samples(log)
     except Exception as err:  # truncated (BadZipFile), half-written, foreign: say so, keep the page
         problem = f"{type(err).__name__}: {err}"
-        return f"<p class='bad'>unreadable .eval log: cannot read {esc(log.name)}: {esc(problem)}</p>"
+        return para(f"unreadable .eval log: cannot read {log.name}: {problem}", "bad")
     rows = []
     for r in found["rows"][:SAMPLE_ROWS]:
         ok = evallog.correct(r["value"])
@@ -82,7 +102,7 @@ def _samples(log: Path | None, page_path: Path) -> str:
                 esc(r["id"]),
                 esc(r["epoch"]),
                 esc(r["target"]),
-                esc(r["answer"]) if r["answer"] is not None else "<span class='muted'>–</span>",
+                esc(r["answer"]) if r["answer"] is not None else muted("–"),
                 mark,
                 esc(r["error"] or ""),
                 details(f"{len(r['completion']):,} chars", clipped(r["completion"], 3000)),
@@ -91,16 +111,20 @@ def _samples(log: Path | None, page_path: Path) -> str:
     more = len(found["rows"]) - len(rows)
     command = f"inspect view --log-dir {shlex.quote(_from_checkout(log.parent))}"
     return (
-        f"<p>task {esc(found['task'])}, model {esc(found['model'])}, status {esc(found['status'])}; "
-        f"{link(relative(log, page_path), 'the .eval log')}; browse it with <code>{esc(command)}</code></p>"
+        para(
+            esc(f"task {found['task']}, model {found['model']}, status {found['status']}; ")
+            + link(relative(log, page_path), "the .eval log")
+            + "; browse it with "
+            + code(command)
+        )
         + table(["item", "epoch", "target", "answer extracted", "correct", "error", "model output"], rows)
-        + (f"<p class='muted'>{more:,} more rows in the log</p>" if more > 0 else "")
+        + (para(f"{more:,} more rows in the log", "muted") if more > 0 else "")
     )
 
 
-def _provenance(manifest: dict | None, metrics: dict, metrics_path: Path, served: dict | None) -> str:
+def _provenance(manifest: dict | None, metrics: dict, metrics_path: Path, served: dict | None) -> Markup:
     if manifest is None:
-        return "<p class='missing'>no manifest.json</p>"
+        return para("no manifest.json", "missing")
     software = manifest.get("software") or {}
     facts = {
         "workflow commit": software.get("workflow_commit"),
@@ -215,10 +239,7 @@ def cell_page(
     machine = system_monitor.describe((agent or {}).get("monitor"))  # the runner's samples of the machine
     if machine:
         overview["machine during the run"] = machine
-    rows = "".join(
-        f"<dt>{esc(k)}</dt><dd>{status(facts['outcome']) if k == 'outcome' else esc(v)}</dd>"
-        for k, v in overview.items()
-    )
+    rows = dl((k, status(facts["outcome"]) if k == "outcome" else v) for k, v in overview.items())
     raw = [
         (record["agent_json"], "agent.json"),
         (record["manifest"], "manifest.json"),
@@ -230,7 +251,7 @@ def cell_page(
         (record["metrics"], "metrics.json"),
         (run_dir / "job", "job dir"),
     ]
-    links = " · ".join(link(relative(p, page_path), text) for p, text in raw if Path(p).exists())
+    links = join((link(relative(p, page_path), text) for p, text in raw if Path(p).exists()), " · ")
     ctx = {"run_dir": run_dir, "page": page_path, "handout": handout, "benchmark": record["benchmark"]}
     eval_body = value(
         {
@@ -240,12 +261,14 @@ def cell_page(
         }
     )
     calls = used["tool_calls"]
-    body = (
-        f"<dl>{rows}</dl><p>raw files: {links}</p>"
-        f"<h2>Judge</h2>{findings.verdict_section(verdict, ctx)}"
-        f"<h2>Evaluation</h2>{eval_body}{_samples(_log_file(m, Path(record['metrics'])), page_path)}"
-        f"<h2>Agent trace</h2>{details(f'{scaffold} trace: {calls} tool calls', trace_html)}"
-        f"<h2>Provenance</h2>{_provenance(manifest, m, Path(record['metrics']), served)}"
+    body = render(
+        "cell.html.j2",
+        overview=rows,
+        raw_files=links,
+        judge=findings.verdict_section(verdict, ctx),
+        evaluation=eval_body + _samples(_log_file(m, Path(record["metrics"])), page_path),
+        trace=details(f"{scaffold} trace: {calls} tool calls", trace_html),
+        provenance=_provenance(manifest, m, Path(record["metrics"]), served),
     )
     title = f"{record['agent']} · {record['model']} · {record['benchmark']} · seed {record['seed']}"
     nav = [
@@ -295,43 +318,42 @@ def agent_page(
     models = list(dict.fromkeys(s["model"] for s, _ in cells))
     matrix = []
     for model in models:
-        row = [esc(model)]
+        row = [model]
         for bench in benchmarks:
             runs = sorted(by_key.get((model, bench), []), key=lambda c: c[0]["seed"])
             scores = [s["score"] for s, _ in runs]  # one cell without a score: no mean (incomplete)
             mean = None if None in scores else _mean(scores)
-            seeds = "<br>".join(
+            seeds = [
                 link(relative(h, page_path), f"seed {s['seed']}: {_pct(s['score'])}")
-                + f" {status(s['outcome'])}"
+                + " "
+                + status(s["outcome"])
                 for s, h in runs
-            )
-            row.append(f"<b>{_pct(mean)}</b><br>{seeds}" if runs else "–")
+            ]
+            row.append(br([bold(_pct(mean)), *seeds]) if runs else "–")
         matrix.append(row)
     listing = [
         [
             link(relative(h, page_path), f"{s['model']} / {s['benchmark']} / seed {s['seed']}"),
             status(s["outcome"]),
-            esc(_pct(s["score"])),
-            esc(_pct(s["own_score"])),
-            esc(_hours(s["wall_seconds"])),
-            esc(_money(s.get("cost_usd"))),
-            esc(_or_dash(s.get("tokens"))),
-            esc(s["reason"]),
+            _pct(s["score"]),
+            _pct(s["own_score"]),
+            _hours(s["wall_seconds"]),
+            _money(s.get("cost_usd")),
+            _or_dash(s.get("tokens")),
+            s["reason"],
         ]
         for s, h in sorted(cells, key=lambda c: (c[0]["model"], c[0]["benchmark"], c[0]["seed"]))
     ]
     counts = {o: sum(1 for s, _ in cells if s["outcome"] == o) for o in outcomes.CELL}
-    body = (
-        f"<p>{esc(', '.join(f'{o} {n}' for o, n in counts.items() if n))}. Scores × 100; a cell that is "
-        "disqualified, left no model, failed its evaluation or has a corrupt result file counts as the base "
-        "model's score; a mean over a cell without any score is – (incomplete).</p>"
-        + table(["model", *benchmarks.values()], matrix)
-        + "<h2>Every cell</h2>"
-        + table(
+    body = render(
+        "agent.html.j2",
+        counts=", ".join(f"{o} {n}" for o, n in counts.items() if n),
+        matrix=table(["model", *benchmarks.values()], matrix),
+        cells=table(
             ["cell", "outcome", "score", "own score", "hours", "cost", "tokens", "reason"],
             listing,
             {2, 3, 4, 5, 6},
-        )
+        ),
     )
     return page(f"{display_name} ({agent})", body, [(relative(leaderboard_html, page_path), "Leaderboard")])
 

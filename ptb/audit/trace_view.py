@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from markupsafe import Markup
+
 from ptb.agent_runs import traces
-from ptb.audit.html import clipped, details, esc, pre
+from ptb.audit.html import clipped, details, esc, event, join, para, pre
 
 MAX_EVENTS = 3000  # beyond this the page would outgrow a browser tab; the raw log is linked
 OUTPUT_CHARS = 6000
@@ -43,7 +45,7 @@ def _input_text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, indent=1, ensure_ascii=False)
 
 
-def _event(ev: dict, names: dict) -> str:
+def _event(ev: dict, names: dict) -> Markup:
     kind = ev.get("kind")
     if kind == "tool_call":
         names[ev.get("id")] = ev.get("name")
@@ -70,7 +72,7 @@ def _event(ev: dict, names: dict) -> str:
         return details(f"result: {ev.get('status') or 'done'}", body, open_=True, cls="event")
     text = str(ev.get("text") or "")
     if kind in ("text", "thinking", "user") and not text.strip():
-        return ""
+        return esc("")
     label = {
         "text": "assistant",
         "thinking": "thinking",
@@ -82,23 +84,22 @@ def _event(ev: dict, names: dict) -> str:
     cls = "event " + ("error" if kind == "error" else "text" if kind == "text" else "")
     if kind == "log":
         return details(f"log: {len(text.splitlines())} line(s)", clipped(text, OUTPUT_CHARS), cls=cls)
-    return f"<div class='{cls}'><b>{esc(label)}:</b>{clipped(text, OUTPUT_CHARS)}</div>"
+    return event(label, clipped(text, OUTPUT_CHARS), cls)
 
 
-def render(scaffold: str, raw_log: Path) -> tuple[str, dict]:
+def render(scaffold: str, raw_log: Path) -> tuple[Markup, dict]:
     """(HTML of the trace, totals); a missing log renders as a note."""
     if not raw_log.is_file():
-        return "<p class='missing'>no agent.log</p>", totals([])
+        return para("no agent.log", "missing"), totals([])
     raw = raw_log.read_text(errors="replace")
     if not traces.has_parser(scaffold):
         return (
-            f"<p class='muted'>scaffold {esc(scaffold)} writes no event stream; its raw log:</p>"
-            + clipped(raw, 20000),
+            para(f"scaffold {scaffold} writes no event stream; its raw log:", "muted") + clipped(raw, 20000),
             totals([]),
         )
     events = traces.events(scaffold, raw)
     names: dict = {}
-    shown = "".join(_event(ev, names) for ev in events[:MAX_EVENTS])
+    shown = join(_event(ev, names) for ev in events[:MAX_EVENTS])
     if len(events) > MAX_EVENTS:
-        shown += f"<p class='muted'>[{len(events) - MAX_EVENTS:,} more events: see the raw log]</p>"
+        shown += para(f"[{len(events) - MAX_EVENTS:,} more events: see the raw log]", "muted")
     return shown, totals(events)

@@ -7,7 +7,7 @@ import hashlib
 
 from ptb.core.paths import REPO_ROOT
 
-SUFFIXES = {".py", ".yaml", ".yml", ".jinja", ".md", ".sh", ".txt"}
+SUFFIXES = {".py", ".yaml", ".yml", ".jinja", ".j2", ".md", ".sh", ".txt"}
 
 
 @functools.lru_cache(maxsize=None)  # many jobs hash the same files within one dry run

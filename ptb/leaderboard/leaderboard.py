@@ -16,7 +16,6 @@ and nothing else.
 from __future__ import annotations
 
 import csv
-import html
 import logging
 import math
 from dataclasses import dataclass
@@ -24,13 +23,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
+from markupsafe import Markup
 
-from ptb.core import io, paths, protocol
+from ptb.core import io, pages, paths, protocol
 from ptb.core.outcomes import CELL, CORRUPT, EVAL_ERROR, OK, OWN_SCORE, UNSCORED, reason
 from ptb.core.result_files import BASELINE_KEYS, CELL_KEYS, cell_outcome, read_cell, read_metrics
 from ptb.leaderboard import charts, job_times
 
 LOG = logging.getLogger(__name__)
+TEMPLATES = pages.environment("ptb.leaderboard")
 
 Z95 = 1.959964
 T95 = {
@@ -575,47 +576,16 @@ def agent_page_href(agent: str) -> str:
     return page.removeprefix(paths.fill(paths.LEADERBOARD_DIR, ".") + "/")
 
 
-def _html_table(
-    head: list[str],
-    body: list[list[str]],
-    classes: list[str] | None = None,
-    links: list[str | None] | None = None,
-) -> str:
-    """links: per row, the href of its second cell (the agent's page), or None."""
-    esc = html.escape
-
-    def cell(value: str, i: int, target: str | None) -> str:
-        text = esc(value)
-        return f'<td><a href="{esc(target)}">{text}</a></td>' if target and i == 1 else f"<td>{text}</td>"
-
-    rows = "".join(
-        f'<tr class="{c}">' + "".join(cell(v, i, target) for i, v in enumerate(r)) + "</tr>"
-        for r, c, target in zip(body, classes or [""] * len(body), links or [None] * len(body))
-    )
-    return "<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + f"</tr>{rows}</table>"
-
-
-def _plain(markdown: str) -> str:
-    return html.escape(markdown.replace("`", ""))
-
-
 def to_html(page: Page, charts_svg: dict[str, str]) -> str:
     """One self-contained page: inline CSS, the table, the charts as inline SVG; no scripts."""
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        "<title>PostTrainBench leaderboard</title>",
-        f"<style>{CSS}</style></head><body><h1>PostTrainBench leaderboard</h1>",
-        f"<p class='note'>{_plain(NOTE)}</p>",
-        _html_table(page.head, page.body, ["baseline" if b else "" for b in page.baseline], page.links),
-        *(f"<p>{_plain(line)}</p>" for line in page.footer),
-        "<div class='charts'>",
-        *(f"<figure>{svg}</figure>" for svg in charts_svg.values()),
-        "</div>",
-    ]
-    for title, (head, body) in page.sections:
-        parts += [f"<h2>{html.escape(title)}</h2>", _html_table(head, body)]
-    return "".join(parts) + "</body></html>\n"
+    return TEMPLATES.get_template("leaderboard.html.j2").render(
+        page=page,
+        note=NOTE,
+        classes=["baseline" if b else "" for b in page.baseline],
+        charts=[Markup(svg) for svg in charts_svg.values()],  # vl-convert's drawing of our data
+        csp=CSP,
+        css=CSS,
+    )
 
 
 def write(

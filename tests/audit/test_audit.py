@@ -14,6 +14,7 @@ import audit_tree
 import browser
 import pytest
 from inspect_ai.log import read_eval_log
+from markupsafe import Markup
 
 from ptb.audit import evallog, html
 from ptb.core import io
@@ -74,11 +75,11 @@ def test_safe_links_are_relative_paths_or_http_urls():
 def test_hostile_text_never_becomes_markup(tree):
     for page in [*tree["pages"], tree["agent_page"], tree["leaderboard"]]:
         text = Path(page).read_text()
-        assert "<script" not in text and "onerror=" not in text.replace("onerror=&quot;", "")
+        assert "<script" not in text and "onerror=" not in text.replace("onerror=&#34;", "")
         assert not re.search(r"<[^>]+\son\w+\s*=", text), page  # no event handler attribute anywhere
         assert 'href="javascript' not in text.lower()
     cell = Path(tree["pages"][0]).read_text()
-    assert "&lt;script&gt;document.title=&#x27;pwned&#x27;&lt;/script&gt;" in cell  # shown, escaped
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in cell  # shown, escaped
 
 
 def test_a_secret_value_never_reaches_the_page_whatever_the_finding_carries(tree):
@@ -196,11 +197,11 @@ def test_no_script_runs_in_the_pages(tree, chromium):
 
 
 def test_the_csp_blocks_a_script_that_slipped_through(tmp_path, chromium):
-    """Defence in depth: were escaping ever missed, the page's policy still refuses inline script."""
+    """Defence in depth: were escaping ever missed (hostile text passed on as markup), the page's
+    policy still refuses inline script."""
     page = tmp_path / "leak.html"
-    page.write_text(
-        html.page("safe", "<script>document.title='pwned'</script><img src=x onerror=\"document.title='x'\">")
-    )
+    slipped = Markup("<script>document.title='pwned'</script><img src=x onerror=\"document.title='x'\">")
+    page.write_text(html.page("safe", slipped))
     chromium.goto(url(page))
     assert chromium.evaluate("document.title") == "safe"
     assert any("Content Security Policy" in m for m in chromium.messages())
@@ -214,3 +215,65 @@ def test_a_run_without_a_key_says_so_instead_of_scanning_for_nothing():
     assert "12 files scanned for ANTHROPIC_API_KEY." in findings._secrets(
         {"files_scanned": 12, "secrets": ["ANTHROPIC_API_KEY"]}, {}
     )
+
+
+HTML_TEXT = "<script>alert(1)</script> R&D \"quoted\" 'single'"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt; R&amp;D &#34;quoted&#34; &#39;single&#39;"
+
+
+def test_every_page_escapes_text_once_and_keeps_the_markup_it_builds(tmp_path):
+    """Text from any input (an agent's display name, a benchmark's, a finding's summary, a trace
+    line, a reason, a leaderboard row) is escaped exactly once on every page; the links, marks and
+    sections the pages build on purpose stay markup (autoescaping must not escape them again)."""
+    from ptb.audit import findings, pages, trace_view  # noqa: PLC0415
+    from ptb.leaderboard import leaderboard  # noqa: PLC0415
+
+    summary = {"model": "m", "benchmark": "gsm8k", "seed": 1, "score": 0.5, "own_score": 0.5}
+    summary.update(outcome="ok", wall_seconds=3600, cost_usd=None, tokens=None, reason=HTML_TEXT)
+    agent = pages.agent_page(
+        "a", HTML_TEXT, {"gsm8k": HTML_TEXT}, [(summary, str(tmp_path / "cells" / "a b.html"))],
+        tmp_path / "agents" / "a.html", str(tmp_path / "leaderboard.html"),
+    )  # fmt: skip
+    check = {"name": "tamper", "passed": False, "summary": HTML_TEXT, "evidence": {"note": HTML_TEXT}}
+    verdict = findings.verdict_section({"outcome": "disqualified", "checks": [check]}, {})
+    raw_log = tmp_path / "agent.log"
+    raw_log.write_text(f"step 1\n{HTML_TEXT}\n")
+    trace, _ = trace_view.render("no-parser-scaffold", raw_log)
+    board = leaderboard.Page(
+        head=["Rank", "Agent"], body=[["1", HTML_TEXT]], baseline=[False],
+        links=[leaderboard.agent_page_href("a&b")], footer=[f"`weights` {HTML_TEXT}"],
+        sections=[(HTML_TEXT, (["x"], [[HTML_TEXT]]))],
+    )  # fmt: skip
+    for text in (agent, str(verdict), str(trace), leaderboard.to_html(board, {})):
+        assert "<script" not in text and "&amp;amp;" not in text and "&amp;lt;" not in text
+        assert ESCAPED in text
+    # the markup built on purpose: links, outcome marks, sections, collapsed blocks
+    assert '<a href="../cells/a%20b.html">seed 1: 50.0</a> <span class="ok">ok</span>' in agent
+    assert '<h3>tamper: <span class="bad">failed</span></h3>' in str(verdict)
+    assert "<details><summary>all evidence</summary><dl><dt>note</dt>" in str(verdict)
+    assert f"<pre>step 1\n{ESCAPED}\n</pre>" in str(trace)
+    assert '<a href="agents/a%26b.html">' + ESCAPED + "</a>" in leaderboard.to_html(board, {})
+
+
+def test_a_display_name_with_markup_is_text_on_the_leaderboard_and_agent_page(tree):
+    for page in (tree["leaderboard"], tree["agent_page"]):
+        text = Path(page).read_text()
+        assert "Claude &lt;X&gt;" in text and "Claude <X>" not in text
+
+
+def test_a_template_edit_reruns_the_pages(tmp_path, monkeypatch):
+    """The rules' code hashes (ptb.core.code_hash) cover the templates: an edited one re-renders."""
+    from ptb.core import code_hash  # noqa: PLC0415
+
+    template = tmp_path / "ptb" / "audit" / "templates" / "page.html.j2"
+    template.parent.mkdir(parents=True)
+    template.write_text("<p>{{ x }}</p>")
+    monkeypatch.setattr(code_hash, "REPO_ROOT", tmp_path)
+    try:  # a process hashes a path once (each planning is a new process): cleared around the edit
+        code_hash.source_hash.cache_clear()
+        before = code_hash.source_hash("ptb/audit")
+        template.write_text("<p>{{ x }}!</p>")
+        code_hash.source_hash.cache_clear()
+        assert code_hash.source_hash("ptb/audit") != before
+    finally:
+        code_hash.source_hash.cache_clear()
