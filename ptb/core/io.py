@@ -1,6 +1,6 @@
 """Atomic writes, content hashes, and how result files record paths.
 
-Recorded paths (model manifests' `path`, metrics.json's `model_path`, `log_file`, `reused_from`,
+Recorded paths (model manifests' `path`, metrics.json's `model_path`, `log_file`, `reused_from`, `reused_log`,
 the canonical model's `model`): relative to the folder of the file that records them
 (record_path), so a checkout moved or copied with its results still resolves them; a path
 outside the working directory (a cache configured absolute on another disk) is recorded
