@@ -551,14 +551,16 @@ def cell_log(stored_log: str | None, log_dir: str, cell: dict) -> str | None:
         LOG.warning("the reused evaluation's log %s cannot be read (%s): evaluating again", stored_log, error)
         return None
     target = Path(log_dir) / Path(stored_log).name
-    provider = log.eval.model.split("/")[0]
+    reused_model = log.eval.model
+    provider, original = reused_model.split("/")[0], cell_label(log.eval.metadata or {})
+    if reused_model == f"{provider}/{original}":  # named for its cell (hf/), not a folder (vllm/)
+        log.eval.model = f"{provider}/{cell_label(cell)}"
     log.eval.metadata = {
         **cell,
         "reused_log": os.path.relpath(stored_log, target.parent),
-        "reused_model": log.eval.model,
+        "reused_model": reused_model,
     }
     log.eval.tags = [f"{key}={value}" for key, value in cell.items()] + ["reused"]
-    log.eval.model = f"{provider}/{cell_label(cell)}"
     # a log of its own to the viewer: inspect keys logs by eval_id
     log.eval.eval_id = hashlib.sha256(f"{log.eval.eval_id} {target}".encode()).hexdigest()[:22]
     target.parent.mkdir(parents=True, exist_ok=True)

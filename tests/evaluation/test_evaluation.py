@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from helpers import snakemake
 from inspect_ai import eval as inspect_eval
-from inspect_ai.log import read_eval_log
+from inspect_ai.log import read_eval_log, write_eval_log
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, accuracy, scorer
 
@@ -539,30 +539,34 @@ def test_a_reused_evaluation_gets_a_log_of_its_own_naming_its_cell(tmp_path, mon
     model.mkdir(parents=True)
     (model / "config.json").write_text("{}")
     io.write_json(tmp_path / "model.json", {"path": str(model)})
+    baseline = {"model": "m", "variant": "base"}
+    named = gsm8k_log.model_copy(deep=True)  # as evaluate() names a baseline's log
+    named.eval.model, named.eval.metadata = "mockllm/m/base", {**baseline, "protocol": POSTTRAINBENCH_V1}
+    named.location = str(tmp_path / "base" / "first.eval")
+    write_eval_log(named, named.location)
     runs = []
 
     def evaluate(**kw):
         runs.append(kw["cell"])
-        return {"outcome": "ok", **evaluation.summarise(gsm8k_log)}
+        return {"outcome": "ok", **evaluation.summarise(named)}
 
     monkeypatch.setattr(evaluation, "evaluate", evaluate)
     settings = {"protocol": POSTTRAINBENCH_V1, "evaluation": {}, "limit": None, "task_args": {}}
     job = dict(dataset_dir="d", benchmark="gsm8k", family="qwen3", settings=settings, throughput={})
     job.update(store=str(tmp_path / "store"), model_json=str(tmp_path / "model.json"), agent_json=None)
-    first = evaluation.evaluate_job(
-        **job, log_dir=str(tmp_path / "base"), cell={"model": "m", "variant": "base"}
-    )
+    first = evaluation.evaluate_job(**job, log_dir=str(tmp_path / "base"), cell=baseline)
     noop = {"agent": "noop", "model": "m", "benchmark": "gsm8k", "seed": "1"}
     copy = evaluation.evaluate_job(**job, log_dir=str(tmp_path / "noop"), cell=noop)
-    assert len(runs) == 1 and copy["reused_log"] == first["log_file"] == gsm8k_log.location
+    assert len(runs) == 1 and copy["reused_log"] == first["log_file"] == named.location
     assert Path(copy["log_file"]).parent == tmp_path / "noop"
     own = read_eval_log(copy["log_file"])
     assert own.eval.model == "mockllm/noop/m/seed1" and "agent=noop" in own.eval.tags
     assert own.eval.metadata["agent"] == "noop" and own.eval.metadata["protocol"] == POSTTRAINBENCH_V1
+    assert own.eval.metadata["reused_model"] == "mockllm/m/base"
     assert own.eval.eval_id != gsm8k_log.eval.eval_id
     assert (
         Path(copy["log_file"]).parent.joinpath(own.eval.metadata["reused_log"]).resolve()
-        == Path(gsm8k_log.location).resolve()
+        == Path(named.location).resolve()
     )
     assert [s.scores for s in own.samples] == [s.scores for s in gsm8k_log.samples]
     again = evaluation.summarise(own)
