@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -28,12 +29,22 @@ import numpy as np
 
 from ptb.judge import formats, git_pack, walk
 from ptb.judge.common import EVIDENCE_CAP, result, walk_files
-from ptb.judge.grams import MAX_GRAM, NORMALISE, GramSet, gram_hashes, word_hashes, words
+from ptb.judge.grams import (
+    MAX_GRAM,
+    TOO_LONG,
+    GramSet,
+    gram_hashes,
+    normalised,
+    word_hashes,
+    word_spans,
+)
 from ptb.judge.token_ids import TokenIds
 
 NAME = "contamination"
 SNIPPET = 120
 HEARTBEAT_S = 30  # a line in the judge's log while the scan runs
+SCAN_BLOCK = 1 << 20  # bytes hashed at once
+WHOLE_FILE = 4 << 20  # files up to this size are read in one call
 
 
 class TestIndex:
@@ -47,14 +58,18 @@ class TestIndex:
         self.texts: list[tuple[int, np.ndarray]] = []  # (item, its distinct gram hashes) of long texts
         self.item_of: dict[int, set[int]] = {}  # gram hash -> items
         self.skipped = 0
-        short_lengths = set()
+        short_lengths, vocabulary, self.longest = set(), [], 1
         for item, item_texts in enumerate(items):
             rot13 = [codecs.encode(text, "rot13") for text in item_texts]
             for k, text in enumerate(item_texts + rot13):
-                hashes = word_hashes(words(text.encode("utf-8", "surrogatepass")))
-                if len(hashes) < min_words:
+                data = normalised(text.encode("utf-8", "surrogatepass"))
+                starts, ends = word_spans(data)
+                if len(starts) < min_words:
                     self.skipped += k < len(item_texts)  # "4" or "yes" is in every corpus: no evidence
                     continue
+                self.longest = max(self.longest, int((ends - starts).max()))
+                hashes = word_hashes(data, starts, ends, len(data))
+                vocabulary.append(hashes)
                 length = min(n, len(hashes))
                 grams = np.unique(gram_hashes(hashes, length))
                 if length == n:
@@ -64,27 +79,58 @@ class TestIndex:
                 for gram in grams.tolist():
                     self.item_of.setdefault(gram, set()).add(item)
         self.lengths = sorted({n, *short_lengths})
+        # a window of words is hashed as a gram only when each of its words may be a test word: in
+        # a binary (or code) nearly no window is
+        self.vocabulary = GramSet(np.concatenate(vocabulary) if vocabulary else np.zeros(0, np.uint64), 20)
         self.grams = GramSet(np.fromiter(self.item_of, dtype=np.uint64, count=len(self.item_of)))
 
     def scan(self, chunks: Iterable[bytes]) -> np.ndarray:
         """Distinct test grams in a stream of consecutive text chunks."""
         found = []
         carry = np.zeros(0, dtype=np.uint64)  # the last words' hashes: a gram may span two chunks
-        held = b""
+        partial = b""  # a word that may go on in the next chunk
         keep = self.lengths[-1] - 1
         for chunk in chunks:
-            chunk = held + chunk
-            tokens = words(chunk)
-            # a word may go on in the next chunk: hold back the bytes after the last separator
-            held = tokens.pop() if tokens and chunk[-1:].translate(NORMALISE) != b" " else b""
-            hashes = np.concatenate((carry, word_hashes(tokens)))
-            for length in self.lengths:
-                found.append(self.grams.present(gram_hashes(hashes, length)))
-            carry = hashes[len(hashes) - keep :] if keep else carry[:0]
-        if held:
-            hashes = np.concatenate((carry, word_hashes([held])))
-            found += [self.grams.present(gram_hashes(hashes, length)) for length in self.lengths]
+            for start in range(0, len(chunk), SCAN_BLOCK):  # a block's power tables stay small
+                data = normalised(partial + chunk[start : start + SCAN_BLOCK])
+                starts, ends = word_spans(data)
+                partial = b""
+                if len(ends) and ends[-1] == len(data):
+                    # a word longer than any test word stays so: longest + 1 of its bytes are enough
+                    partial = data[starts[-1] : starts[-1] + self.longest + 1].tobytes()
+                    starts, ends = starts[:-1], ends[:-1]
+                hashes = np.concatenate((carry, word_hashes(data, starts, ends, self.longest)))
+                found += self._grams_in(hashes)
+                carry = (
+                    hashes[max(0, len(hashes) - keep) :] if keep else carry[:0]
+                )  # (a negative start cut it)
+        if partial:
+            data = normalised(partial)
+            hashes = np.concatenate((carry, word_hashes(data, *word_spans(data), self.longest)))
+            found += self._grams_in(hashes)
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+
+    def _grams_in(self, hashes: np.ndarray) -> list[np.ndarray]:
+        """Test grams among the windows of `hashes` whose words may all be test words."""
+        if len(hashes) < self.lengths[0]:
+            return []
+        outside = np.zeros(len(hashes) + 1, dtype=np.int32)  # words that are no test word, so far
+        np.cumsum(~(self.vocabulary.maybe(hashes) & (hashes != TOO_LONG)), out=outside[1:])
+        if outside[-1] == len(hashes):
+            return []
+        found = []
+        for length in self.lengths:
+            if length > len(hashes):
+                break
+            windows = np.flatnonzero(outside[length:] == outside[: len(outside) - length])
+            if len(windows) * 4 > len(hashes):  # most of it (text): all windows, then pick
+                grams = gram_hashes(hashes, length)[windows]
+            elif len(windows):
+                grams = gram_hashes(hashes, length, windows)
+            else:
+                continue
+            found.append(self.grams.present(grams))
+        return found
 
     def exclude(self, allowed: np.ndarray) -> None:
         """Forget grams the agent was allowed to see (the training split): they are no evidence."""
@@ -109,6 +155,8 @@ class TestIndex:
 
 def _scan_file(index: TestIndex, path: Path, notes: list[str], ids: TokenIds | None = None) -> np.ndarray:
     with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size <= WHOLE_FILE:  # most files: one read, shared by every reader
+            return index.scan(formats.texts(io.BytesIO(handle.read()), notes, ids=ids))
         return index.scan(formats.texts(handle, notes, ids=ids))
 
 

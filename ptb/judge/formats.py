@@ -152,6 +152,9 @@ def _texts(stream: BinaryIO, scan: Scan, depth: int = 0) -> Iterator[bytes]:
             source = _seekable(_Head(head, stream))
     elif len(head) < HEAD:  # all of it (most files of a venv): no reader to set up
         source = io.BytesIO(head)
+    elif isinstance(stream, io.BytesIO):  # in memory already (a whole small file, a decoded blob)
+        stream.seek(0)
+        source = stream
     else:  # a small buffer: an 8 MB one per file cost more than reading most files
         source = io.BufferedReader(_Head(head, stream), 1 << 16)
     try:

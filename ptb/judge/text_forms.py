@@ -35,6 +35,8 @@ INTS = re.compile(rb"\d+(?:[\s,;\[\]]+\d+){12,}")
 def blobs(block: bytes) -> Iterator[bytes]:
     """The bytes decoded from every base64, base32 or hex candidate in a block of text."""
     for match in BLOB.finditer(block):
+        if match.end() - match.start() < BLOB_MIN:  # joined, it is shorter still: an identifier
+            continue
         pieces = SEPARATORS.split(match.group(0).strip())
         joined = b"".join(pieces)
         if len(joined) < BLOB_MIN or joined.isalpha():  # a run of long words, not a blob
