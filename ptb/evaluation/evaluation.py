@@ -545,12 +545,14 @@ def cell_log(stored_log: str | None, log_dir: str, cell: dict) -> str | None:
     the copy. None (logged) if the stored log cannot be read: the evaluation then runs again."""
     from inspect_ai.log import read_eval_log, write_eval_log  # noqa: PLC0415 (heavy)
 
+    target = Path(log_dir) / Path(stored_log or "none").name
+    if stored_log and target.is_file() and target.samefile(stored_log):  # this cell's own (a re-run)
+        return str(target)
     try:
         log = read_eval_log(stored_log)
     except Exception as error:  # gone (results moved without it), truncated, foreign
         LOG.warning("the reused evaluation's log %s cannot be read (%s): evaluating again", stored_log, error)
         return None
-    target = Path(log_dir) / Path(stored_log).name
     reused_model = log.eval.model
     provider, original = reused_model.split("/")[0], cell_label(log.eval.metadata or {})
     if reused_model == f"{provider}/{original}":  # named for its cell (hf/), not a folder (vllm/)

@@ -573,6 +573,12 @@ def test_a_reused_evaluation_gets_a_log_of_its_own_naming_its_cell(tmp_path, mon
     assert {k: again[k] for k in ("score", "stderr", "ci95", "samples_scored")} == {
         k: copy[k] for k in ("score", "stderr", "ci95", "samples_scored")
     }
+    # the baseline evaluated again (forcerun): the stored log is its own, left as it is
+    assert (
+        evaluation.evaluate_job(**job, log_dir=str(tmp_path / "base"), cell=baseline)["log_file"]
+        == named.location
+    )
+    assert read_eval_log(named.location).eval.tags == named.eval.tags and len(runs) == 1
     # the baseline's log gone (a store entry outliving it): no copy of nothing, the evaluation runs again
     (tmp_path / "store").joinpath(first["evaluation_key"], "metrics.json").write_text(
         json.dumps({**first, "log_file": str(tmp_path / "gone.eval")})
