@@ -133,7 +133,7 @@ rule leaderboard:
             "ptb/core/reference/posttrainbench_v1_factors.json",
             "ptb/leaderboard/charts.py",
             "ptb/leaderboard/templates",
-            "ptb/core/pages.py",
+            "ptb/core/page_templates.py",
             "ptb/core/outcomes.py",
             "ptb/leaderboard/job_times.py",
             "ptb/leaderboard/publish.py",
@@ -151,7 +151,7 @@ rule leaderboard:
 LEADERBOARD_HTML = paths.fill(paths.LEADERBOARD_HTML, RESULTS)
 AUDIT_CODE = source_hash(
     "ptb/audit",
-    "ptb/core/pages.py",
+    "ptb/core/page_templates.py",
     "ptb/core/outcomes.py",
     "ptb/core/result_files.py",
     "ptb/leaderboard/publish.py",

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
-from ptb.core import pages
+from ptb.core import page_templates
 
 CSS = """body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1300px;color:#222;padding:0 1em}
 table{border-collapse:collapse;margin:.6em 0;font-size:13px}
@@ -44,8 +44,7 @@ CSP = (
 TEXT_CLIP = 4000  # a value shown inline; longer ones collapse with head and tail kept
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
-
-TEMPLATES = pages.environment("ptb.audit")
+TEMPLATES = page_templates.environment("ptb.audit")
 _BLOCKS = TEMPLATES.get_template("blocks.html.j2").module
 
 

@@ -25,13 +25,13 @@ from urllib.parse import quote
 import pandas as pd
 from markupsafe import Markup
 
-from ptb.core import io, pages, paths, protocol
+from ptb.core import io, page_templates, paths, protocol
 from ptb.core.outcomes import CELL, CORRUPT, EVAL_ERROR, OK, OWN_SCORE, UNSCORED, reason
 from ptb.core.result_files import BASELINE_KEYS, CELL_KEYS, cell_outcome, read_cell, read_metrics
 from ptb.leaderboard import charts, job_times
 
 LOG = logging.getLogger(__name__)
-TEMPLATES = pages.environment("ptb.leaderboard")
+TEMPLATES = page_templates.environment("ptb.leaderboard")
 
 Z95 = 1.959964
 T95 = {
