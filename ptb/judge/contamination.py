@@ -31,7 +31,6 @@ from ptb.judge import formats, git_pack, walk
 from ptb.judge.common import EVIDENCE_CAP, result, walk_files
 from ptb.judge.grams import (
     MAX_GRAM,
-    TOO_LONG,
     GramSet,
     gram_hashes,
     normalised,
@@ -58,7 +57,7 @@ class TestIndex:
         self.texts: list[tuple[int, np.ndarray]] = []  # (item, its distinct gram hashes) of long texts
         self.item_of: dict[int, set[int]] = {}  # gram hash -> items
         self.skipped = 0
-        short_lengths, vocabulary, self.longest = set(), [], 1
+        short_lengths, vocabulary, spans, self.longest = set(), [], [], 1
         for item, item_texts in enumerate(items):
             rot13 = [codecs.encode(text, "rot13") for text in item_texts]
             for k, text in enumerate(item_texts + rot13):
@@ -70,6 +69,7 @@ class TestIndex:
                 self.longest = max(self.longest, int((ends - starts).max()))
                 hashes = word_hashes(data, starts, ends, len(data))
                 vocabulary.append(hashes)
+                spans.append((data, starts, ends))
                 length = min(n, len(hashes))
                 grams = np.unique(gram_hashes(hashes, length))
                 if length == n:
@@ -82,14 +82,18 @@ class TestIndex:
         # a window of words is hashed as a gram only when each of its words may be a test word: in
         # a binary (or code) nearly no window is
         self.vocabulary = GramSet(np.concatenate(vocabulary) if vocabulary else np.zeros(0, np.uint64), 20)
+        # coarser and cheaper, before any hashing: (first byte, length) of the test words
+        self.first_and_length = np.zeros((256, self.longest + 2), dtype=bool)
+        for data, starts, ends in spans:
+            self.first_and_length[data[starts], ends - starts] = True
         self.grams = GramSet(np.fromiter(self.item_of, dtype=np.uint64, count=len(self.item_of)))
 
     def scan(self, chunks: Iterable[bytes]) -> np.ndarray:
         """Distinct test grams in a stream of consecutive text chunks."""
-        found = []
-        carry = np.zeros(0, dtype=np.uint64)  # the last words' hashes: a gram may span two chunks
+        found: list[np.ndarray] = []
+        # the last words' hashes and whether each may be a test word: a gram may span two chunks
+        carry = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool))
         partial = b""  # a word that may go on in the next chunk
-        keep = self.lengths[-1] - 1
         for chunk in chunks:
             for start in range(0, len(chunk), SCAN_BLOCK):  # a block's power tables stay small
                 data = normalised(partial + chunk[start : start + SCAN_BLOCK])
@@ -99,36 +103,53 @@ class TestIndex:
                     # a word longer than any test word stays so: longest + 1 of its bytes are enough
                     partial = data[starts[-1] : starts[-1] + self.longest + 1].tobytes()
                     starts, ends = starts[:-1], ends[:-1]
-                hashes = np.concatenate((carry, word_hashes(data, starts, ends, self.longest)))
-                found += self._grams_in(hashes)
-                carry = (
-                    hashes[max(0, len(hashes) - keep) :] if keep else carry[:0]
-                )  # (a negative start cut it)
+                carry = self._block(data, starts, ends, carry, found)
         if partial:
             data = normalised(partial)
-            hashes = np.concatenate((carry, word_hashes(data, *word_spans(data), self.longest)))
-            found += self._grams_in(hashes)
+            self._block(data, *word_spans(data), carry, found)
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
-    def _grams_in(self, hashes: np.ndarray) -> list[np.ndarray]:
+    def _block(self, data, starts, ends, carry, found) -> tuple[np.ndarray, np.ndarray]:
+        """Test grams among the words data[starts:ends] (after the carried ones) into `found`; the
+        words to carry on. Words are hashed only when some window of them may be a test gram by
+        their first bytes and lengths (a binary's "words" nearly never are)."""
+        keep = self.lengths[-1] - 1
+        maybe = self.first_and_length[data[starts], np.minimum(ends - starts, self.longest + 1)]
+        maybe = np.concatenate((carry[1], maybe))
+        if self._windows(maybe, self.lengths[0]) is not None:
+            hashes = np.concatenate((carry[0], word_hashes(data, starts, ends, self.longest)))
+            maybe &= self.vocabulary.maybe(hashes)
+            found += self._grams_in(hashes, maybe)
+        else:  # only the words carried on are hashed
+            tail = max(0, len(starts) - keep)
+            offset = starts[tail] if tail < len(starts) else len(data)
+            hashed = word_hashes(data[offset:], starts[tail:] - offset, ends[tail:] - offset, self.longest)
+            hashes = np.concatenate((carry[0], hashed))
+            maybe = maybe[len(maybe) - len(hashes) :]
+        cut = max(0, len(hashes) - keep) if keep else len(hashes)  # (a negative start would cut it)
+        return hashes[cut:], maybe[cut:]
+
+    @staticmethod
+    def _windows(maybe: np.ndarray, length: int) -> np.ndarray | None:
+        """Starts of the runs of `length` words that may all be test words (None: there are none)."""
+        if len(maybe) < length or np.count_nonzero(maybe) < length:
+            return None
+        outside = np.zeros(len(maybe) + 1, dtype=np.int32)  # words that are no test word, so far
+        np.cumsum(~maybe, out=outside[1:])
+        windows = np.flatnonzero(outside[length:] == outside[: len(outside) - length])
+        return windows if len(windows) else None
+
+    def _grams_in(self, hashes: np.ndarray, maybe: np.ndarray) -> list[np.ndarray]:
         """Test grams among the windows of `hashes` whose words may all be test words."""
-        if len(hashes) < self.lengths[0]:
-            return []
-        outside = np.zeros(len(hashes) + 1, dtype=np.int32)  # words that are no test word, so far
-        np.cumsum(~(self.vocabulary.maybe(hashes) & (hashes != TOO_LONG)), out=outside[1:])
-        if outside[-1] == len(hashes):
-            return []
         found = []
         for length in self.lengths:
-            if length > len(hashes):
-                break
-            windows = np.flatnonzero(outside[length:] == outside[: len(outside) - length])
+            windows = self._windows(maybe, length)
+            if windows is None:
+                continue
             if len(windows) * 4 > len(hashes):  # most of it (text): all windows, then pick
                 grams = gram_hashes(hashes, length)[windows]
-            elif len(windows):
-                grams = gram_hashes(hashes, length, windows)
             else:
-                continue
+                grams = gram_hashes(hashes, length, windows)
             found.append(self.grams.present(grams))
         return found
 

@@ -45,8 +45,13 @@ def normalised(data: bytes) -> np.ndarray:
 
 def word_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive) of every word in normalised bytes."""
-    edges = np.diff((data != SEPARATOR).view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    is_word = data != SEPARATOR
+    changes = np.flatnonzero(is_word[1:] != is_word[:-1]) + 1  # where a word starts or ends
+    if len(data) and is_word[0]:
+        changes = np.concatenate(([0], changes))
+    if len(data) and is_word[-1]:
+        changes = np.concatenate((changes, [len(data)]))
+    return changes[0::2], changes[1::2]
 
 
 def word_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, longest: int) -> np.ndarray:

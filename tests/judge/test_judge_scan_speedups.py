@@ -9,8 +9,6 @@ import base64
 import os
 import random
 
-import numpy as np
-
 from ptb.judge import contamination, grams
 
 ITEM = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."
@@ -99,7 +97,18 @@ def test_a_hard_link_is_read_under_either_name_when_the_other_is_handed_out(tmp_
         assert [f["file"] for f in result["evidence"]["matching_files"]] == [f"job/{copy}"]
 
 
-def test_binary_without_test_words_costs_no_gram():
-    index = contamination.TestIndex([[ITEM]], 13, 3)
-    hashes = np.random.default_rng(0).integers(0, 2**63, 10_000, dtype=np.uint64)
-    assert index._grams_in(hashes) == []  # no window of 13 test words: nothing hashed or looked up
+def test_binary_is_not_hashed_word_by_word_unless_test_words_may_stand_in_a_row(monkeypatch):
+    hashed = []
+    real = contamination.word_hashes
+    monkeypatch.setattr(
+        contamination,
+        "word_hashes",
+        lambda data, starts, ends, longest: hashed.append(len(starts)) or real(data, starts, ends, longest),
+    )
+    index = contamination.TestIndex([[ITEM], [OTHER]], 13, 3)
+    hashed.clear()  # the test texts' words
+    assert index.items_with(index.scan([binary(1 << 20)])) == set()
+    assert 0 < max(hashed) <= 12  # the words carried to the next chunk only
+    hashed.clear()
+    assert index.items_with(index.scan([binary(5000) + ITEM.upper().encode() + binary(5000, 1)])) == {0}
+    assert max(hashed) > 1000
