@@ -22,7 +22,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -94,19 +94,15 @@ class TestIndex:
         # the last words' hashes and whether each may be a test word: a gram may span two chunks
         carry = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool))
         partial = b""  # a word that may go on in the next chunk
-        for chunk in chunks:
-            for start in range(0, len(chunk), SCAN_BLOCK):  # a block's power tables stay small
-                data = normalised(partial + chunk[start : start + SCAN_BLOCK])
-                starts, ends = word_spans(data)
-                partial = b""
-                if len(ends) and ends[-1] == len(data):
-                    # a word longer than any test word stays so: longest + 1 of its bytes are enough
-                    partial = data[starts[-1] : starts[-1] + self.longest + 1].tobytes()
-                    starts, ends = starts[:-1], ends[:-1]
-                carry = self._block(data, starts, ends, carry, found)
-        if partial:
-            data = normalised(partial)
-            self._block(data, *word_spans(data), carry, found)
+        for block, last in _blocks(chunks):
+            data = normalised(partial + block)
+            starts, ends = word_spans(data)
+            partial = b""
+            if not last and len(ends) and ends[-1] == len(data):
+                # a word longer than any test word stays so: longest + 1 of its bytes are enough
+                partial = data[starts[-1] : starts[-1] + self.longest + 1].tobytes()
+                starts, ends = starts[:-1], ends[:-1]
+            carry = self._block(data, starts, ends, carry, found)
         return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
     def _block(self, data, starts, ends, carry, found) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +168,32 @@ class TestIndex:
             share = float(np.isin(grams, found).mean()) if len(grams) else 0.0
             out[item] = max(out.get(item, 0.0), share)
         return out
+
+
+def _blocks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """The stream re-cut into blocks of SCAN_BLOCK bytes, each with whether it is the last: small
+    chunks are joined (one numpy pass a file, not one a chunk) and a block's tables stay small."""
+    pending: list[bytes] = []
+    size, ready = 0, None
+    for chunk in chunks:
+        pending.append(chunk)
+        size += len(chunk)
+        if size < SCAN_BLOCK:
+            continue
+        joined = pending[0] if len(pending) == 1 else b"".join(pending)
+        whole = len(joined) // SCAN_BLOCK * SCAN_BLOCK
+        for start in range(0, whole, SCAN_BLOCK):
+            if ready is not None:
+                yield ready, False
+            ready = joined[start : start + SCAN_BLOCK]
+        pending, size = [joined[whole:]], len(joined) - whole
+    rest = b"".join(pending)
+    if rest:
+        if ready is not None:
+            yield ready, False
+        ready = rest
+    if ready is not None:
+        yield ready, True
 
 
 def _scan_file(index: TestIndex, path: Path, notes: list[str], ids: TokenIds | None = None) -> np.ndarray:

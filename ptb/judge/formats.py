@@ -110,6 +110,19 @@ class _Head(io.RawIOBase):
         return size
 
 
+def _rewound(stream: BinaryIO) -> bool:
+    """Whether the stream is a file or bytes in memory, now back at its start."""
+    if type(stream) not in (io.BytesIO, io.BufferedReader):  # not a member of an archive, say
+        return False
+    try:
+        if stream.seekable():
+            stream.seek(0)
+            return True
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    return False
+
+
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     while block := stream.read(CHUNK):
         yield block
@@ -152,8 +165,7 @@ def _texts(stream: BinaryIO, scan: Scan, depth: int = 0) -> Iterator[bytes]:
             source = _seekable(_Head(head, stream))
     elif len(head) < HEAD:  # all of it (most files of a venv): no reader to set up
         source = io.BytesIO(head)
-    elif isinstance(stream, io.BytesIO):  # in memory already (a whole small file, a decoded blob)
-        stream.seek(0)
+    elif _rewound(stream):  # a file, or in memory already: read it again, not through a wrapper
         source = stream
     else:  # a small buffer: an 8 MB one per file cost more than reading most files
         source = io.BufferedReader(_Head(head, stream), 1 << 16)
