@@ -17,6 +17,16 @@ import numpy as np
 # (newlines, quotes, commas), so a blob wrapped at any width (or split into string literals) is
 # one candidate; its last, shorter line too
 BLOB = re.compile(rb"[A-Za-z0-9+/_-]{16,}={0,6}(?:[\s\"',]{1,8}[A-Za-z0-9+/_-]{2,}={0,6})*")
+# the same pattern over the bytes mapped to their class (alphabet "a", wrapper ",", "=", other
+# "."): a literal prefix, which re finds 3x faster than a character class at every position
+_CLASSES = bytearray(b"." * 256)
+for _byte in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-":
+    _CLASSES[_byte] = ord("a")
+for _byte in b" \t\n\r\x0b\x0c\"',":
+    _CLASSES[_byte] = ord(",")
+_CLASSES[ord("=")] = ord("=")
+BLOB_CLASSES = bytes(_CLASSES)
+BLOB_MAPPED = re.compile(b"a" * 16 + rb"a*={0,6}(?:,{1,8}aa+={0,6})*")
 BLOB_MIN = 48  # characters of a candidate: a 13-gram of text takes more
 SEPARATORS = re.compile(rb"[\s\"',]+")
 HEX = re.compile(rb"[0-9a-fA-F]+")
@@ -34,10 +44,10 @@ INTS = re.compile(rb"\d+(?:[\s,;\[\]]+\d+){12,}")
 
 def blobs(block: bytes) -> Iterator[bytes]:
     """The bytes decoded from every base64, base32 or hex candidate in a block of text."""
-    for match in BLOB.finditer(block):
+    for match in BLOB_MAPPED.finditer(block.translate(BLOB_CLASSES)):
         if match.end() - match.start() < BLOB_MIN:  # joined, it is shorter still: an identifier
             continue
-        pieces = SEPARATORS.split(match.group(0).strip())
+        pieces = SEPARATORS.split(block[match.start() : match.end()].strip())
         joined = b"".join(pieces)
         if len(joined) < BLOB_MIN or joined.isalpha():  # a run of long words, not a blob
             continue

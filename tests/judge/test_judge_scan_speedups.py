@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import os
 import random
+from pathlib import Path
 
-from ptb.judge import contamination, grams
+from ptb.judge import contamination, grams, text_forms
 
 ITEM = "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May."
 OTHER = "Weng earns 12 dollars an hour for babysitting and yesterday she did 50 minutes of babysitting."
@@ -112,3 +113,14 @@ def test_binary_is_not_hashed_word_by_word_unless_test_words_may_stand_in_a_row(
     hashed.clear()
     assert index.items_with(index.scan([binary(5000) + ITEM.upper().encode() + binary(5000, 1)])) == {0}
     assert max(hashed) > 1000
+
+
+def test_the_blob_pattern_over_byte_classes_finds_what_the_plain_pattern_finds():
+    rng = random.Random(3)
+    pieces = [base64.b64encode(rng.randbytes(rng.randrange(1, 60))) for _ in range(300)]
+    pieces += [b"x_identifier_of_twenty", b"\n", b"', '", b"==", b"\x00", b"  ", b"\xc3\xa9", b"=\n"]
+    text = b"".join(rng.choice(pieces) for _ in range(5000))
+    text += Path(text_forms.__file__).read_bytes()  # code, as a venv holds
+    plain = [m.span() for m in text_forms.BLOB.finditer(text)]
+    mapped = [m.span() for m in text_forms.BLOB_MAPPED.finditer(text.translate(text_forms.BLOB_CLASSES))]
+    assert plain == mapped and len(plain) > 100
