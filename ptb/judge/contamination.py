@@ -81,11 +81,12 @@ class TestIndex:
         self.lengths = sorted({n, *short_lengths})
         # a window of words is hashed as a gram only when each of its words may be a test word: in
         # a binary (or code) nearly no window is
-        self.vocabulary = GramSet(np.concatenate(vocabulary) if vocabulary else np.zeros(0, np.uint64), 20)
+        self.vocabulary = GramSet(np.concatenate(vocabulary) if vocabulary else np.zeros(0, np.uint64), 18)
         # coarser and cheaper, before any hashing: (first byte, length) of the test words
-        self.first_and_length = np.zeros((256, self.longest + 2), dtype=bool)
+        table = np.zeros((256, self.longest + 2), dtype=bool)  # the last column: too long
         for data, starts, ends in spans:
-            self.first_and_length[data[starts], ends - starts] = True
+            table[data[starts], ends - starts] = True
+        self.first_and_length = table.ravel()  # indexed flat: faster than by two arrays
         self.grams = GramSet(np.fromiter(self.item_of, dtype=np.uint64, count=len(self.item_of)))
 
     def scan(self, chunks: Iterable[bytes]) -> np.ndarray:
@@ -110,7 +111,10 @@ class TestIndex:
         words to carry on. Words are hashed only when some window of them may be a test gram by
         their first bytes and lengths (a binary's "words" nearly never are)."""
         keep = self.lengths[-1] - 1
-        maybe = self.first_and_length[data[starts], np.minimum(ends - starts, self.longest + 1)]
+        width = self.longest + 2
+        maybe = self.first_and_length[
+            data[starts].astype(np.intp) * width + np.minimum(ends - starts, width - 1)
+        ]
         maybe = np.concatenate((carry[1], maybe))
         if self._windows(maybe, self.lengths[0]) is not None:
             hashes = np.concatenate((carry[0], word_hashes(data, starts, ends, self.longest)))
