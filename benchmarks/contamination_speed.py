@@ -6,7 +6,8 @@ Synthesizes GSM8K-like word problems (question + step-by-step answer, ~100 words
 writes the training set as train.jsonl into a temporary job dir with 5 test records planted
 in it, fills home/.cache/huggingface/datasets with Arrow stream files of other problems up to
 --cache-gb, and times `contamination.check` end to end (test index + scan of every file).
-Target: under a minute on one core. --profile prints cProfile's top entries.
+Target: under a minute on one core. Prints wall and CPU seconds (on a shared machine the CPU
+figure is the one to compare) and the load average; --profile prints cProfile's top entries.
 
     OMP_NUM_THREADS=1 taskset -c 0 python benchmarks/contamination_speed.py [--train 10000] [--test 1319]
         [--cache-gb 1] [--venv .venv | --venv ''] [--profile]
