@@ -5,6 +5,7 @@ the tests below read what it produced.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -52,8 +53,10 @@ def test_leaderboard_has_a_row_per_agent_and_the_base_baseline(demo):
 
 
 def test_sft_gains_on_smollm2_gsm8k_beyond_the_noise(demo):
-    """On the 40 GSM8K items the SFT run gets 14 right to the base model's 6 (12 steps, CPU): a
-    gain of at least 5 items, with the items only SFT gets right outnumbering the reverse."""
+    """On the 40 GSM8K items the SFT run gets 14 right to the base model's 6 (12 steps of 8, CPU):
+    a gain of at least 5 items, with the items only SFT gets right outnumbering the reverse 3 to 1.
+    The run trains every step however busy the machine (test_reference_sft_ends_by_finishing), so
+    the gain does not depend on the load."""
     from inspect_ai.log import read_eval_log  # noqa: PLC0415 (heavy, optional)
 
     def correct(agent):
@@ -67,6 +70,21 @@ def test_sft_gains_on_smollm2_gsm8k_beyond_the_noise(demo):
     sft_only = sum(sft[i] and not base[i] for i in sft)
     base_only = sum(base[i] and not sft[i] for i in sft)
     assert sft_only >= 3 * max(base_only, 1), (sft_only, base_only)
+
+
+def test_reference_sft_ends_by_finishing(demo):
+    """Each SFT run trains all its planned steps and saves before the budget: a run the clock cut
+    short (2 of 12 steps on a busy machine, once) scores as the base model, and the demo's ranking
+    then depends on the load."""
+    for model in MODELS:
+        for bench in BENCHMARKS:
+            run = demo / "runs" / "sft" / model / bench / "seed1"
+            log = (run / "agent.log").read_text()
+            done = re.search(r"sft: trained (\d+) of (\d+) steps", log)
+            assert done and done[1] == done[2], (model, bench, log[-2000:])
+            assert "stopping early" not in log
+            agent = json.loads((run / "agent.json").read_text())
+            assert agent["outcome"] == "ok" and not agent["timed_out"], (model, bench, agent)
 
 
 def test_scores_come_from_inspect_logs(demo):
