@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,38 @@ def dry_run_jobs(text: str) -> list[dict]:
             key, _, value = line.strip().partition(": ")
             jobs[-1][key] = value
     return jobs
+
+
+def _not_copied(directory: str, names: list[str]) -> set[str]:
+    """What a checkout copy leaves out: results, caches, every hidden top-level entry (.git, .venv)."""
+    top = Path(directory) == REPO
+    return {
+        n
+        for n in names
+        if n in ("__pycache__", "results") or n.endswith(".pyc") or (top and n.startswith("."))
+    }
+
+
+def copy_checkout(work: Path) -> Path:
+    """The repository's files copied to work (name it `work` or `repo`: pyproject's coverage
+    [paths] map a copy's ptb/ back); run its code with PYTHONPATH=work (the venv's editable
+    install points at the repo)."""
+    shutil.copytree(REPO, work, ignore=_not_copied, symlinks=True)
+    return work
+
+
+def checkout_env(work: Path) -> dict:
+    """The environment to run a checkout copy's commands in: its own ptb, the venv's tools first."""
+    bindir = str(Path(sys.executable).parent)  # snakemake, ptb-status, new-task, inspect, python
+    return {
+        **os.environ,
+        "PYTHONPATH": str(work),
+        "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def bash_blocks(markdown: str) -> list[str]:
+    """The ```bash blocks of a markdown text."""
+    return re.findall(r"^```bash\n(.*?)^```", markdown, re.DOTALL | re.MULTILINE)

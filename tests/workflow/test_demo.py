@@ -1,16 +1,17 @@
 """The embedded demo end to end: agent runs, judge, evaluation, leaderboard (offline, CPU).
 
-Runs the real pipeline once (several minutes on 2 cores) into a temporary results dir;
+Runs the real pipeline once (`make demo` in a copy of the checkout, several minutes on 2 cores);
 the tests below read what it produced.
 """
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import snakemake
+from helpers import SNAKEMAKE, checkout_env
 
 from ptb.core import io
 from ptb.evaluation import eval_store
@@ -24,10 +25,9 @@ BENCHMARKS = ("gsm8k", "humaneval")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    results = tmp_path_factory.mktemp("demo-results")
-    snakemake("--profile", "profiles/demo", results=results, timeout=3000)
-    return results
+def demo(demo_checkout) -> Path:
+    """The results of `make demo` (tests/workflow/conftest.py)."""
+    return demo_checkout / "results" / "demo"
 
 
 def cells():
@@ -181,6 +181,13 @@ def test_charts_are_rendered(demo):
     assert (demo / "leaderboard" / "leaderboard.html").stat().st_size > 1000
 
 
-def test_a_finished_demo_has_nothing_left_to_do(demo):
-    proc = snakemake("--profile", "profiles/demo", "-n", results=demo)
+def test_a_finished_demo_has_nothing_left_to_do(demo_checkout):
+    proc = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/demo", "-n"],
+        cwd=demo_checkout,
+        env=checkout_env(demo_checkout),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "Nothing to be done" in proc.stdout + proc.stderr

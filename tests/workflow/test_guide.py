@@ -8,49 +8,26 @@ The copy's ptb is the one imported (PYTHONPATH), so nothing is written to this c
 from __future__ import annotations
 
 import csv
-import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPO, bash_blocks, checkout_env, copy_checkout
 
-REPO = Path(__file__).resolve().parents[2]
 GUIDE = REPO / "docs" / "adding-a-task.md"
-SKIP = shutil.ignore_patterns(
-    ".venv", "results", ".snakemake", ".git", "__pycache__", "*.pyc", ".pytest_cache", ".whl", ".local"
-)
-
-
-def bash_blocks(markdown: str) -> list[str]:
-    return re.findall(r"^```bash\n(.*?)^```", markdown, re.DOTALL | re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("guide") / "repo"
-    shutil.copytree(REPO, root, ignore=SKIP, symlinks=True)
-    return root
-
-
-def env_for(root: Path) -> dict:
-    bindir = str(Path(sys.executable).parent)  # new-task, validate-task, snakemake, python
-    return {
-        **os.environ,
-        "PYTHONPATH": str(root),
-        "PATH": f"{bindir}:{os.environ.get('PATH', '')}",
-        "OMP_NUM_THREADS": "1",
-        "HF_HUB_OFFLINE": "1",
-    }
+    return copy_checkout(tmp_path_factory.mktemp("guide") / "repo")
 
 
 def test_the_copy_imports_its_own_ptb(copy):
     proc = subprocess.run(
         [sys.executable, "-c", "import ptb.core.config; print(ptb.core.config.REPO_ROOT)"],
         cwd=copy,
-        env=env_for(copy),
+        env=checkout_env(copy),
         capture_output=True,
         text=True,
         check=True,
@@ -79,7 +56,7 @@ def test_guide_commands_run_and_the_task_gets_its_leaderboard_column(copy):
         proc = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", block],
             cwd=copy,
-            env=env_for(copy),
+            env=checkout_env(copy),
             capture_output=True,
             text=True,
             timeout=1200,

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from helpers import REPO, SNAKEMAKE, planned_jobs
+from helpers import SNAKEMAKE, copy_checkout, planned_jobs
 
 from ptb.core import paths
 
@@ -32,16 +32,6 @@ RESULTS = "results/inc"  # relative: the metadata keys stay valid when the tree 
 CELL = {"agent": "noop", "model": "tiny-qwen3", "benchmark": "gsm8k", "seed": 1}
 SELECT = "select={agents: [noop], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1]}"
 CONFIG = [SELECT, "calibration=", f"results_dir={RESULTS}"]
-
-
-def IGNORE(directory: str, names: list[str]) -> set[str]:
-    """What the copy leaves out: results, caches, and every hidden top-level entry (.git, .venv, ...)."""
-    top = Path(directory) == REPO
-    return {
-        n
-        for n in names
-        if n in ("__pycache__", "results") or n.endswith(".pyc") or (top and n.startswith("."))
-    }
 
 
 def run(
@@ -75,7 +65,7 @@ def pristine(tmp_path_factory) -> tuple[Path, Path]:
     """(work dir, saved copy of it after one complete run)."""
     root = tmp_path_factory.mktemp("incremental")
     work, saved = root / "work", root / "saved"
-    shutil.copytree(REPO, work, ignore=IGNORE, symlinks=True)
+    copy_checkout(work)
     imported = subprocess.run(
         [
             str(Path(SNAKEMAKE).with_name("python")),
