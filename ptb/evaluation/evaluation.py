@@ -352,7 +352,7 @@ def evaluate(
                     log_dir=log_dir,
                     epochs=evaluation["epochs"],
                     max_connections=evaluation["max_connections"],
-                    tags=[f"{key}={value}" for key, value in (cell or {}).items()],
+                    tags=cell_tags(cell or {}),
                     metadata=cell,
                     display=display,
                     log_level="info" if display == "log" else None,
@@ -430,6 +430,11 @@ def posttrainbench_alias(model_path: str, hf_id: str | None = None) -> str:
     name for an agent's model (final_model). Arena-Hard judges its baseline model, so named,
     against its own answers."""
     return (hf_id or str(model_path).rstrip("/")).split("/")[-1]
+
+
+def cell_tags(cell: dict) -> list[str]:
+    """A .eval log's tags: key=value for each of the cell's names (inspect view filters on them)."""
+    return [f"{key}={value}" for key, value in cell.items()]
 
 
 def cell_label(cell: dict) -> str:
@@ -562,7 +567,7 @@ def cell_log(stored_log: str | None, log_dir: str, cell: dict) -> str | None:
         "reused_log": os.path.relpath(stored_log, target.parent),
         "reused_model": reused_model,
     }
-    log.eval.tags = [f"{key}={value}" for key, value in cell.items()] + ["reused"]
+    log.eval.tags = cell_tags(cell) + ["reused"]
     # a log of its own to the viewer: inspect keys logs by eval_id
     log.eval.eval_id = hashlib.sha256(f"{log.eval.eval_id} {target}".encode()).hexdigest()[:22]
     target.parent.mkdir(parents=True, exist_ok=True)
