@@ -3,22 +3,17 @@ from ptb.core import redaction
 
 
 rule judge:
+    # Declared: the canonical record (the trigger) and what nothing upstream builds. The record
+    # follows the run (agent.json, handout.json: its job's outputs), and the run follows the base
+    # model, the dataset and the agent's view with its held-back controls: those are read by
+    # path (params). Built before the run, they never re-run a judge (as ancient inputs did),
+    # and each declared input costs planning time (docs/sweeps.md).
     input:
-        agent=pattern(paths.AGENT_JSON),
-        handout=pattern(paths.HANDOUT),
         # the canonical model (rules/served.smk): what every evaluation serves
         served=pattern(paths.SERVED_JSON),
-        base=ancient(
-            paths.fill(paths.MODEL_MANIFEST, RESULTS, model="{model}", variant="base")
-        ),
         # every model the cell's model must not be, as one index (rule judged_models): one
-        # input per job instead of one per model (benchmarks/plan_grid.py)
+        # input per job instead of one per model
         disallowed=ancient(paths.fill(paths.JUDGED_MODELS_INDEX, RESULTS)),
-        dataset=ancient(pattern(paths.DATASET_MANIFEST)),
-        # the training data the agent was given: test n-grams it holds are no evidence
-        agent_view=ancient(pattern(paths.AGENT_VIEW)),
-        # training items held back from that view: the probe's controls (ptb/judge/probe.py)
-        controls=ancient(pattern(paths.CONTROLS)),
     output:
         verdict=pattern(paths.VERDICT),
     log:
@@ -30,15 +25,18 @@ rule judge:
     resources:
         **stage_resources("judge"),
     params:
+        agent=pattern(paths.AGENT_JSON),
+        handout=pattern(paths.HANDOUT),
+        base=paths.fill(paths.MODEL_MANIFEST, RESULTS, model="{model}", variant="base"),
+        dataset=pattern(paths.DATASET_MANIFEST),
+        # the training data the agent was given: test n-grams it holds are no evidence
+        agent_view=pattern(paths.AGENT_VIEW),
+        # training items held back from that view: the probe's controls (ptb/judge/probe.py)
+        controls=pattern(paths.CONTROLS),
         # everything the agent could write, hence train from
-        agent_dirs=lambda w: {
-            name: paths.fill(pattern, RESULTS, **w)
-            for name, pattern in (
-                ("job", paths.JOB_DIR),
-                ("home", paths.AGENT_HOME),
-                ("scratch", paths.AGENT_SCRATCH),
-            )
-        },
+        job_dir=pattern(paths.JOB_DIR),
+        home=pattern(paths.AGENT_HOME),
+        scratch=pattern(paths.AGENT_SCRATCH),
         disallowed=disallowed_manifests,
         settings=config["judge"],
         secret_names=redaction.secret_names(config["agents"]),

@@ -146,8 +146,8 @@ rule leaderboard:
 
 # The audit pages (ptb.audit): a job per cell and per agent, so that a new cell rewrites its
 # own page, its agent's page and the leaderboard, and no other page. Each cell page reads the
-# cell's record files (declared here) and what the same jobs wrote beside them (agent.log,
-# the .eval log, the job dir), which change only with the declared files.
+# cell's record files and what the same jobs wrote beside them (agent.log, the .eval log, the
+# job dir), which change only with the verdict and the scores (declared here).
 LEADERBOARD_HTML = paths.fill(paths.LEADERBOARD_HTML, RESULTS)
 AUDIT_CODE = source_hash(
     "ptb/audit",
@@ -165,11 +165,9 @@ for cell in CELLS:
 
 
 rule audit_cell:
+    # Declared: the verdict and the scores, which follow every other record of the run (read by
+    # path: an input per job costs planning time, benchmarks/plan_grid.py)
     input:
-        agent_json=pattern(paths.AGENT_JSON),
-        manifest=pattern(paths.MANIFEST),
-        handout=pattern(paths.HANDOUT),
-        served=pattern(paths.SERVED_JSON),
         verdict=pattern(paths.VERDICT),
         metrics=pattern(paths.METRICS),
         base_metrics=paths.fill(
@@ -188,6 +186,10 @@ rule audit_cell:
         benchmark_path("audit", paths.CELL_JOB)
     localrule: True
     params:
+        agent_json=pattern(paths.AGENT_JSON),
+        manifest=pattern(paths.MANIFEST),
+        handout=pattern(paths.HANDOUT),
+        served=pattern(paths.SERVED_JSON),
         published_page=pattern(paths.AUDIT_CELL),
         leaderboard=LEADERBOARD_HTML,
         agent_page=pattern(paths.AUDIT_AGENT),

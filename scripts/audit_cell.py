@@ -10,7 +10,8 @@ with logged(snakemake) as log:
         "model": w.model,
         "benchmark": w.benchmark,
         "seed": int(w.seed),
-        **{k: inp[k] for k in ("agent_json", "manifest", "handout", "served", "verdict", "metrics")},
+        **{k: params[k] for k in ("agent_json", "manifest", "handout", "served")},
+        **{k: inp[k] for k in ("verdict", "metrics")},
     }
     facts = pages.write_cell(
         record,

@@ -5,15 +5,19 @@ from ptb.judge import judge_run
 
 with logged(snakemake) as log:
     verdict = judge_run(
-        agent_json=snakemake.input.agent,
-        handout_json=snakemake.input.handout,
-        base_manifest=snakemake.input.base,
-        agent_dirs=snakemake.params.agent_dirs,
+        agent_json=snakemake.params.agent,
+        handout_json=snakemake.params.handout,
+        base_manifest=snakemake.params.base,
+        agent_dirs={
+            "job": snakemake.params.job_dir,
+            "home": snakemake.params.home,
+            "scratch": snakemake.params.scratch,
+        },
         served_json=snakemake.input.served,
         disallowed_manifests=snakemake.params.disallowed,
-        dataset_manifest=snakemake.input.dataset,
-        agent_view=snakemake.input.agent_view,
-        controls=snakemake.input.controls,
+        dataset_manifest=snakemake.params.dataset,
+        agent_view=snakemake.params.agent_view,
+        controls=snakemake.params.controls,
         benchmark=snakemake.wildcards.benchmark,
         secret_names=snakemake.params.secret_names,
         settings=snakemake.params.settings,

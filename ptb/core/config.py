@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ptb.core import grid, tasks
+from ptb.core import grid, io, tasks
 from ptb.core.grid import AXES, Cell
 from ptb.core.paths import REPO_ROOT
 
@@ -149,9 +149,13 @@ def _check_results_dir(config: dict) -> None:
         )
 
 
+def _schema() -> dict:
+    return io.read_yaml(SCHEMA_PATH.read_text())
+
+
 def validate(config: dict) -> dict:
     """Validate in place against the schema and the registries; return the config."""
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = _schema()
     validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
     _coerce_cli_strings(config, validator)
     _check_finite(config)
@@ -401,7 +405,7 @@ def _check_context_length(config: dict, benchmarks: list[str]) -> None:
             )
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(io.YAML_SAFE_LOADER):
     """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently).
     A merge key (`<<: *anchor`) is not a key of its own: the safe loader's merge fills in what
     the mapping does not set itself, so a key set beside a merge is no duplicate."""
@@ -482,7 +486,7 @@ def resolve_section(name: str, values: dict) -> dict:
     For tools that run without the workflow config (the agent-facing evaluate.py), so that
     their defaults are the schema's, as the workflow's are.
     """
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = _schema()
     wrapper = {
         "$defs": schema.get("$defs", {}),
         "type": "object",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 AXES = ("agents", "models", "benchmarks", "seeds")
 
@@ -25,7 +25,8 @@ class Cell:
         return f"{self.agent}/{self.model}/{self.benchmark}/seed{self.seed}"
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # not dataclasses.asdict (a deep copy): called for every cell of a plan
+        return {"agent": self.agent, "model": self.model, "benchmark": self.benchmark, "seed": self.seed}
 
 
 def cells(selection: dict) -> list[Cell]:

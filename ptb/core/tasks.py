@@ -17,9 +17,7 @@ import json
 import re
 from pathlib import Path
 
-import yaml
-
-from ptb.core import faults
+from ptb.core import faults, io
 from ptb.core.paths import REPO_ROOT
 
 TASKS_DIR = REPO_ROOT / "tasks"
@@ -43,7 +41,7 @@ def read_spec(path: str | Path) -> dict:
 
 @functools.lru_cache(maxsize=64)
 def _parse_spec(text: str) -> dict:
-    return yaml.safe_load(text)
+    return io.read_yaml(text)
 
 
 def module(name: str, file: str = "task"):

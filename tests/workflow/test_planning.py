@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
-from helpers import dry_run_jobs, snakemake
+from helpers import REPO, SNAKEMAKE, dry_run_jobs, snakemake
 
 from ptb.core import config as ptb_config
-from ptb.core import paths
+from ptb.core import paths, plan_speed
 
 SELECT = "select={agents: [noop], models: [tiny-qwen3, smollm2-135m], benchmarks: [gsm8k], seeds: [1]}"
 
@@ -40,15 +42,14 @@ def test_the_judge_waits_for_every_disallowed_model_through_one_index(tmp_path):
     judges = [j for j in jobs if j["rule"] == "judge"]
     assert len(judges) == 2
     for judge in judges:
-        inputs = judge["input"].split(", ")
-        assert index in inputs
-        own_base = paths.fill(
-            paths.MODEL_MANIFEST,
-            str(tmp_path),
-            model=judge["wildcards"].split("model=")[1].split(",")[0],
-            variant="base",
-        )
-        assert [i for i in inputs if "/cache/models/" in i] == [own_base]  # no manifest per disallowed model
+        # the index and the canonical record only: no manifest per model, and nothing the run
+        # already waits for (its base model, the dataset, the agent's view: read by path)
+        model = judge["wildcards"].split("model=")[1].split(",")[0]
+        cell = {"agent": "noop", "model": model, "benchmark": "gsm8k", "seed": 1}
+        assert set(judge["input"].split(", ")) == {
+            index,
+            paths.fill(paths.SERVED_JSON, str(tmp_path), **cell),
+        }
 
 
 def test_a_config_file_checked_once_is_not_parsed_again(tmp_path, monkeypatch):
@@ -64,3 +65,87 @@ def test_a_config_file_checked_once_is_not_parsed_again(tmp_path, monkeypatch):
     with pytest.raises(ptb_config.ConfigError, match="line 2"):
         ptb_config.check_files([path])
     assert parsed == [path, path]
+
+
+WORKFLOW = """
+import sys
+sys.path.insert(0, {repo!r})
+from ptb.core import plan_speed
+assert plan_speed.install() == []
+rule all:
+    input: expand("out/{{name}}.txt", name=["a", "b", "c"])
+rule make:
+    output: "out/{{name}}.txt"
+    params: seen=lambda w: open("params_called", "a").write(w.name)
+    script: {script!r}
+"""
+
+
+def plan_tiny(tmp_path, script: str) -> subprocess.CompletedProcess:
+    """A dry run of three jobs of one script rule, with the rerun triggers of the profiles."""
+    (tmp_path / "Snakefile").write_text(WORKFLOW.format(repo=str(REPO), script=script))
+    return subprocess.run(
+        [SNAKEMAKE, "-n", "--cores", "1", "--rerun-triggers", "mtime", "params", "input", "software-env"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_plan_speedups_are_in_place_on_the_pinned_snakemake():
+    """Both wrap snakemake's internals (ptb/core/plan_speed.py): an upgrade that moved them fails here."""
+    assert plan_speed.install() == []
+    assert plan_speed.install() == []  # installing twice wraps once
+
+
+@pytest.mark.parametrize("script", ["missing.py", "scripts/{wildcards.name}.py"])
+def test_a_missing_script_still_stops_the_plan(tmp_path, script):
+    """Checked once per rule, or per job where the path has wildcards (here: only c's is missing)."""
+    (tmp_path / "scripts").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "scripts" / f"{name}.py").write_text("")
+    proc = plan_tiny(tmp_path, script)
+    assert proc.returncode != 0
+    assert ("c.py" if "{" in script else "missing.py") in proc.stdout + proc.stderr
+
+
+def test_a_rule_without_conda_plans_without_its_params(tmp_path):
+    """Snakemake expanded every job's params to ask for a conda env the rule does not have; now
+    only the rule's one script check does, for its first job."""
+    (tmp_path / "make.py").write_text("")
+    proc = plan_tiny(tmp_path, "make.py")
+    assert proc.returncode == 0, proc.stderr
+    assert "make" in proc.stdout and "3" in proc.stdout
+    assert len((tmp_path / "params_called").read_text()) == 1  # one job's params of three
+
+
+def test_a_rule_with_conda_still_has_its_env_resolved():
+    """The wrapped property defers to snakemake's own for a rule with `conda:`."""
+    plan_speed.install()
+    calls = []
+
+    class Rule:
+        _conda_env = "envs/x.yaml"
+
+        def expand_conda_env(self, wildcards, params, input):
+            calls.append(params)
+            return "spec"
+
+    class FakeJob:
+        _conda_env_spec = None
+        rule = Rule()
+        wildcards_dict = {}
+        input = []
+
+        @property
+        def params(self):
+            return "expanded"
+
+    from snakemake import jobs  # noqa: PLC0415 (after install: snakemake's import order)
+
+    assert jobs.Job.conda_env_spec.fget(FakeJob()) == "spec"
+    assert calls == ["expanded"]
+    Rule._conda_env = None
+    assert jobs.Job.conda_env_spec.fget(FakeJob()) is None
+    assert calls == ["expanded"]  # no params expanded for a rule without one

@@ -1,0 +1,76 @@
+"""Two per-job costs of snakemake's planning that say nothing for this workflow, removed.
+
+Measured on the production grid's dry run (benchmarks/plan_grid.py --profile, snakemake 9.27):
+
+- **Script checks.** Before it runs anything, snakemake checks that each planned job's
+  `script:` is readable (snakemake.dag.ScriptProcessor), parsing the path as a URI through
+  smart_open per job: about 0.4 ms, a sixth of a fresh plan. A path without wildcards names
+  the same file for every job of its rule: it is checked once per rule here. A path with
+  wildcards is still checked per job.
+- **Conda environments.** To list the conda environments a run needs, snakemake expands every
+  job's params (its functions called, its strings filled) before it asks whether the rule has
+  a conda env at all (snakemake.jobs.Job.conda_env_spec): about a sixth of a 10x grid's plan.
+  No rule here has one: a job of a rule without `conda:` answers None without its params.
+  A rule with `conda:` is answered as before.
+
+Each is the engine's own behaviour, unchanged, minus work whose answer is known; both wrap the
+pinned snakemake's internals (requirements.txt). `install` returns the names of what it could
+not wrap (a snakemake whose internals moved): tests/workflow/test_plan_speed.py fails then, so
+that an upgrade is looked at rather than silently slower.
+"""
+
+from __future__ import annotations
+
+
+def _script_checked_once_per_rule(dag) -> bool:
+    processor = getattr(dag, "ScriptProcessor", None)
+    check = getattr(processor, "process_job", None)
+    if check is None:
+        return False
+    if getattr(check, "ptb_speedup", False):
+        return True
+
+    def process_job(self, job):
+        entry = getattr(job.rule, self.script_type, None)
+        if entry is None or "{" in str(entry):
+            return check(self, job)
+        checked = self.__dict__.setdefault("ptb_rules_checked", set())
+        if job.rule.name not in checked:
+            check(self, job)
+            checked.add(job.rule.name)
+
+    process_job.ptb_speedup = True
+    processor.process_job = process_job
+    return True
+
+
+def _no_params_for_rules_without_conda(jobs) -> bool:
+    job_class = getattr(jobs, "Job", None)
+    spec = getattr(job_class, "conda_env_spec", None)
+    if not isinstance(spec, property):
+        return False
+    if getattr(spec.fget, "ptb_speedup", False):
+        return True
+
+    def conda_env_spec(self):
+        if getattr(self.rule, "_conda_env", True) is None:  # the rule has no `conda:`
+            return None
+        return spec.fget(self)
+
+    conda_env_spec.ptb_speedup = True
+    job_class.conda_env_spec = property(conda_env_spec)
+    return True
+
+
+def install() -> list[str]:
+    """Wrap both; the names of those this snakemake has no place for (empty: all in place)."""
+    # snakemake.api first: it imports dag and jobs in the order they need (circular imports)
+    import snakemake.api  # noqa: F401, PLC0415 (only where snakemake plans)
+    from snakemake import dag, jobs  # noqa: PLC0415
+
+    missing = []
+    if not _script_checked_once_per_rule(dag):
+        missing.append("script check once per rule")
+    if not _no_params_for_rules_without_conda(jobs):
+        missing.append("no params for conda-less rules")
+    return missing
