@@ -7,7 +7,7 @@ import shutil
 import pytest
 import yaml
 
-from ptb.core import tasks
+from ptb.core import io, tasks
 from ptb.evaluation.task_builder import TaskFolder
 from ptb.inputs.cache import prepare_dataset
 
@@ -43,8 +43,8 @@ def test_the_folder_names_the_task_and_an_edit_is_seen(tmp_path, monkeypatch):
 
 def test_task_yaml_is_parsed_once_per_content_and_callers_get_copies(monkeypatch):
     parsed = []
-    real = yaml.safe_load
-    monkeypatch.setattr(yaml, "safe_load", lambda text: parsed.append(text) or real(text))
+    real = io.read_yaml
+    monkeypatch.setattr(io, "read_yaml", lambda text: parsed.append(text) or real(text))
     tasks._parse_spec.cache_clear()
     first = tasks.spec("bfcl")
     first["generation"]["max_tokens"] = 1  # a caller's change stays its own
