@@ -2,9 +2,8 @@
 from ptb.inputs import cache as ptb_cache
 from ptb.core import config as ptb_config
 from ptb.inputs import containers as ptb_containers
-from ptb.core import grid, paths
+from ptb.core import grid, paths, plan_speed
 from ptb.core.code_hash import source_hash
-from ptb.core import plan_speed
 from ptb.core.smk import Untracked
 
 # Fails before any job runs, naming the file and line (YAML errors, duplicated keys), or the

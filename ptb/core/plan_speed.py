@@ -15,7 +15,7 @@ Measured on the production grid's dry run (benchmarks/plan_grid.py --profile, sn
 
 Each is the engine's own behaviour, unchanged, minus work whose answer is known; both wrap the
 pinned snakemake's internals (requirements.txt). `install` returns the names of what it could
-not wrap (a snakemake whose internals moved): tests/workflow/test_plan_speed.py fails then, so
+not wrap (a snakemake whose internals moved): tests/workflow/test_planning.py fails then, so
 that an upgrade is looked at rather than silently slower.
 """
 
