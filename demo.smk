@@ -5,10 +5,14 @@
 # on top, so `--profile profiles/demo --configfile X` is the demo with X merged over it.
 from snakemake.utils import min_version
 
+from ptb.core import plan_speed
 from ptb.core.config import check_files
 
 min_version("9.0")
 check_files(["workflow_config.yaml", "config/demo.yaml"])
+# snakemake's planning minus work whose answer is known, this parse reused for `configfile:`
+# included (ptb/core/plan_speed.py)
+plan_speed.install()
 
 
 configfile: "workflow_config.yaml"

@@ -2,7 +2,7 @@
 from ptb.inputs import cache as ptb_cache
 from ptb.core import config as ptb_config
 from ptb.inputs import containers as ptb_containers
-from ptb.core import grid, paths, plan_speed
+from ptb.core import grid, paths
 from ptb.core.code_hash import source_hash
 from ptb.core.smk import Untracked
 
@@ -10,9 +10,6 @@ from ptb.core.smk import Untracked
 # bad key and what is allowed.
 ptb_config.check_files(workflow.configfiles)
 ptb_config.validate(config)
-
-# two per-job planning costs of snakemake's that say nothing here (ptb/core/plan_speed.py)
-plan_speed.install()
 
 RESULTS = config["results_dir"]
 CACHE_DIRS = ptb_config.cache_dirs(config)

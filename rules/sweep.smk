@@ -6,9 +6,9 @@
 if SHARD is not None:
 
     rule shard_results:
-        # the leaderboard's own reading of this shard's cells: a table and cells.csv (no page)
+        # the leaderboard's own reading of this shard's cells: a table and cells.csv (no page); its
+        # inputs are the leaderboard's (rules/leaderboard.smk)
         input:
-            agents=[c["agent_json"] for c in LEADERBOARD_CELLS],
             verdicts=[c["verdict"] for c in LEADERBOARD_CELLS],
             metrics=[c["metrics"] for c in LEADERBOARD_CELLS],
             baselines=[b["metrics"] for b in LEADERBOARD_BASELINES],

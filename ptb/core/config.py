@@ -443,25 +443,36 @@ def read_file(path: str | Path) -> dict:
     return loaded
 
 
-# (path, mtime, size) of the files check_files found good in this process: the Snakefile checks
-# workflow_config.yaml before snakemake loads it and rules/common.smk every config file after,
-# so a dry run would parse it twice (benchmarks/plan_grid.py)
-_CHECKED: set[tuple[str, int, int]] = set()
+# (path, mtime, size) -> what check_files read from the file: the Snakefile checks
+# workflow_config.yaml before snakemake loads it (which then takes this parse: ptb.core.plan_speed)
+# and rules/common.smk every config file after, so a dry run would parse it three times
+# (benchmarks/plan_grid.py)
+_CHECKED: dict[tuple[str, int, int], dict] = {}
+
+
+def _file_key(path: str | Path) -> tuple[str, int, int] | None:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return None  # read_file names the file
+    return (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 def check_files(paths: list[str | Path]) -> None:
     """Read every config file strictly (snakemake's own loader keeps duplicated keys silently)."""
     for path in paths:
-        try:
-            stat = Path(path).stat()
-        except OSError:
-            stat = None  # read_file names the file
-        key = (str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size) if stat else None
+        key = _file_key(path)
         if key in _CHECKED:
             continue
-        read_file(path)
+        loaded = read_file(path)
         if key:
-            _CHECKED.add(key)
+            _CHECKED[key] = loaded
+
+
+def checked(path: str | Path) -> dict | None:
+    """What check_files read from the file as it is now (None: not checked, or edited since).
+    Shared: copy it before changing it."""
+    return _CHECKED.get(_file_key(path))
 
 
 COMMIT = re.compile(r"[0-9a-f]{40}")  # fullmatch

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -453,22 +454,60 @@ def test_unlabelled_agents_and_incomplete_records_are_named(results):
         leaderboard.build(**{**inputs(results), "cells": records})
 
 
-def test_the_rule_declares_every_file_the_leaderboard_reads(tmp_path):
-    """The leaderboard job's inputs are exactly the files of its cell and baseline records
-    (agent.json included), so a newer file of any kind re-renders it."""
-    select = "select={agents: [noop, sft], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1, 2]}"
-    proc = snakemake(
-        "-n", "leaderboard", "--configfile", "config/demo.yaml",
-        "--config", select, "calibration=", f"results_dir={tmp_path}",
-    )  # fmt: skip
-    job = next(j for j in dry_run_jobs(proc.stdout + proc.stderr) if j["rule"] == "leaderboard")
+LEADERBOARD_SLICE = (
+    "--configfile", "config/demo.yaml", "--config",
+    "select={agents: [noop, sft], models: [tiny-qwen3], benchmarks: [gsm8k], seeds: [1, 2]}", "calibration=",
+)  # fmt: skip
+
+
+def dry_run(*args: str) -> str:
+    proc = snakemake("-n", *args)
+    return proc.stdout + proc.stderr
+
+
+def test_the_rule_declares_the_verdicts_scores_and_baselines(tmp_path):
+    """The leaderboard job's inputs: each cell's verdict and scores (agent.json, which it reads
+    too, is upstream of both: the next test) and each baseline's scores."""
+    plan = dry_run_jobs(dry_run("leaderboard", *LEADERBOARD_SLICE, f"results_dir={tmp_path}"))
+    job = next(j for j in plan if j["rule"] == "leaderboard")
     cells = grid.cells(
         {"agents": ["noop", "sft"], "models": ["tiny-qwen3"], "benchmarks": ["gsm8k"], "seeds": [1, 2]}
     )
     records = [result_files.cell_record(str(tmp_path), c) for c in cells]
-    expected = {r[k] for r in records for k in ("agent_json", "verdict", "metrics")}
+    expected = {r[k] for r in records for k in ("verdict", "metrics")}
     expected.add(result_files.baseline_record(str(tmp_path), "tiny-qwen3", "base", "gsm8k")["metrics"])
     assert set(job["input"].split(", ")) == expected
+
+
+def test_a_newer_file_of_any_record_re_renders_the_leaderboard(tmp_path):
+    """Every file the leaderboard reads is an input or upstream of one: on a finished tree (every
+    output of the plan, one mtime), a newer agent.json, verdict or metrics.json of one cell plans
+    the leaderboard again, through the jobs that declare it, and no job of another cell."""
+    results = tmp_path / "results"
+    config = (*LEADERBOARD_SLICE, f"results_dir={results}")
+    planned = dry_run_jobs(dry_run(*config))
+    finished = 1_700_000_000
+    for job in planned:
+        for output in filter(None, job.get("output", "").split(", ")):
+            path = Path(output)
+            if job["rule"] == "agent_view" and path.name == "gsm8k":  # its directory() output
+                path.mkdir(parents=True, exist_ok=True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
+            os.utime(path, (finished, finished))
+    assert "Nothing to be done" in dry_run(*config)
+    cell = grid.Cell("sft", "tiny-qwen3", "gsm8k", 2)
+    record = result_files.cell_record(str(results), cell)
+    for key in ("agent_json", "verdict", "metrics"):
+        os.utime(record[key], (finished + 60, finished + 60))
+        jobs = dry_run_jobs(dry_run(*config))
+        assert "leaderboard" in {j["rule"] for j in jobs}, key
+        cell_jobs = [j for j in jobs if "wildcards" in j and "seed=" in j["wildcards"]]
+        assert cell_jobs and all(
+            "agent=sft" in j["wildcards"] and "seed=2" in j["wildcards"] for j in cell_jobs
+        )
+        os.utime(record[key], (finished, finished))
 
 
 def test_a_generation_cap_is_named_under_the_table(results, rendered):

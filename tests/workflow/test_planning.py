@@ -67,6 +67,34 @@ def test_a_config_file_checked_once_is_not_parsed_again(tmp_path, monkeypatch):
     assert parsed == [path, path]
 
 
+def test_snakemake_takes_the_checked_parse_of_a_config_file(tmp_path, monkeypatch):
+    """`configfile:` reads a file that check_files read (and that is unchanged since) from that
+    parse, a copy of it; a file not checked, or edited since, or a yte template, as before."""
+    import yte  # noqa: PLC0415 (snakemake's YAML loader, only here)
+    from snakemake.common import configfile  # noqa: PLC0415
+
+    assert plan_speed.install() == []
+    loaded_by_snakemake = []
+    real = yte.process_yaml
+    monkeypatch.setattr(
+        yte, "process_yaml", lambda f, **kw: loaded_by_snakemake.append(f.name) or real(f, **kw)
+    )
+    checked = tmp_path / "checked.yaml"
+    checked.write_text("grid: {seeds: [1, 2]}\n")
+    ptb_config.check_files([checked])
+    first = configfile.load_configfile(str(checked))
+    assert first == {"grid": {"seeds": [1, 2]}} and loaded_by_snakemake == []
+    first["grid"]["seeds"].append(3)  # snakemake merges --config into what it gets
+    assert configfile.load_configfile(str(checked)) == {"grid": {"seeds": [1, 2]}}
+    checked.write_text("grid: {seeds: [7]}\n")  # edited since the check
+    assert configfile.load_configfile(str(checked)) == {"grid": {"seeds": [7]}}
+    template = tmp_path / "template.yaml"
+    template.write_text("__use_yte__: true\nseeds: ?list(range(2))\n")
+    ptb_config.check_files([template])
+    assert configfile.load_configfile(str(template)) == {"seeds": [0, 1]}
+    assert loaded_by_snakemake == [str(checked), str(template)]
+
+
 WORKFLOW = """
 import sys
 sys.path.insert(0, {repo!r})
@@ -94,7 +122,7 @@ def plan_tiny(tmp_path, script: str) -> subprocess.CompletedProcess:
 
 
 def test_the_plan_speedups_are_in_place_on_the_pinned_snakemake():
-    """Both wrap snakemake's internals (ptb/core/plan_speed.py): an upgrade that moved them fails here."""
+    """Each wraps snakemake's internals (ptb/core/plan_speed.py): an upgrade that moved them fails here."""
     assert plan_speed.install() == []
     assert plan_speed.install() == []  # installing twice wraps once
 
