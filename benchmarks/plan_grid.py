@@ -3,8 +3,13 @@ ratio to the engine's own floor: a trivial 4-rule workflow with the same job cou
 in the same run (so the ratio holds on a busy or a slow machine). Wall time and CPU time
 (user + sys of the snakemake process) both: on a shared machine the CPU time moves less.
 
-Run: .venv/bin/python benchmarks/plan_grid.py [--runs 3] [--profile 25] [--sweep]
+Run: .venv/bin/python benchmarks/plan_grid.py [--runs 3] [--shaped] [--profile 25] [--sweep]
 Targets (issue 31), in one run with the floor: production <= 1.25x, 10x <= 1.4x.
+--shaped: also the floor of each plan's shape: the same job count, each job with a
+  log and a benchmark file and the plan's mean inputs and outputs per job (the files snakemake
+  resolves, checks and prints per job). The ratio to it is the workflow's own cost (config,
+  rule files, input functions, resources); the rest of the ratio to the plain floor is what
+  snakemake spends on the files this workflow declares per job.
 --profile N: the dry run of the production grid under cProfile: its top N entries by
   cumulative time, then the workflow's own functions (rules/, ptb/).
 --sweep: a 100x grid (300 seeds, ~136k jobs) as shards (docs/sweeps.md): the plan time of
@@ -17,6 +22,7 @@ first on PATH (the slurm executor plugin asks it at import: ~8 s per snakemake c
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pstats
 import random
@@ -57,6 +63,62 @@ rule d:
     output: "d/{{i}}.txt"
     shell: "touch {{output}}"
 """
+SHAPED_GROUPS = 4  # a wildcard shared by the files of several jobs, as a cell's {model} is
+
+
+def _spread(total: int, parts: int = 4) -> list[int]:
+    return [total // parts + (r < total % parts) for r in range(parts)]
+
+
+def shaped_floor(jobs: int, inputs: float, outputs: float, logs: bool = True) -> str:
+    """About `jobs` jobs with `inputs` and `outputs` per job on average (counting `all`'s inputs,
+    as a plan's mean does) and (logs) a log and a benchmark file each: a 4-rule chain whose
+    first output feeds the next rule, the rest of a job's inputs files shared by the jobs of
+    a group (made by a rule of their own, as the model caches are)."""
+    shared_jobs = SHAPED_GROUPS * max(1, round(inputs))  # about: the most shared inputs of a rule
+    per_group = max(1, (jobs - shared_jobs - 1) // (4 * SHAPED_GROUPS))
+    chain = 4 * SHAPED_GROUPS * per_group
+    total = chain + shared_jobs + 1
+    # what the chain's jobs declare: the plan's totals less `all`'s inputs and the shared outputs
+    chain_inputs = (inputs * total - SHAPED_GROUPS * per_group) / chain
+    chain_outputs = (outputs * total - shared_jobs) / chain
+    shared = _spread(max(0, round(4 * chain_inputs) - 3))  # rules b, c and d take a chained input
+    outs = _spread(max(4, round(4 * chain_outputs)))
+    files = ["    log: '{d}/{w}.log'", "    benchmark: '{d}/{w}.tsv'"] if logs else []
+    lines = [
+        "rule all:",
+        f"    input: expand('d/{{g}}/{{i}}.0', g=range({SHAPED_GROUPS}), i=range({per_group}))",
+        "rule shared:",
+        "    output: 's/{g}/{k}.txt'",
+        *(f.format(d=kind, w="s/{g}/{k}") for f, kind in zip(files, ("logs", "benchmarks"))),
+        "    shell: 'touch {output}'",
+    ]
+    for r, name in enumerate("abcd"):
+        ins = [f"'{'abcd'[r - 1]}/{{g}}/{{i}}.0'"] if r else []
+        ins += [f"'s/{{g}}/{k}.txt'" for k in range(shared[r])]
+        lines += [
+            f"rule {name}:",
+            *([f"    input: {', '.join(ins)}"] if ins else []),
+            "    output: " + ", ".join(f"'{name}/{{g}}/{{i}}.{o}'" for o in range(outs[r])),
+            *(f.format(d=kind, w=f"{name}/{{g}}/{{i}}") for f, kind in zip(files, ("logs", "benchmarks"))),
+            "    shell: 'touch {output}'",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def plan_shape(plan: list[str], cwd: Path = REPO) -> tuple[float, float]:
+    """Mean declared inputs and outputs per job of a plan (its `snakemake -n` listing)."""
+    proc = subprocess.run(plan, cwd=cwd, capture_output=True, text=True)
+    jobs = inputs = outputs = 0
+    for line in proc.stdout.splitlines():
+        jobs += line.startswith(("rule ", "localrule "))
+        if line.startswith("    input: "):
+            inputs += len(line.split(", "))
+        elif line.startswith("    output: "):
+            outputs += len(line.split(", "))
+    return inputs / jobs, outputs / jobs
+
+
 PRODUCTION_AGENTS = 4  # the production grid's agents: a shard is one of them
 
 
@@ -79,36 +141,73 @@ def timed(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
 
 
 def best_of(runs: int, cmd: list[str], cwd: Path) -> tuple[float, float, int]:
-    results = [timed(cmd, cwd) for _ in range(runs)]
-    return min(r[0] for r in results), min(r[1] for r in results), results[0][2]
+    return interleaved(runs, {"": (cmd, cwd)})[""]
 
 
-def floor(jobs: int, tmp: Path, runs: int) -> tuple[float, float]:
-    """Planning time (wall, CPU) of a trivial workflow with the same number of jobs."""
-    work = tmp / f"floor{jobs}"
+def interleaved(
+    runs: int, commands: dict[str, tuple[list[str], Path]]
+) -> dict[str, tuple[float, float, int]]:
+    """Best (wall, CPU) and job count of each command, run in turn `runs` times: a machine that
+    slows down for a while slows each of them alike."""
+    results = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, (cmd, cwd) in commands.items():
+            results[label].append(timed(cmd, cwd))
+    return {label: (min(r[0] for r in rs), min(r[1] for r in rs), rs[0][2]) for label, rs in results.items()}
+
+
+def floor_cmd(tmp: Path, jobs: int, snakefile: str | None = None) -> tuple[list[str], Path]:
+    """The dry run of a trivial workflow with the same number of jobs (`snakefile`: another one,
+    of that size), in a folder of its own."""
+    work = tmp / f"floor{jobs}-{hashlib.sha256((snakefile or '').encode()).hexdigest()[:8]}"
     work.mkdir(exist_ok=True)
-    (work / "Snakefile").write_text(FLOOR.format(n=jobs))
-    wall, cpu, _ = best_of(runs, [SNAKEMAKE, "-n", "--quiet", "rules", "--cores", "1"], work)
-    return wall, cpu
+    (work / "Snakefile").write_text(snakefile or FLOOR.format(n=jobs))
+    return [SNAKEMAKE, "-n", "--quiet", "rules", "--cores", "1"], work
 
 
-def plan_cmd(results: Path, *config: str) -> list[str]:
-    return [SNAKEMAKE, "-n", "--quiet", "rules", "--config", f"results_dir={results}", *config]
+def plan_cmd(results: Path, *config: str, quiet: bool = True) -> list[str]:
+    """A dry run; quiet: the table of rules only (what is timed), else every job's listing too."""
+    listing = ["--quiet", "rules"] if quiet else []
+    return [SNAKEMAKE, "-n", *listing, "--config", f"results_dir={results}", *config]
 
 
-def grids(tmp: Path, runs: int) -> None:
+def grids(tmp: Path, runs: int, shaped: bool) -> None:
     for label, extra in (
         ("production grid (4x4x7x3)", []),
         ("10x grid (4x4x7x30)", [f"grid={{seeds: {seeds(30)}}}"]),
     ):
-        wall, cpu, jobs = best_of(runs, plan_cmd(tmp / "results", *extra), REPO)
-        base_wall, base_cpu = floor(jobs, tmp, runs)
+        plan = plan_cmd(tmp / "results", *extra)
+        jobs = timed(plan, REPO)[2]
+        commands = {"plan": (plan, REPO), "floor": floor_cmd(tmp, jobs)}
+        if shaped:
+            inputs, outputs = plan_shape(plan_cmd(tmp / "results", *extra, quiet=False))
+            commands[
+                f"its shape ({inputs:.2f} inputs, {outputs:.2f} outputs, a log and a benchmark file)"
+            ] = floor_cmd(tmp, jobs, shaped_floor(jobs, inputs, outputs))
+            if not extra:  # what each kind of file costs, on the production plan's shape
+                commands["its inputs and outputs only"] = floor_cmd(
+                    tmp, jobs, shaped_floor(jobs, inputs, outputs, False)
+                )
+                commands["a log and a benchmark file, one input, one output"] = floor_cmd(
+                    tmp, jobs, shaped_floor(jobs, 1.0, 1.0)
+                )
+        timings = interleaved(runs, commands)
+        wall, cpu, _ = timings.pop("plan")
+        base_wall, base_cpu, _ = timings.pop("floor")
         print(
             f"{label}: {jobs} jobs planned, dry run {wall:.2f} s wall / {cpu:.2f} s CPU (best of {runs}); "
             f"engine floor {base_wall:.2f} s / {base_cpu:.2f} s; "
             f"ratio {wall / base_wall:.2f} wall, {cpu / base_cpu:.2f} CPU; load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+        for part, (part_wall, part_cpu, part_jobs) in timings.items():
+            ins, outs = plan_shape(commands[part][0][:2] + ["--cores", "1"], commands[part][1])
+            print(
+                f"  floor of {part}: {part_jobs} jobs, {ins:.2f} inputs and {outs:.2f} outputs per job; "
+                f"{part_wall:.2f} s / {part_cpu:.2f} s CPU, {part_cpu / base_cpu:.2f}x the floor; "
+                f"the plan's ratio to it {cpu / part_cpu:.2f} CPU",
+                flush=True,
+            )
 
 
 def profile(tmp: Path, top: int) -> None:
@@ -160,6 +259,7 @@ def sweep(tmp: Path, runs: int, total_seeds: int = 300, per_shard: int = 30) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--shaped", action="store_true", help="also the floor of the plan's shape")
     parser.add_argument("--profile", type=int, metavar="N", help="print the top N profile entries")
     parser.add_argument("--sweep", action="store_true", help="time the sharded 100x sweep")
     parser.add_argument("--no-grids", action="store_true", help="skip the production and 10x ratios")
@@ -167,7 +267,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if not args.no_grids:
-            grids(tmp, args.runs)
+            grids(tmp, args.runs, args.shaped)
         if args.profile:
             profile(tmp, args.profile)
         if args.sweep:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import subprocess
 
 import pytest
@@ -177,3 +178,26 @@ def test_a_rule_with_conda_still_has_its_env_resolved():
     Rule._conda_env = None
     assert jobs.Job.conda_env_spec.fget(FakeJob()) is None
     assert calls == ["expanded"]  # no params expanded for a rule without one
+
+
+@pytest.fixture(scope="module")
+def plan_grid():
+    return runpy.run_path(str(REPO / "benchmarks" / "plan_grid.py"))
+
+
+@pytest.mark.parametrize(
+    ("inputs", "outputs", "logs"), [(3.32, 1.59, True), (3.32, 1.59, False), (1.0, 1.0, True)]
+)
+def test_the_floor_of_a_plans_shape_has_that_shape(tmp_path, plan_grid, inputs, outputs, logs):
+    """benchmarks/plan_grid.py --shaped: its floor plans about the jobs, inputs and outputs per job
+    asked for (within a quarter: each of its four rules declares whole files), and a log and a
+    benchmark file per job where asked."""
+    (tmp_path / "Snakefile").write_text(plan_grid["shaped_floor"](400, inputs, outputs, logs))
+    proc = subprocess.run(
+        [SNAKEMAKE, "-n", "--cores", "1"], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    jobs = dry_run_jobs(proc.stdout)
+    assert abs(len(jobs) - 400) <= 16
+    mean = [sum(len(j[key].split(", ")) for j in jobs if key in j) / len(jobs) for key in ("input", "output")]
+    assert mean == pytest.approx([inputs, outputs], abs=0.25)
+    assert all(("log" in j and "benchmark" in j) == logs for j in jobs if j["rule"] != "all")
