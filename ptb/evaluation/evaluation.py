@@ -572,7 +572,11 @@ def cell_log(stored_log: str | None, log_dir: str, cell: dict) -> str | None:
     log.eval.eval_id = hashlib.sha256(f"{log.eval.eval_id} {target}".encode()).hexdigest()[:22]
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
-    write_eval_log(log, partial, format="eval")
+    try:
+        write_eval_log(log, partial, format="eval")
+    except BaseException:  # a full disk: no half-written copy left beside the cell's logs
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, target)
     return str(target)
 

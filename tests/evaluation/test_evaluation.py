@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
+import inspect_ai.log
 import pytest
 from helpers import snakemake
 from inspect_ai import eval as inspect_eval
@@ -585,6 +586,17 @@ def test_a_reused_evaluation_gets_a_log_of_its_own_naming_its_cell(tmp_path, mon
     )
     again = evaluation.evaluate_job(**job, log_dir=str(tmp_path / "noop2"), cell=noop)
     assert len(runs) == 2 and "reused_from" not in again
+
+    # a copy that fails half-written (a full disk) leaves nothing beside the cell's logs
+    def full_disk(log, location, **kw):
+        Path(location).write_bytes(b"PK half a zip")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(inspect_ai.log, "write_eval_log", full_disk)
+    sft = {**noop, "agent": "sft"}
+    with pytest.raises(OSError, match="No space left"):
+        evaluation.evaluate_job(**job, log_dir=str(tmp_path / "sft"), cell=sft)
+    assert list((tmp_path / "sft").iterdir()) == []
 
 
 def test_the_hf_model_decodes_as_the_task_says_and_samples_for_profiling(monkeypatch):
