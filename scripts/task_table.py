@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import yaml
+from ptb.core import io
 
 TASKS = Path(__file__).resolve().parent.parent / "tasks"
 README = TASKS / "README.md"
@@ -98,7 +98,7 @@ def row(spec: dict) -> str:
 
 
 def render() -> str:
-    specs = [yaml.safe_load(path.read_text()) for path in sorted(TASKS.glob("*/task.yaml"))]
+    specs = [io.read_yaml(path.read_text()) for path in sorted(TASKS.glob("*/task.yaml"))]
     return HEADER + "".join(row(spec) + "\n" for spec in specs)
 
 

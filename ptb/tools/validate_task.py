@@ -41,8 +41,8 @@ import jsonschema
 import yaml
 from inspect_ai.dataset import Sample
 
+from ptb.core import io, tasks
 from ptb.core import protocol as protocols
-from ptb.core import tasks
 from ptb.core.paths import REPO_ROOT, checkout
 from ptb.evaluation import inspect_runner
 from ptb.evaluation.scripted_model import by_fragment, scripted
@@ -147,14 +147,14 @@ def check_spec(name: str, folder: Path, report: Report) -> dict | None:
     path = folder / "task.yaml"
     where = _rel(path)
     try:
-        settings = yaml.safe_load(path.read_text())
+        settings = io.read_yaml(path.read_text())
     except yaml.YAMLError as error:
         report.error(where, f"not valid YAML: {error}")
         return None
     if not isinstance(settings, dict):
         report.error(where, "must be a mapping of keys (name, version, dataset, ...)")
         return None
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = io.read_yaml(SCHEMA_PATH.read_text())
     errors = sorted(
         jsonschema.Draft202012Validator(schema).iter_errors(settings), key=lambda e: list(e.absolute_path)
     )
