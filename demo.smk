@@ -10,8 +10,8 @@ from ptb.core.config import check_files
 
 min_version("9.0")
 check_files(["workflow_config.yaml", "config/demo.yaml"])
-# snakemake's planning minus work whose answer is known, this parse reused for `configfile:`
-# included (ptb/core/plan_speed.py)
+# snakemake's planning minus work whose answer is known, among it parsing the config again for
+# `configfile:` (it takes the parse check_files made): ptb/core/plan_speed.py
 plan_speed.install()
 
 

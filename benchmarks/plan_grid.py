@@ -107,10 +107,14 @@ def shaped_floor(jobs: int, inputs: float, outputs: float, logs: bool = True) ->
 
 
 def plan_shape(plan: list[str], cwd: Path = REPO) -> tuple[float, float]:
-    """Mean declared inputs and outputs per job of a plan (its `snakemake -n` listing)."""
-    proc = subprocess.run(plan, cwd=cwd, capture_output=True, text=True)
+    """Mean declared inputs and outputs per job of a plan (run with its listing)."""
+    return listing_shape(subprocess.run(plan, cwd=cwd, capture_output=True, text=True).stdout)
+
+
+def listing_shape(listing: str) -> tuple[float, float]:
+    """Mean declared inputs and outputs per job of a `snakemake -n` listing."""
     jobs = inputs = outputs = 0
-    for line in proc.stdout.splitlines():
+    for line in listing.splitlines():
         jobs += line.startswith(("rule ", "localrule "))
         if line.startswith("    input: "):
             inputs += len(line.split(", "))
@@ -156,13 +160,16 @@ def interleaved(
     return {label: (min(r[0] for r in rs), min(r[1] for r in rs), rs[0][2]) for label, rs in results.items()}
 
 
-def floor_cmd(tmp: Path, jobs: int, snakefile: str | None = None) -> tuple[list[str], Path]:
+def floor_cmd(
+    tmp: Path, jobs: int, snakefile: str | None = None, quiet: bool = True
+) -> tuple[list[str], Path]:
     """The dry run of a trivial workflow with the same number of jobs (`snakefile`: another one,
-    of that size), in a folder of its own."""
+    of that size), in a folder of its own; quiet as plan_cmd's."""
     work = tmp / f"floor{jobs}-{hashlib.sha256((snakefile or '').encode()).hexdigest()[:8]}"
     work.mkdir(exist_ok=True)
     (work / "Snakefile").write_text(snakefile or FLOOR.format(n=jobs))
-    return [SNAKEMAKE, "-n", "--quiet", "rules", "--cores", "1"], work
+    listing = ["--quiet", "rules"] if quiet else []
+    return [SNAKEMAKE, "-n", *listing, "--cores", "1"], work
 
 
 def plan_cmd(results: Path, *config: str, quiet: bool = True) -> list[str]:
@@ -179,18 +186,15 @@ def grids(tmp: Path, runs: int, shaped: bool) -> None:
         plan = plan_cmd(tmp / "results", *extra)
         jobs = timed(plan, REPO)[2]
         commands = {"plan": (plan, REPO), "floor": floor_cmd(tmp, jobs)}
+        shapes = {}  # the shaped floors' Snakefiles
         if shaped:
             inputs, outputs = plan_shape(plan_cmd(tmp / "results", *extra, quiet=False))
-            commands[
-                f"its shape ({inputs:.2f} inputs, {outputs:.2f} outputs, a log and a benchmark file)"
-            ] = floor_cmd(tmp, jobs, shaped_floor(jobs, inputs, outputs))
+            its_shape = f"its shape ({inputs:.2f} inputs, {outputs:.2f} outputs, a log and a benchmark file)"
+            shapes[its_shape] = shaped_floor(jobs, inputs, outputs)
             if not extra:  # what each kind of file costs, on the production plan's shape
-                commands["its inputs and outputs only"] = floor_cmd(
-                    tmp, jobs, shaped_floor(jobs, inputs, outputs, False)
-                )
-                commands["a log and a benchmark file, one input, one output"] = floor_cmd(
-                    tmp, jobs, shaped_floor(jobs, 1.0, 1.0)
-                )
+                shapes["its inputs and outputs only"] = shaped_floor(jobs, inputs, outputs, False)
+                shapes["a log and a benchmark file, one input, one output"] = shaped_floor(jobs, 1.0, 1.0)
+        commands.update({part: floor_cmd(tmp, jobs, snakefile) for part, snakefile in shapes.items()})
         timings = interleaved(runs, commands)
         wall, cpu, _ = timings.pop("plan")
         base_wall, base_cpu, _ = timings.pop("floor")
@@ -201,7 +205,7 @@ def grids(tmp: Path, runs: int, shaped: bool) -> None:
             flush=True,
         )
         for part, (part_wall, part_cpu, part_jobs) in timings.items():
-            ins, outs = plan_shape(commands[part][0][:2] + ["--cores", "1"], commands[part][1])
+            ins, outs = plan_shape(*floor_cmd(tmp, jobs, shapes[part], quiet=False))
             print(
                 f"  floor of {part}: {part_jobs} jobs, {ins:.2f} inputs and {outs:.2f} outputs per job; "
                 f"{part_wall:.2f} s / {part_cpu:.2f} s CPU, {part_cpu / base_cpu:.2f}x the floor; "
