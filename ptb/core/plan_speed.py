@@ -7,17 +7,29 @@ Measured on the production grid's dry run (benchmarks/plan_grid.py --profile, sn
   smart_open per job: about 0.4 ms, a sixth of a fresh plan. A path without wildcards names
   the same file for every job of its rule: it is checked once per rule here. A path with
   wildcards is still checked per job.
+- **Script languages.** To tell a script's language, snakemake imports its notebook reader
+  (nbformat, with traitlets and fastjsonschema: ~12 ms of every plan and every job) before it
+  looks at the file's suffix. A `.py` script is Python without it; any other file as before.
 - **Conda environments.** To list the conda environments a run needs, snakemake expands every
   job's params (its functions called, its strings filled) before it asks whether the rule has
   a conda env at all (snakemake.jobs.Job.conda_env_spec): about a sixth of a 10x grid's plan.
   No rule here has one: a job of a rule without `conda:` answers None without its params.
   A rule with `conda:` is answered as before.
-
 - **The config file parsed twice.** Before snakemake reads workflow_config.yaml (its
   `configfile:`), the Snakefile reads it strictly (ptb.core.config.check_files: a duplicated
   key or a YAML error names the file and line). Snakemake's loader then parsed it again with
   PyYAML's pure-Python parser, ~25 ms of every plan. It now takes that parse (a copy) for a file
   checked and unchanged since; any other file (a yte template included) is loaded as before.
+- **Function signatures.** Before it calls an input function, a params function or a resource
+  (threads, tmpdir), snakemake asks which arguments it takes: inspect.signature, per call, five
+  to six times per job (about 0.1 ms each, 6% of a plan). A plain function's or a method's
+  parameters do not change once it is defined: each is read once per function here (held
+  weakly: a function gone is forgotten). Any other callable (a partial, a callable object, a
+  function whose parameters were overwritten through snakemake's own attribute) as before.
+- **Constant resources.** To expand a job's resources, snakemake passes each through its input
+  function machinery (a Wildcards object built, the arguments matched), the threads of every
+  job included, and a constant's evaluation is the constant itself. A resource without a
+  function is taken as it is here; one with a function is evaluated as before.
 
 Each is the engine's own behaviour, unchanged, minus work whose answer is known; all wrap the
 pinned snakemake's internals (requirements.txt). `install` returns the names of what it could
@@ -28,18 +40,30 @@ that an upgrade is looked at rather than silently slower.
 from __future__ import annotations
 
 import copy
+import inspect
+import sys
+import types
+import weakref
 
 from ptb.core import config as ptb_config
 
+# what install() has wrapped: (owner, name)
+_WRAPPED: set[tuple[object, str]] = set()
 
-def _script_checked_once_per_rule(dag) -> bool:
-    processor = getattr(dag, "ScriptProcessor", None)
-    check = getattr(processor, "process_job", None)
-    if check is None:
+
+def _wrap(owner, name: str, wrap, expect=callable) -> bool:
+    """owner.name replaced by wrap(what it was), once; False where owner has no such name (or
+    not of the kind `expect` tells)."""
+    original = getattr(owner, name, None)
+    if original is None or not expect(original):
         return False
-    if getattr(check, "ptb_speedup", False):
-        return True
+    if (owner, name) not in _WRAPPED:
+        setattr(owner, name, wrap(original))
+        _WRAPPED.add((owner, name))
+    return True
 
+
+def _script_checked_once_per_rule(check):
     def process_job(self, job):
         entry = getattr(job.rule, self.script_type, None)
         if entry is None or "{" in str(entry):
@@ -49,59 +73,103 @@ def _script_checked_once_per_rule(dag) -> bool:
             check(self, job)
             checked.add(job.rule.name)
 
-    process_job.ptb_speedup = True
-    processor.process_job = process_job
-    return True
+    return process_job
 
 
-def _no_params_for_rules_without_conda(jobs) -> bool:
-    job_class = getattr(jobs, "Job", None)
-    spec = getattr(job_class, "conda_env_spec", None)
-    if not isinstance(spec, property):
-        return False
-    if getattr(spec.fget, "ptb_speedup", False):
-        return True
+def _python_scripts_known_without_notebook_reader(language_of):
+    def get_language(source_file, source):
+        if source_file.get_filename().endswith(".py"):
+            return "python"
+        return language_of(source_file, source)
 
+    return get_language
+
+
+def _no_params_for_rules_without_conda(spec):
     def conda_env_spec(self):
         if getattr(self.rule, "_conda_env", True) is None:  # the rule has no `conda:`
             return None
         return spec.fget(self)
 
-    conda_env_spec.ptb_speedup = True
-    job_class.conda_env_spec = property(conda_env_spec)
-    return True
+    return property(conda_env_spec)
 
 
-def _config_files_parsed_once(configfile) -> bool:
-    load = getattr(configfile, "load_configfile", None)
-    if load is None:
-        return False
-    if getattr(load, "ptb_speedup", False):
-        return True
-
+def _config_files_parsed_once(load):
     def load_configfile(configpath):
         checked = ptb_config.checked(configpath)
         if checked is None or "__use_yte__" in checked:  # a yte template: snakemake renders it
             return load(configpath)
         return copy.deepcopy(checked)
 
-    load_configfile.ptb_speedup = True
-    configfile.load_configfile = load_configfile
-    return True
+    return load_configfile
+
+
+def _signatures_read_once(read, overwrite_attr: str):
+    functions = weakref.WeakKeyDictionary()  # a function -> its parameters
+    methods = weakref.WeakKeyDictionary()  # a method's function -> the method's parameters
+
+    def get_function_params(func):
+        if hasattr(func, overwrite_attr):
+            return getattr(func, overwrite_attr)
+        if isinstance(func, types.MethodType) and isinstance(func.__func__, types.FunctionType):
+            known, key = methods, func.__func__
+        elif isinstance(func, types.FunctionType):
+            known, key = functions, func
+        else:
+            return read(func)
+        params = known.get(key)
+        if params is None:
+            params = known[key] = inspect.signature(func).parameters
+        return params
+
+    # the modules that took the name from snakemake.common (rules, jobs, ioutils) take it too
+    for module in list(sys.modules.values()):
+        if str(getattr(module, "__name__", "")).startswith("snakemake.") and (
+            getattr(module, "get_function_params", None) is read
+        ):
+            module.get_function_params = get_function_params
+    return get_function_params
+
+
+def _constant_resources_taken_as_they_are(apply, evaluate):
+    def apply_input_function(self, func, *args, **kwargs):
+        if getattr(func, "__func__", None) is evaluate and getattr(func.__self__, "_evaluator", True) is None:
+            return func.__self__, False  # Resource.evaluate of a constant: itself, complete
+        return apply(self, func, *args, **kwargs)
+
+    return apply_input_function
 
 
 def install() -> list[str]:
     """Wrap each; the names of those this snakemake has no place for (empty: all in place)."""
     # snakemake.api first: it imports dag and jobs in the order they need (circular imports)
     import snakemake.api  # noqa: F401, PLC0415 (only where snakemake plans)
-    from snakemake import dag, jobs  # noqa: PLC0415
+    from snakemake import common, dag, jobs, resources, rules, script  # noqa: PLC0415
     from snakemake.common import configfile  # noqa: PLC0415
 
-    missing = []
-    if not _script_checked_once_per_rule(dag):
-        missing.append("script check once per rule")
-    if not _no_params_for_rules_without_conda(jobs):
-        missing.append("no params for conda-less rules")
-    if not _config_files_parsed_once(configfile):
-        missing.append("config files parsed once")
-    return missing
+    overwrite_attr = getattr(common, "FUNC_OVERWRITE_PARAMS_ATTR", None)
+    evaluate = getattr(getattr(resources, "Resource", None), "evaluate", None)
+    in_place = {
+        "script check once per rule": _wrap(
+            getattr(dag, "ScriptProcessor", None), "process_job", _script_checked_once_per_rule
+        ),
+        "python scripts known without the notebook reader": _wrap(
+            script, "get_language", _python_scripts_known_without_notebook_reader
+        ),
+        "no params for conda-less rules": _wrap(
+            getattr(jobs, "Job", None),
+            "conda_env_spec",
+            _no_params_for_rules_without_conda,
+            expect=lambda spec: isinstance(spec, property),
+        ),
+        "config files parsed once": _wrap(configfile, "load_configfile", _config_files_parsed_once),
+        "signatures read once": overwrite_attr is not None
+        and _wrap(common, "get_function_params", lambda read: _signatures_read_once(read, overwrite_attr)),
+        "constant resources taken as they are": evaluate is not None
+        and _wrap(
+            getattr(rules, "Rule", None),
+            "apply_input_function",
+            lambda apply: _constant_resources_taken_as_they_are(apply, evaluate),
+        ),
+    }
+    return [name for name, placed in in_place.items() if not placed]

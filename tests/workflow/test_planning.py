@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import gc
+import inspect
 import runpy
 import subprocess
+import sys
+import weakref
 
 import pytest
 from helpers import REPO, SNAKEMAKE, dry_run_jobs, snakemake
@@ -178,6 +183,134 @@ def test_a_rule_with_conda_still_has_its_env_resolved():
     Rule._conda_env = None
     assert jobs.Job.conda_env_spec.fget(FakeJob()) is None
     assert calls == ["expanded"]  # no params expanded for a rule without one
+
+
+def test_a_functions_parameters_are_read_once_as_snakemake_reads_them(monkeypatch):
+    """Snakemake asks a function's parameters before each call; a plain function's and a method's
+    are read once (held weakly), anything else each time, and parameters overwritten through
+    snakemake's own attribute (its subpath, prepend_param) win even after a read."""
+    plan_speed.install()
+    from snakemake import common, rules  # noqa: PLC0415 (after install: snakemake's import order)
+
+    read = []  # how many reads (not the functions: holding them would keep them alive)
+    real = inspect.signature
+    monkeypatch.setattr(inspect, "signature", lambda f, *a, **kw: read.append(1) or real(f, *a, **kw))
+
+    def input_function(wildcards, input, attempt):
+        return []
+
+    class Resource:
+        def evaluate(self, wildcards, threads=1, **kwargs):
+            return 1
+
+    for params_of in (common.get_function_params, rules.get_function_params):
+        for _ in range(3):
+            assert list(params_of(input_function)) == ["wildcards", "input", "attempt"]
+            # bound to another object each time, as snakemake's resources are: self is not a parameter
+            assert list(params_of(Resource().evaluate)) == ["wildcards", "threads", "kwargs"]
+    assert len(read) == 2
+    # what a job's resource function gets from the parameters: only what it takes
+    assert common.get_input_function_aux_params(input_function, {"input": 1, "threads": 2}) == {"input": 1}
+    partial = functools.partial(input_function, input=[])
+    assert list(common.get_function_params(partial)) == ["wildcards", "input", "attempt"]
+    assert list(common.get_function_params(partial)) == ["wildcards", "input", "attempt"]
+    assert len(read) == 4  # a partial's are read each time, as before
+    common.overwrite_function_params(input_function, ["wildcards"])
+    assert common.get_function_params(input_function) == ["wildcards"]
+
+    def one_job():
+        def per_job(wildcards):
+            return []
+
+        return per_job
+
+    function = one_job()
+    common.get_function_params(function)
+    gone = weakref.ref(function)
+    del function
+    gc.collect()
+    assert gone() is None  # a function made per job is not kept alive by what was read of it
+
+
+LANGUAGES = """
+import sys
+sys.path.insert(0, {repo!r})
+from ptb.core import plan_speed
+assert plan_speed.install() == []
+from snakemake.script import get_language
+from snakemake.sourcecache import LocalSourceFile
+notebook = (
+    '{{"cells": [], "metadata": {{"language_info": {{"name": "R"}}}}, "nbformat": 4, "nbformat_minor": 5}}'
+)
+print(get_language(LocalSourceFile("scripts/judge.py"), ""), "nbformat" in sys.modules)
+print(get_language(LocalSourceFile("plot.R"), ""), get_language(LocalSourceFile("a.ipynb"), notebook))
+"""
+
+
+def test_a_python_scripts_language_is_known_without_the_notebook_reader():
+    """A .py script is Python without importing nbformat; a notebook is still read for its
+    kernel's language, and any other suffix named as snakemake names it."""
+    proc = subprocess.run(
+        [sys.executable, "-c", LANGUAGES.format(repo=str(REPO))],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert proc.stdout.split("\n")[:2] == ["python False", "r jupyter_r"]
+
+
+RESOURCES = """
+import sys
+sys.path.insert(0, {repo!r})
+if {speedups}:
+    from ptb.core import plan_speed
+    assert plan_speed.install() == []
+rule all:
+    input: expand("out/{{name}}.txt", name=["a", "b"])
+rule make:
+    input: "in/{{name}}.txt"
+    output: "out/{{name}}.txt"
+    threads: lambda wildcards: 8 if wildcards.name == "a" else 1
+    resources:
+        mem_mb=lambda wildcards, input, attempt: 1000 * attempt + len(input),
+        runtime=30,
+        gpu=1,
+    shell: "touch {{output}}"
+rule source:
+    output: "in/{{name}}.txt"
+    threads: 3
+    resources: runtime=5
+    shell: "touch {{output}}"
+"""
+
+
+def test_the_plan_keeps_every_jobs_resources_and_threads(tmp_path):
+    """Constant resources are taken as they are (no input-function call per job); each job's
+    threads and resources, constant, from a function, capped by --cores and filled from the
+    cluster defaults, are the same as snakemake's own plan's."""
+    listings = []
+    for speedups in (True, False):
+        work = tmp_path / str(speedups)
+        work.mkdir()
+        (work / "Snakefile").write_text(RESOURCES.format(repo=str(REPO), speedups=speedups))
+        proc = subprocess.run(
+            [SNAKEMAKE, "-n", "--cores", "4", "--default-resources"],
+            cwd=work, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        jobs = sorted(dry_run_jobs(proc.stdout), key=lambda j: (j["rule"], j.get("wildcards", "")))
+        listings.append(
+            [
+                (j["rule"], j.get("wildcards"), j.get("threads"), sorted(j.get("resources", "").split(", ")))
+                for j in jobs
+            ]
+        )
+    assert listings[0] == listings[1]
+    make = {
+        wildcards: (threads, resources)
+        for rule, wildcards, threads, resources in listings[0]
+        if rule == "make"
+    }
+    assert make["name=a"][0] == "4"  # 8, capped by --cores
+    assert "mem_mb=1001" in make["name=a"][1] and "gpu=1" in make["name=a"][1]
+    assert any(r.startswith("disk_mb=") for r in make["name=b"][1])  # the default resources, evaluated
 
 
 @pytest.fixture(scope="module")
