@@ -7,11 +7,11 @@ Run: .venv/bin/python benchmarks/plan_grid.py [--runs 3] [--shaped] [--profile 2
 Targets (issue 31), in one run with the floor: production <= 1.25x, 10x <= 1.4x.
 --shaped: also the plain floor with the engine patches the workflow installs (ptb/core/plan_speed.py,
   so the ratio to the plain floor says how much of the cut is the engine's), and the floor of each
-  plan's shape: the same job count, each job with a
-  log and a benchmark file and the plan's mean inputs and outputs per job (the files snakemake
-  resolves, checks and prints per job). The ratio to it is the workflow's own cost (config,
-  rule files, input functions, resources); the rest of the ratio to the plain floor is what
-  snakemake spends on the files this workflow declares per job.
+  plan's shape: the same job count, each job with a log and a benchmark file and the plan's mean
+  inputs and outputs per job (the files snakemake resolves, checks and prints per job). The
+  ratio to it is the workflow's own cost (config, rule files, input functions, resources); the
+  rest of the ratio to the plain floor is what snakemake spends on the files this workflow
+  declares per job.
 --profile N: the dry run of the production grid under cProfile: its top N entries by
   cumulative time, then the workflow's own functions (rules/, ptb/).
 --sweep: a 100x grid (300 seeds, ~136k jobs) as shards (docs/sweeps.md): the plan time of

@@ -22,10 +22,11 @@ Measured on the production grid's dry run (benchmarks/plan_grid.py --profile, sn
   checked and unchanged since; any other file (a yte template included) is loaded as before.
 - **Function signatures.** Before it calls an input function, a params function or a resource
   (threads, tmpdir), snakemake asks which arguments it takes: inspect.signature, per call, five
-  to six times per job (about 0.1 ms each, 6% of a plan). A plain function's or a method's
-  parameters do not change once it is defined: each is read once per function here (held
-  weakly: a function gone is forgotten). Any other callable (a partial, a callable object, a
-  function whose parameters were overwritten through snakemake's own attribute) as before.
+  to six times per job (about 4% of the production plan, timed in turn with and without). A
+  plain function's or a method's parameters do not change once it is defined: each is read
+  once per function here (held weakly: a function gone is forgotten). Any other callable (a
+  partial, a callable object, a function whose parameters were overwritten through snakemake's
+  own attribute) as before.
 - **Constant resources.** To expand a job's resources, snakemake passes each through its input
   function machinery (a Wildcards object built, the arguments matched), the threads of every
   job included, and a constant's evaluation is the constant itself. A resource without a
