@@ -313,6 +313,52 @@ def test_the_plan_keeps_every_jobs_resources_and_threads(tmp_path):
     assert any(r.startswith("disk_mb=") for r in make["name=b"][1])  # the default resources, evaluated
 
 
+COLLECTOR = """
+import gc, sys, weakref
+sys.path.insert(0, {repo!r})
+from ptb.core import plan_speed
+
+
+class Node:
+    freed = 0
+
+    def __init__(self):
+        self.me = self  # a cycle: only the collector frees it
+
+    def __del__(self):
+        Node.freed += 1
+
+
+import snakemake.api  # what install imports, loaded first: no young scan between here and there
+
+old = Node()
+gc.collect()  # old survives into the oldest generation
+garbage = weakref.ref(old)
+del old  # garbage already there when the Snakefile installs: only a full scan frees it
+assert plan_speed.install() == []
+assert garbage() is None, "garbage frozen for the whole process"
+frozen = gc.get_freeze_count()
+assert frozen > 10_000 and gc.get_threshold() == plan_speed.COLLECTOR_THRESHOLDS
+before = Node.freed
+for _ in range(200_000):  # the cycles a plan and a run make: collected without a gc.collect()
+    Node()
+made = 200_000
+assert made - (Node.freed - before) < 60_000, Node.freed - before
+assert plan_speed.install() == [] and gc.get_freeze_count() == frozen  # installing twice freezes once
+print("ok")
+"""
+
+
+def test_the_collector_scans_less_and_still_frees_cycles():
+    """What lives for the whole process is frozen out of the collector's scans (garbage there
+    at that moment freed first, not frozen), scans are rarer, and cycles made while planning
+    or running are still freed as the plan goes, without anyone calling gc.collect()."""
+    proc = subprocess.run(
+        [sys.executable, "-c", COLLECTOR.format(repo=str(REPO))], capture_output=True, text=True
+    )
+    assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
 @pytest.fixture(scope="module")
 def plan_grid():
     return runpy.run_path(str(REPO / "benchmarks" / "plan_grid.py"))
