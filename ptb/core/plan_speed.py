@@ -38,7 +38,7 @@ Measured on the production grid's dry run (benchmarks/plan_grid.py --profile, sn
   one, and more at each full scan as the heap grows (including the one at exit). The objects
   that live for the whole process (what is loaded when the Snakefile installs this) are frozen
   out of the scans (gc.freeze, after one collection, so no garbage is kept), and a scan starts
-  every 50,000 new objects instead of 700 (the full ones 100x rarer): cycles made while
+  every 50,000 new objects instead of 700 (a full one after 2,000 young ones, not 100): cycles made while
   planning and running are still collected. Set once per process.
 
 Each is the engine's own behaviour, unchanged, minus work whose answer is known; all wrap the

@@ -339,10 +339,9 @@ assert plan_speed.install() == []
 assert garbage() is None, "garbage frozen for the whole process"
 frozen = gc.get_freeze_count()
 assert frozen > 10_000 and gc.get_threshold() == plan_speed.COLLECTOR_THRESHOLDS
-before = Node.freed
-for _ in range(200_000):  # the cycles a plan and a run make: collected without a gc.collect()
+before, made = Node.freed, 200_000
+for _ in range(made):  # the cycles a plan and a run make: collected without a gc.collect()
     Node()
-made = 200_000
 assert made - (Node.freed - before) < 60_000, Node.freed - before
 assert plan_speed.install() == [] and gc.get_freeze_count() == frozen  # installing twice freezes once
 print("ok")
