@@ -133,13 +133,18 @@ def _signatures_read_once(read, overwrite_attr: str):
             params = known[key] = inspect.signature(func).parameters
         return params
 
-    # the modules that took the name from snakemake.common (rules, jobs, ioutils) take it too
+    _rebound("get_function_params", read, get_function_params)  # rules, jobs, ioutils took it
+    return get_function_params
+
+
+def _rebound(name: str, original, replacement) -> None:
+    """Each loaded snakemake module that took `name` from its home (`from ... import name`) takes
+    the replacement too."""
     for module in list(sys.modules.values()):
         if str(getattr(module, "__name__", "")).startswith("snakemake.") and (
-            getattr(module, "get_function_params", None) is read
+            getattr(module, name, None) is original
         ):
-            module.get_function_params = get_function_params
-    return get_function_params
+            setattr(module, name, replacement)
 
 
 def _constant_resources_taken_as_they_are(apply, evaluate):
@@ -149,6 +154,58 @@ def _constant_resources_taken_as_they_are(apply, evaluate):
         return apply(self, func, *args, **kwargs)
 
     return apply_input_function
+
+
+def _flags_read_by_type(is_flagged, annotated: tuple[type, ...]):
+    def is_flagged_by_type(value, flag):
+        kind = type(value)
+        if kind is str:  # a plain path: no flags
+            return False
+        if kind in annotated:  # snakemake's own annotated strings and files
+            return value.is_flagged(flag)
+        return is_flagged(value, flag)
+
+    is_flagged_by_type.__wrapped__ = is_flagged
+    return is_flagged_by_type
+
+
+def _flag_checks(io):
+    """snakemake.io.is_flagged, told by the value's exact type where it is one of snakemake's own."""
+    from snakemake_interface_common.io import AnnotatedStringInterface  # noqa: PLC0415
+
+    if issubclass(str, AnnotatedStringInterface):  # a str registered as annotated: as before
+        return None
+    annotated = tuple(
+        kind
+        for kind in (getattr(io, "_IOFile", None), getattr(io, "AnnotatedString", None))
+        if isinstance(kind, type) and issubclass(kind, AnnotatedStringInterface)
+    )
+
+    def wrap(is_flagged):
+        replacement = _flags_read_by_type(is_flagged, annotated)
+        _rebound("is_flagged", is_flagged, replacement)  # dag, jobs, rules, io.fmt took it
+        return replacement
+
+    return wrap
+
+
+def _common_prefix_by_halving(common_prefix):
+    def _common_prefix(self, s1, s2):
+        if not s1 or not s2:
+            return common_prefix(self, s1, s2)
+        # the prefix before the first difference, looked for in the shorter string less its last
+        # letter: where they do not differ, that is the answer (as snakemake's loop gives it)
+        same, other = 0, min(len(s1), len(s2))  # s1[:same] == s2[:same]; differ, or the shorter
+        while other - same > 1:
+            half = (same + other) // 2
+            if s1[:half] == s2[:half]:
+                same = half
+            else:
+                other = half
+        return s1[:same]
+
+    _common_prefix.__wrapped__ = common_prefix
+    return _common_prefix
 
 
 # the cyclic collector's thresholds while planning (and running): a young scan every this many
@@ -171,8 +228,8 @@ def install() -> list[str]:
     """Wrap each; the names of those this snakemake has no place for (empty: all in place)."""
     # snakemake.api first: it imports dag and jobs in the order they need (circular imports)
     import snakemake.api  # noqa: F401, PLC0415 (only where snakemake plans)
-    from snakemake import common, dag, jobs, resources, rules, script  # noqa: PLC0415
-    from snakemake.common import configfile  # noqa: PLC0415
+    from snakemake import common, dag, io, jobs, resources, rules, script  # noqa: PLC0415
+    from snakemake.common import configfile, prefix_lookup  # noqa: PLC0415
 
     overwrite_attr = getattr(common, "FUNC_OVERWRITE_PARAMS_ATTR", None)
     evaluate = getattr(getattr(resources, "Resource", None), "evaluate", None)
@@ -197,6 +254,11 @@ def install() -> list[str]:
             getattr(rules, "Rule", None),
             "apply_input_function",
             lambda apply: _constant_resources_taken_as_they_are(apply, evaluate),
+        ),
+        "flags read by type": (flag_checks := _flag_checks(io)) is not None
+        and _wrap(io, "is_flagged", flag_checks),
+        "common prefixes found by halving": _wrap(
+            getattr(prefix_lookup, "PrefixLookup", None), "_common_prefix", _common_prefix_by_halving
         ),
         "the collector scans less": _collect_less(),
     }

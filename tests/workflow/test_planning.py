@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import inspect
+import re
 import runpy
 import subprocess
 import sys
@@ -311,6 +312,138 @@ def test_the_plan_keeps_every_jobs_resources_and_threads(tmp_path):
     assert make["name=a"][0] == "4"  # 8, capped by --cores
     assert "mem_mb=1001" in make["name=a"][1] and "gpu=1" in make["name=a"][1]
     assert any(r.startswith("disk_mb=") for r in make["name=b"][1])  # the default resources, evaluated
+
+
+FLAGS = """
+import sys
+sys.path.insert(0, {repo!r})
+if {speedups}:
+    from ptb.core import plan_speed
+    assert plan_speed.install() == []
+rule all:
+    input: expand("kept/{{name}}.txt", name=["old", "new"]), "read/p.txt", "tree/t"
+rule make:
+    output: temp("made/{{name}}.txt")
+    shell: "touch {{output}}"
+rule keep:
+    input: ancient("made/{{name}}.txt")
+    output: protected("kept/{{name}}.txt")
+    shell: "cp {{input}} {{output}}"
+rule write_pipe:
+    output: pipe("piped/{{name}}.fifo")
+    shell: "echo x > {{output}}"
+rule read_pipe:
+    input: "piped/{{name}}.fifo"
+    output: "read/{{name}}.txt"
+    shell: "cat {{input}} > {{output}}"
+rule tree:
+    input: "made/new.txt"
+    output: directory("tree/{{name}}")
+    shell: "mkdir -p {{output}}"
+"""
+
+
+def test_flags_plan_as_snakemake_plans_them(tmp_path):
+    """temp, ancient, protected, pipe and directory files are planned alike with and without
+    the speedups (is_flagged told by type): the same jobs, reasons and groups."""
+    listings = []
+    for speedups in (True, False):
+        work = tmp_path / str(speedups)
+        (work / "made").mkdir(parents=True)
+        (work / "kept").mkdir()
+        (work / "kept" / "old.txt").write_text("kept\n")
+        (work / "made" / "old.txt").write_text("made after the file it makes, but ancient\n")
+        (work / "Snakefile").write_text(FLAGS.format(repo=str(REPO), speedups=speedups))
+        proc = subprocess.run(
+            [SNAKEMAKE, "-n", "--cores", "2"], cwd=work, capture_output=True, text=True, check=True,
+            timeout=300,  # a lookup that never ends (a prefix that stops shrinking) fails here
+        )  # fmt: skip
+        assert "Group job" in proc.stdout  # the pipe's two ends, one group (indented)
+        listing = re.sub(r"^    (?=rule \w+:$|    \w+: )", "", proc.stdout, flags=re.MULTILINE)
+        listings.append(sorted(tuple(sorted(j.items())) for j in dry_run_jobs(listing) if j["rule"] != "all"))
+    assert listings[0] == listings[1]
+    jobs = [dict(j) for j in listings[0]]
+    assert {(j["rule"], j.get("wildcards")) for j in jobs} == {
+        ("make", "name=new"),  # old.txt's maker is not run again: its input is ancient
+        ("keep", "name=new"),
+        ("write_pipe", "name=p"),
+        ("read_pipe", "name=p"),
+        ("tree", "name=t"),
+    }
+    (writer,) = [j for j in jobs if j["rule"] == "write_pipe"]
+    assert "(pipe)" in writer["output"]
+
+
+def test_flags_read_by_type_answer_as_snakemake_does():
+    """Every kind of value is_flagged is given answers as snakemake's own: plain strings and
+    paths, annotated strings flagged or not (or flagged False), files, callables, lists, a
+    subclass of snakemake's strings and a class registered as annotated after install."""
+    from pathlib import Path  # noqa: PLC0415
+
+    assert plan_speed.install() == []  # first: it imports snakemake in the order it needs
+    from snakemake import dag, io, jobs  # noqa: PLC0415
+    from snakemake.io import fmt  # noqa: PLC0415
+    from snakemake_interface_common.io import AnnotatedStringInterface  # noqa: PLC0415
+
+    by_type = io.is_flagged
+    own = by_type.__wrapped__
+    assert by_type is not own and dag.is_flagged is jobs.is_flagged is fmt.is_flagged is by_type
+
+    class Derived(io.AnnotatedString):
+        pass
+
+    class Registered(str):
+        flags = {"temp": True}
+
+        def is_flagged(self, flag):
+            return flag in self.flags
+
+    AnnotatedStringInterface.register(Registered)
+    values = [
+        "a/b.txt", Path("a/b.txt"), None, ["a", "b"], lambda wildcards: "a",
+        io.temp("a.txt"), io.AnnotatedString("a.txt"), io.flag("a.txt", "temp", False),
+        io.IOFile("a.txt"), io.IOFile(io.temp("a.txt")), io.IOFile(io.pipe("a.fifo")),
+        Derived("a.txt"), Registered("a.txt"),
+    ]  # fmt: skip
+    values[-2].flags["temp"] = True
+    for value in values:
+        for flag in ("temp", "pipe", "storage_object", "sourcecache_entry"):
+            assert by_type(value, flag) == own(value, flag), (value, flag)
+    assert by_type(values[5], "temp") and by_type(values[9], "temp") and by_type(values[-1], "temp")
+    assert not by_type(values[7], "temp")
+
+
+def test_common_prefixes_found_by_halving_match_snakemakes():
+    """The output index's common prefix (the first difference, or the shorter string less its
+    last letter where there is none) as snakemake's loop finds it, and its lookups, which
+    match every prefix of a path and nothing else."""
+    import random  # noqa: PLC0415
+
+    from snakemake.common.prefix_lookup import PrefixLookup  # noqa: PLC0415
+
+    assert plan_speed.install() == []
+    halving = PrefixLookup._common_prefix
+    loop = halving.__wrapped__
+    assert halving is not loop
+    rng = random.Random(31)
+    alphabet = "ab/é_"
+    cases = [("a", "a"), ("abc", "abc"), ("ab", "abc"), ("abc", "ab"), ("a", "b"), ("é", "éé")]
+    for _ in range(3000):
+        shared = "".join(rng.choices(alphabet, k=rng.randint(0, 12)))
+        cases.append(
+            (
+                shared + "".join(rng.choices(alphabet, k=rng.randint(0, 4))),
+                shared + "".join(rng.choices(alphabet, k=rng.randint(0, 4))),
+            )
+        )
+    for s1, s2 in cases:
+        if s1 and s2:
+            assert halving(None, s1, s2) == loop(None, s1, s2), (s1, s2)
+    keys = ["".join(rng.choices(alphabet, k=rng.randint(0, 6))) for _ in range(300)]
+    lookup = PrefixLookup([(key, i) for i, key in enumerate(keys)])
+    for _ in range(500):
+        query = "".join(rng.choices(alphabet, k=rng.randint(0, 9)))
+        assert lookup.match(query) == {i for i, key in enumerate(keys) if query.startswith(key)}, query
 
 
 COLLECTOR = """
