@@ -180,27 +180,22 @@ def _flags_read_by_type(is_flagged, annotated: tuple[type, ...]):
         return is_flagged(value, flag)
 
     is_flagged_by_type.__wrapped__ = is_flagged
+    _rebound("is_flagged", is_flagged, is_flagged_by_type)  # dag, jobs, rules, io.fmt took it
     return is_flagged_by_type
 
 
-def _flag_checks(io):
-    """snakemake.io.is_flagged, told by the value's exact type where it is one of snakemake's own."""
+def _annotated_types(io) -> tuple[type, ...] | None:
+    """snakemake's own annotated strings and files; None where a plain str counts as annotated
+    (registered as such: is_flagged is left as it is)."""
     from snakemake_interface_common.io import AnnotatedStringInterface  # noqa: PLC0415
 
-    if issubclass(str, AnnotatedStringInterface):  # a str registered as annotated: as before
+    if issubclass(str, AnnotatedStringInterface):
         return None
-    annotated = tuple(
+    return tuple(
         kind
         for kind in (getattr(io, "_IOFile", None), getattr(io, "AnnotatedString", None))
         if isinstance(kind, type) and issubclass(kind, AnnotatedStringInterface)
     )
-
-    def wrap(is_flagged):
-        replacement = _flags_read_by_type(is_flagged, annotated)
-        _rebound("is_flagged", is_flagged, replacement)  # dag, jobs, rules, io.fmt took it
-        return replacement
-
-    return wrap
 
 
 def _common_prefix_by_halving(common_prefix):
@@ -247,6 +242,7 @@ def install() -> list[str]:
 
     overwrite_attr = getattr(common, "FUNC_OVERWRITE_PARAMS_ATTR", None)
     evaluate = getattr(getattr(resources, "Resource", None), "evaluate", None)
+    annotated = _annotated_types(io)
     in_place = {
         "script check once per rule": _wrap(
             getattr(dag, "ScriptProcessor", None), "process_job", _script_checked_once_per_rule
@@ -269,8 +265,8 @@ def install() -> list[str]:
             "apply_input_function",
             lambda apply: _constant_resources_taken_as_they_are(apply, evaluate),
         ),
-        "flags read by type": (flag_checks := _flag_checks(io)) is not None
-        and _wrap(io, "is_flagged", flag_checks),
+        "flags read by type": annotated is not None
+        and _wrap(io, "is_flagged", lambda check: _flags_read_by_type(check, annotated)),
         "common prefixes found by halving": _wrap(
             getattr(prefix_lookup, "PrefixLookup", None), "_common_prefix", _common_prefix_by_halving
         ),
