@@ -50,10 +50,10 @@ Measured on the production grid's dry run (benchmarks/plan_grid.py --profile, sn
   one, and more at each full scan as the heap grows (including the one at exit). The objects
   that live for the whole process (what is loaded when the Snakefile installs this) are frozen
   out of the scans (gc.freeze, after one collection, so no garbage is kept), and a scan starts
-  every 50,000 new objects instead of 700 (a full one after 2,000 young ones, not 100): cycles made while
-  planning and running are still collected. Set once per process. Over a run of 4,000 local jobs
-  (benchmarks/scheduler_run.py, with the rest) the scheduler spends 114 s CPU, not 136, peaks at
-  220 MB, not 228, and leaves about 3,400 objects of garbage to the end.
+  every 50,000 new objects instead of 700 (a full one after 2,000 young ones, not 100): cycles
+  made while planning and running are still collected. Set once per process. Over a run of
+  4,000 local jobs (benchmarks/scheduler_run.py, with the rest) the scheduler spends 114 s CPU,
+  not 136, peaks at 220 MB, not 228, and leaves about 3,400 objects of garbage to the end.
 
 Each is the engine's own behaviour, unchanged, minus work whose answer is known; all wrap the
 pinned snakemake's internals (requirements.txt). `install` returns the names of what it could
